@@ -1,0 +1,188 @@
+//! The model artifact: one JSON document with the fitted model and everything needed to trust it.
+//!
+//! Its sha256 is the model's identity: the first 12 hex digits are the model id shown
+//! everywhere (health endpoint, prediction records, tracker, deploy records).
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::digest;
+use crate::encode::PipelineError;
+use crate::metrics::Metrics;
+use crate::params::TrainParams;
+use crate::predict::Model;
+use crate::train::CvReport;
+
+/// The artifact layout this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Quality evidence stored with the model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArtifactMetrics {
+    /// Cross-validation of the training procedure.
+    pub cv: CvReport,
+    /// The final model on its own training rows.
+    pub train: Metrics,
+    /// Rows the final model was fitted on.
+    pub rows: usize,
+    /// Ids of the rows the outlier rule dropped.
+    pub dropped_outliers: Vec<i64>,
+}
+
+/// The model artifact as stored on disk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Artifact {
+    /// Layout version; loading refuses versions it does not know.
+    pub format_version: u32,
+    /// Version of core-model that wrote it.
+    pub crate_version: String,
+    /// When training finished (RFC 3339, UTC).
+    pub trained_at: String,
+    /// md5 of the training data file, as DVC records it.
+    pub data_md5: String,
+    /// The experiment-tracker run that produced it, when tracked.
+    pub run_id: Option<String>,
+    /// Training parameters.
+    pub params: TrainParams,
+    /// Quality evidence.
+    pub metrics: ArtifactMetrics,
+    /// Names of the encoded features, in order.
+    pub feature_names: Vec<String>,
+    /// The fitted model.
+    pub model: Model,
+}
+
+/// An artifact read from bytes, with its identity.
+#[derive(Debug, Clone)]
+pub struct LoadedArtifact {
+    /// The first 12 hex digits of the sha256.
+    pub id: String,
+    /// The full sha256 of the bytes.
+    pub sha256: String,
+    /// The artifact, ready to predict.
+    pub artifact: Artifact,
+}
+
+/// Why an artifact could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum ArtifactError {
+    /// File access failed.
+    #[error("cannot access model artifact {path}: {source}")]
+    Io {
+        /// The path.
+        path: String,
+        /// The reason.
+        source: std::io::Error,
+    },
+    /// Not JSON, or not the expected shape.
+    #[error("model artifact is not valid: {0}")]
+    Invalid(String),
+    /// Written by a build with another layout.
+    #[error(
+        "model artifact has format version {found}, but this build reads version {FORMAT_VERSION}; retrain the model with this build (amesops train) or use the matching amesops release"
+    )]
+    UnknownFormat {
+        /// The version in the file.
+        found: u64,
+    },
+    /// The pipeline refers to things this build does not have.
+    #[error(transparent)]
+    Pipeline(#[from] PipelineError),
+    /// Bytes do not match the expected model id.
+    #[error("model artifact sha256 {actual} does not match the expected {expected}")]
+    Mismatch {
+        /// Expected digest or id prefix.
+        expected: String,
+        /// Actual sha256.
+        actual: String,
+    },
+}
+
+/// The model id of artifact bytes.
+pub fn model_id(bytes: &[u8]) -> String {
+    digest::sha256_hex(bytes)[..12].to_string()
+}
+
+impl Artifact {
+    /// Serialises to the stored JSON bytes.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, ArtifactError> {
+        let mut bytes =
+            serde_json::to_vec_pretty(self).map_err(|e| ArtifactError::Invalid(e.to_string()))?;
+        bytes.push(b'\n');
+        Ok(bytes)
+    }
+
+    /// Writes the artifact and returns its model id.
+    pub fn save(&self, path: &Path) -> Result<String, ArtifactError> {
+        let bytes = self.to_bytes()?;
+        let io = |source| ArtifactError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(io)?;
+        }
+        std::fs::write(path, &bytes).map_err(io)?;
+        Ok(model_id(&bytes))
+    }
+
+    /// Reads and checks an artifact from bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<LoadedArtifact, ArtifactError> {
+        #[derive(Deserialize)]
+        struct Header {
+            format_version: Option<serde_json::Value>,
+        }
+        let header: Header =
+            serde_json::from_slice(bytes).map_err(|e| ArtifactError::Invalid(e.to_string()))?;
+        match header.format_version.as_ref().and_then(|v| v.as_u64()) {
+            Some(v) if v == u64::from(FORMAT_VERSION) => {}
+            Some(found) => return Err(ArtifactError::UnknownFormat { found }),
+            None => {
+                return Err(ArtifactError::Invalid(
+                    "no numeric format_version field: this is not an amesops model artifact"
+                        .to_string(),
+                ));
+            }
+        }
+        let mut artifact: Artifact =
+            serde_json::from_slice(bytes).map_err(|e| ArtifactError::Invalid(e.to_string()))?;
+        artifact.model.pipeline.prepare()?;
+        if artifact.model.estimator.weights.len() != artifact.model.pipeline.features.len() {
+            return Err(ArtifactError::Invalid(format!(
+                "{} weights for {} features",
+                artifact.model.estimator.weights.len(),
+                artifact.model.pipeline.features.len()
+            )));
+        }
+        let sha256 = digest::sha256_hex(bytes);
+        Ok(LoadedArtifact {
+            id: sha256[..12].to_string(),
+            sha256,
+            artifact,
+        })
+    }
+
+    /// Reads and checks an artifact file.
+    pub fn load(path: &Path) -> Result<LoadedArtifact, ArtifactError> {
+        let bytes = std::fs::read(path).map_err(|source| ArtifactError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Artifact::from_bytes(&bytes)
+    }
+}
+
+impl LoadedArtifact {
+    /// Fails unless the sha256 starts with `expected` (a model id or a full digest).
+    pub fn verify(&self, expected: &str) -> Result<(), ArtifactError> {
+        if !expected.is_empty() && self.sha256.starts_with(&expected.to_ascii_lowercase()) {
+            Ok(())
+        } else {
+            Err(ArtifactError::Mismatch {
+                expected: expected.to_string(),
+                actual: self.sha256.clone(),
+            })
+        }
+    }
+}

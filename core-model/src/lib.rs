@@ -1,0 +1,29 @@
+//! core-model: the one definition of an Ames house and of the model that prices it.
+//!
+//! Training (the `amesops` stages) and serving (the predictor) both go through this crate:
+//! [`schema`] says what a house is, [`house`] validates one, [`encode`] turns it into features
+//! with state fitted on training rows only, [`model`] fits and applies the estimator, and
+//! [`artifact`] stores the result as one verifiable JSON document.
+
+pub mod artifact;
+pub mod dataset;
+pub mod derived;
+pub mod digest;
+pub mod encode;
+pub mod fill;
+pub mod house;
+pub mod metrics;
+pub mod model;
+pub mod params;
+pub mod predict;
+pub mod schema;
+pub mod split;
+pub mod stats;
+pub mod train;
+
+pub use artifact::{Artifact, LoadedArtifact};
+pub use dataset::{Dataset, Table};
+pub use house::House;
+pub use metrics::Metrics;
+pub use params::TrainParams;
+pub use predict::{Model, Prediction};

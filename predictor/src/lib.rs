@@ -1,0 +1,1 @@
+//! Serves the house-price model over HTTP.
