@@ -27,13 +27,36 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let trained = train::train(&dataset, &params, &mut |_| {})?;
     let elapsed = started.elapsed();
     let cv = &trained.cv;
-    println!("rows {} (dropped outliers: {:?})", trained.rows, trained.dropped_outliers);
-    println!("features {} (active {})", trained.model.pipeline.features.len(), trained.model.estimator.active_features());
-    println!("{}-fold CV RMSE(log) pooled {:.4}, mean of folds {:.4}", cv.folds.len(), cv.overall.rmse_log, cv.mean_fold_rmse_log);
+    println!(
+        "rows {} (dropped outliers: {:?})",
+        trained.rows, trained.dropped_outliers
+    );
+    println!(
+        "features {} (active {})",
+        trained.model.pipeline.features.len(),
+        trained.model.estimator.active_features()
+    );
+    println!(
+        "{}-fold CV RMSE(log) pooled {:.4}, mean of folds {:.4}",
+        cv.folds.len(),
+        cv.overall.rmse_log,
+        cv.mean_fold_rmse_log
+    );
     for (k, m) in cv.folds.iter().enumerate() {
-        println!("  fold {}: rmse_log {:.4} rmse {:.0} mae {:.0} r2 {:.4} mape {:.2}%", k + 1, m.rmse_log, m.rmse, m.mae, m.r2, m.mape);
+        println!(
+            "  fold {}: rmse_log {:.4} rmse {:.0} mae {:.0} r2 {:.4} mape {:.2}%",
+            k + 1,
+            m.rmse_log,
+            m.rmse,
+            m.mae,
+            m.r2,
+            m.mape
+        );
     }
-    println!("CV rmse {:.0} mae {:.0} r2 {:.4} mape {:.2}%", cv.overall.rmse, cv.overall.mae, cv.overall.r2, cv.overall.mape);
+    println!(
+        "CV rmse {:.0} mae {:.0} r2 {:.4} mape {:.2}%",
+        cv.overall.rmse, cv.overall.mae, cv.overall.r2, cv.overall.mape
+    );
     println!("80% interval coverage (OOF) {:.3}", cv.interval_coverage);
     println!("train rmse_log {:.4}", trained.train.rmse_log);
     println!("train + CV time {:.3} s", elapsed.as_secs_f64());

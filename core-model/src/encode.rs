@@ -210,7 +210,11 @@ impl FeaturePipeline {
                 }
             }
         }
-        sources.extend(Derived::ALL.iter().map(|&derived| Source::Derived { derived }));
+        sources.extend(
+            Derived::ALL
+                .iter()
+                .map(|&derived| Source::Derived { derived }),
+        );
 
         let mut features = Vec::with_capacity(sources.len());
         for source in sources {
@@ -299,7 +303,9 @@ impl FeaturePipeline {
             }
             let level = filled.levels[index];
             if !self.known_levels[index].iter().any(|l| l == level) {
-                report.unknown_levels.push(format!("{}={level}", column.name));
+                report
+                    .unknown_levels
+                    .push(format!("{}={level}", column.name));
             }
         }
         report
@@ -342,7 +348,8 @@ fn feature_name(source: &Source) -> String {
 /// Median and interquartile range, falling back to the standard deviation, then 1.
 fn robust_center_scale(values: &[f64]) -> (f64, f64) {
     let center = stats::median(values).unwrap_or(0.0);
-    let iqr = stats::quantile(values, 0.75).unwrap_or(0.0) - stats::quantile(values, 0.25).unwrap_or(0.0);
+    let iqr =
+        stats::quantile(values, 0.75).unwrap_or(0.0) - stats::quantile(values, 0.25).unwrap_or(0.0);
     let scale = if iqr > f64::EPSILON {
         iqr
     } else {

@@ -79,13 +79,22 @@ impl TrainParams {
     /// Checks ranges, naming the parameter and the accepted values.
     pub fn validate(&self) -> Result<(), String> {
         let checks = [
-            (self.alpha >= 0.0 && self.alpha.is_finite(), "alpha must be a finite number >= 0"),
-            ((0.0..=1.0).contains(&self.l1_ratio), "l1_ratio must be between 0 and 1"),
+            (
+                self.alpha >= 0.0 && self.alpha.is_finite(),
+                "alpha must be a finite number >= 0",
+            ),
+            (
+                (0.0..=1.0).contains(&self.l1_ratio),
+                "l1_ratio must be between 0 and 1",
+            ),
             (self.max_iterations > 0, "max_iterations must be at least 1"),
             (self.tolerance > 0.0, "tolerance must be > 0"),
             (self.skew_threshold >= 0.0, "skew_threshold must be >= 0"),
             (self.cv_folds >= 2, "cv_folds must be at least 2"),
-            (self.interval_level > 0.0 && self.interval_level < 1.0, "interval_level must be between 0 and 1 (exclusive)"),
+            (
+                self.interval_level > 0.0 && self.interval_level < 1.0,
+                "interval_level must be between 0 and 1 (exclusive)",
+            ),
         ];
         match checks.iter().find(|(ok, _)| !ok) {
             Some((_, message)) => Err(format!("invalid train parameter: {message}")),

@@ -101,7 +101,10 @@ pub fn clean(dataset: &Dataset, params: &TrainParams) -> (Dataset, Vec<i64>) {
 }
 
 /// Fits pipeline and estimator on the rows as given (no cleaning, no interval).
-pub fn fit(dataset: &Dataset, params: &TrainParams) -> Result<(FeaturePipeline, LinearModel), TrainError> {
+pub fn fit(
+    dataset: &Dataset,
+    params: &TrainParams,
+) -> Result<(FeaturePipeline, LinearModel), TrainError> {
     let pipeline = FeaturePipeline::fit(&dataset.houses, &params.encode())?;
     let p = pipeline.features.len();
     let mut x = Vec::with_capacity(dataset.len() * p);
@@ -199,7 +202,10 @@ pub fn train(
 
 /// Scores a model on labelled houses, returning the metrics and each predicted price.
 pub fn evaluate(model: &Model, dataset: &Dataset) -> (Metrics, Vec<f64>) {
-    let predicted: Vec<f64> = dataset.houses.iter().map(|h| model.predict(h).price).collect();
+    let predicted: Vec<f64> = dataset
+        .houses
+        .iter()
+        .map(|h| model.predict(h).price)
+        .collect();
     (Metrics::compute(&dataset.prices, &predicted), predicted)
 }
-

@@ -1,0 +1,188 @@
+//! `fetch` and `split`: the data stages.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use core_model::dataset::{DataError, write_csv};
+use core_model::{Table, digest, split as splitting};
+
+use crate::files;
+use crate::params::Params;
+
+/// The data snapshot shipped inside the binary, so `fetch` works offline and anywhere.
+pub const BUNDLED: &[u8] = include_bytes!("../../../datasets/ames.csv");
+
+/// Arguments of `amesops fetch`.
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// `bundled` (the 1,460-row snapshot), a CSV/TSV path, or an http(s) URL. Default: params.yaml `fetch.source`.
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Where to write the normalised Kaggle-named CSV.
+    #[arg(long, default_value = "data/ames.csv")]
+    pub out: PathBuf,
+    /// Expected md5 of a downloaded source. Default: params.yaml `fetch.md5`.
+    #[arg(long)]
+    pub md5: Option<String>,
+    /// Parameters file.
+    #[arg(long, default_value_os_t = super::default_params())]
+    pub params: PathBuf,
+}
+
+/// Arguments of `amesops split`.
+#[derive(Debug, Args)]
+pub struct SplitArgs {
+    /// The normalised data.
+    #[arg(long, default_value = "data/ames.csv")]
+    pub data: PathBuf,
+    /// Where to write the training rows.
+    #[arg(long, default_value = "data/train.csv")]
+    pub train: PathBuf,
+    /// Where to write the held-out test rows.
+    #[arg(long, default_value = "data/test.csv")]
+    pub test: PathBuf,
+    /// Share of rows held out. Default: params.yaml `split.test_fraction`.
+    #[arg(long)]
+    pub test_fraction: Option<f64>,
+    /// Shuffle seed. Default: params.yaml `split.seed`.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Parameters file.
+    #[arg(long, default_value_os_t = super::default_params())]
+    pub params: PathBuf,
+}
+
+/// Reads the raw bytes of a source, reporting download progress.
+fn read_source(source: &str) -> Result<Vec<u8>> {
+    if source == "bundled" {
+        return Ok(BUNDLED.to_vec());
+    }
+    if source.starts_with("http://") || source.starts_with("https://") {
+        return download(source);
+    }
+    std::fs::read(source).with_context(|| format!("cannot read data source {source}"))
+}
+
+fn download(url: &str) -> Result<Vec<u8>> {
+    eprintln!("downloading {url}");
+    let mut response = reqwest::blocking::Client::builder()
+        .timeout(std::time::Duration::from_secs(120))
+        .build()
+        .context("cannot start the HTTP client")?
+        .get(url)
+        .send()
+        .with_context(|| format!("cannot download {url}"))?;
+    if !response.status().is_success() {
+        bail!("downloading {url} failed: HTTP {}", response.status());
+    }
+    let total = response.content_length();
+    let mut bytes = Vec::new();
+    let mut chunk = vec![0u8; 64 * 1024];
+    let mut last_report = 0;
+    loop {
+        let n = response
+            .read(&mut chunk)
+            .with_context(|| format!("download of {url} was interrupted"))?;
+        if n == 0 {
+            break;
+        }
+        bytes.extend_from_slice(&chunk[..n]);
+        if bytes.len() - last_report >= 256 * 1024 {
+            last_report = bytes.len();
+            match total {
+                Some(t) => eprintln!("  {} / {} KiB", bytes.len() / 1024, t / 1024),
+                None => eprintln!("  {} KiB", bytes.len() / 1024),
+            }
+        }
+    }
+    eprintln!("downloaded {} KiB", bytes.len() / 1024);
+    Ok(bytes)
+}
+
+/// Turns a table error into a message that names the file.
+pub fn table_error(path: &Path, error: DataError) -> anyhow::Error {
+    match error {
+        DataError::InvalidRows(rows) => {
+            let mut message = format!("{}: {} invalid row(s)", path.display(), rows.len());
+            for row in rows.iter().take(10) {
+                message.push_str(&format!("\n  {row}"));
+            }
+            if rows.len() > 10 {
+                message.push_str(&format!("\n  … and {} more", rows.len() - 10));
+            }
+            anyhow::anyhow!(message)
+        }
+        other => anyhow::anyhow!("{}: {other}", path.display()),
+    }
+}
+
+/// `amesops fetch`.
+pub fn fetch(args: FetchArgs) -> Result<ExitCode> {
+    let params = Params::load(&args.params, args.params != super::default_params())?;
+    let source = args.source.unwrap_or(params.fetch.source);
+    let bytes = read_source(&source)?;
+    let md5 = digest::md5_hex(&bytes);
+    let is_url = source.starts_with("http://") || source.starts_with("https://");
+    if let Some(expected) = args.md5.or(params.fetch.md5).filter(|_| is_url) {
+        if !expected.eq_ignore_ascii_case(&md5) {
+            bail!(
+                "{source} has md5 {md5}, but {expected} was expected: the source changed; check it and update fetch.md5 in params.yaml"
+            );
+        }
+    }
+    let label = Path::new(&source);
+    let table = Table::read(bytes.as_slice()).map_err(|e| table_error(label, e))?;
+    if !table.invalid.is_empty() {
+        return Err(table_error(label, DataError::InvalidRows(table.invalid)));
+    }
+    let ids: Vec<_> = table.records.iter().map(|r| r.id).collect();
+    let houses: Vec<_> = table.records.iter().map(|r| r.house.clone()).collect();
+    let prices: Option<Vec<f64>> = table.has_price.then(|| {
+        table
+            .records
+            .iter()
+            .map(|r| r.price.unwrap_or(f64::NAN))
+            .collect()
+    });
+    files::write_atomic(&args.out, |w| {
+        Ok(write_csv(w, &ids, &houses, prices.as_deref())?)
+    })?;
+    eprintln!(
+        "fetched {} houses from {source} (md5 {md5}) -> {}",
+        houses.len(),
+        args.out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `amesops split`.
+pub fn split(args: SplitArgs) -> Result<ExitCode> {
+    let params = Params::load(&args.params, args.params != super::default_params())?;
+    let fraction = args.test_fraction.unwrap_or(params.split.test_fraction);
+    if !(0.0..1.0).contains(&fraction) {
+        bail!("test fraction must be at least 0 and below 1, got {fraction}");
+    }
+    let seed = args.seed.unwrap_or(params.split.seed);
+    let dataset = Table::read_path(&args.data)
+        .and_then(Table::into_dataset)
+        .map_err(|e| table_error(&args.data, e))?;
+    let (train_rows, test_rows) = splitting::train_test(dataset.len(), fraction, seed);
+    for (path, rows) in [(&args.train, &train_rows), (&args.test, &test_rows)] {
+        let part = dataset.select(rows);
+        files::write_atomic(path, |w| {
+            Ok(write_csv(w, &part.ids, &part.houses, Some(&part.prices))?)
+        })?;
+    }
+    eprintln!(
+        "split {} houses (seed {seed}): {} train -> {}, {} test -> {}",
+        dataset.len(),
+        train_rows.len(),
+        args.train.display(),
+        test_rows.len(),
+        args.test.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,73 @@
+//! `params.yaml`: the pipeline's parameters, one section per stage.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use core_model::TrainParams;
+use serde::Deserialize;
+
+/// The whole parameters file; absent sections take their defaults.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Params {
+    /// `fetch` stage.
+    pub fetch: FetchParams,
+    /// `split` stage.
+    pub split: SplitParams,
+    /// `train` stage.
+    pub train: TrainParams,
+}
+
+/// Where the raw data comes from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FetchParams {
+    /// `bundled`, a file path, or an http(s) URL.
+    pub source: String,
+    /// Expected md5 of a downloaded source; a mismatch is refused.
+    pub md5: Option<String>,
+}
+
+impl Default for FetchParams {
+    fn default() -> Self {
+        Self {
+            source: "bundled".to_string(),
+            md5: None,
+        }
+    }
+}
+
+/// How the data is split into training and test rows.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SplitParams {
+    /// Share of rows held out for the test set.
+    pub test_fraction: f64,
+    /// Seed of the shuffle.
+    pub seed: u64,
+}
+
+impl Default for SplitParams {
+    fn default() -> Self {
+        Self {
+            test_fraction: 0.2,
+            seed: 42,
+        }
+    }
+}
+
+impl Params {
+    /// Reads a parameters file; a missing default file means all defaults.
+    pub fn load(path: &Path, required: bool) -> Result<Params> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => serde_yaml::from_str(&text)
+                .with_context(|| format!("invalid parameters in {}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+                Ok(Params::default())
+            }
+            Err(e) => {
+                Err(e).with_context(|| format!("cannot read parameters file {}", path.display()))
+            }
+        }
+    }
+}
