@@ -230,6 +230,9 @@ fn malformed(error: csv::Error) -> DataError {
     DataError::Malformed { line, message }
 }
 
+/// A valid row: id, house, price.
+type ParsedRow = (Option<i64>, House, Option<f64>);
+
 /// Where each schema column sits in a particular file.
 struct Layout {
     columns: Vec<(usize, usize, String)>,
@@ -281,7 +284,7 @@ impl Layout {
     fn parse_row(
         &self,
         row: &csv::StringRecord,
-    ) -> Result<(Option<i64>, House, Option<f64>), (Option<i64>, Vec<FieldError>)> {
+    ) -> Result<ParsedRow, (Option<i64>, Vec<FieldError>)> {
         let mut errors = Vec::new();
         let id = match self.id.or(self.order).map(|p| row.get(p).unwrap_or("")) {
             None | Some("") | Some("NA") => None,

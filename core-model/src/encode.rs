@@ -59,7 +59,7 @@ impl Transform {
     pub fn apply(self, x: f64) -> f64 {
         match self {
             Transform::Identity => x,
-            Transform::BoxCox1p { lambda } if lambda == 0.0 => x.ln_1p(),
+            Transform::BoxCox1p { lambda: 0.0 } => x.ln_1p(),
             Transform::BoxCox1p { lambda } => ((1.0 + x).powf(lambda) - 1.0) / lambda,
         }
     }

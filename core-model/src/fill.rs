@@ -188,24 +188,25 @@ impl Imputer {
     }
 
     fn numeric_fill(&self, index: usize, name: &str, house: &House, filled: &Filled) -> f64 {
-        if let Some((_, part)) = ZERO_WHEN_ABSENT.iter().find(|(n, _)| *n == name) {
-            if filled.levels[index_of(part)] == NONE_CODE {
-                return 0.0;
-            }
+        if let Some((_, part)) = ZERO_WHEN_ABSENT.iter().find(|(n, _)| *n == name)
+            && filled.levels[index_of(part)] == NONE_CODE
+        {
+            return 0.0;
         }
         if name == "MasVnrArea" && filled.levels[index_of("MasVnrType")] == "None" {
             return 0.0;
         }
-        if name == "GarageYrBlt" {
-            if let Some(Value::Number(built)) = house.get(index_of("YearBuilt")) {
-                return built;
-            }
+        if name == "GarageYrBlt"
+            && let Some(Value::Number(built)) = house.get(index_of("YearBuilt"))
+        {
+            return built;
         }
-        if name == "LotFrontage" {
-            let neighborhood = filled.levels[index_of("Neighborhood")];
-            if let Some(median) = self.lot_frontage_by_neighborhood.get(neighborhood) {
-                return *median;
-            }
+        if name == "LotFrontage"
+            && let Some(median) = self
+                .lot_frontage_by_neighborhood
+                .get(filled.levels[index_of("Neighborhood")])
+        {
+            return *median;
         }
         match self.by_index.get(index) {
             Some(Fill::Number(x)) => *x,

@@ -282,19 +282,19 @@ fn check_number(column: &Column, x: f64) -> Result<f64, String> {
         return Err("must be a whole number".to_string());
     }
     let unit = column.unit.map(|u| format!(" {u}")).unwrap_or_default();
-    if let Some(min) = column.min {
-        if x < min {
-            return Err(if min == 0.0 {
-                "must not be negative".to_string()
-            } else {
-                format!("must be at least {}{unit}", format_number(min))
-            });
-        }
+    if let Some(min) = column.min
+        && x < min
+    {
+        return Err(if min == 0.0 {
+            "must not be negative".to_string()
+        } else {
+            format!("must be at least {}{unit}", format_number(min))
+        });
     }
-    if let Some(max) = column.max {
-        if x > max {
-            return Err(format!("must be at most {}{unit}", format_number(max)));
-        }
+    if let Some(max) = column.max
+        && x > max
+    {
+        return Err(format!("must be at most {}{unit}", format_number(max)));
     }
     Ok(x)
 }
