@@ -126,12 +126,12 @@ pub fn fetch(args: FetchArgs) -> Result<ExitCode> {
     let bytes = read_source(&source)?;
     let md5 = digest::md5_hex(&bytes);
     let is_url = source.starts_with("http://") || source.starts_with("https://");
-    if let Some(expected) = args.md5.or(params.fetch.md5).filter(|_| is_url) {
-        if !expected.eq_ignore_ascii_case(&md5) {
-            bail!(
-                "{source} has md5 {md5}, but {expected} was expected: the source changed; check it and update fetch.md5 in params.yaml"
-            );
-        }
+    if let Some(expected) = args.md5.or(params.fetch.md5).filter(|_| is_url)
+        && !expected.eq_ignore_ascii_case(&md5)
+    {
+        bail!(
+            "{source} has md5 {md5}, but {expected} was expected: the source changed; check it and update fetch.md5 in params.yaml"
+        );
     }
     let label = Path::new(&source);
     let table = Table::read(bytes.as_slice()).map_err(|e| table_error(label, e))?;
