@@ -2,6 +2,7 @@
 
 mod data;
 mod model;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,6 +35,8 @@ pub enum Command {
     Evaluate(model::EvaluateArgs),
     /// Price every house of a CSV and write `Id,SalePrice`.
     Predict(model::PredictArgs),
+    /// Serve the prediction API locally (the same router as the Lambda function).
+    Serve(serve::ServeArgs),
 }
 
 /// Default parameters file, at the project root.
@@ -49,6 +52,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Train(args)) => model::train(args),
         Some(Command::Evaluate(args)) => model::evaluate(args),
         Some(Command::Predict(args)) => model::predict(args),
+        Some(Command::Serve(args)) => serve::serve(args),
         None => model::quickstart(),
     }
 }

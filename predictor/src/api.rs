@@ -1,0 +1,327 @@
+//! The HTTP API: one axum router, served by Lambda and by the local server alike.
+
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use core_model::house::house_from_json;
+use serde_json::{Value, json};
+
+use crate::error::{ApiError, LoggedError};
+use crate::record::{PredictionRecord, record_key, rfc3339_micros};
+use crate::schema_info;
+use crate::state::{AppState, ServedModel};
+
+/// Largest accepted request body.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Most houses in one batch.
+pub const MAX_BATCH: usize = 1000;
+/// Stored records written at once by a batch.
+const STORE_CONCURRENCY: usize = 16;
+
+/// Who is calling, filled by the runtime (Lambda request context or the socket).
+#[derive(Debug, Clone, Default)]
+pub struct Caller {
+    /// The platform's request id (API Gateway / Lambda), or one we made.
+    pub request_id: String,
+    /// Caller's IP address.
+    pub source_ip: Option<String>,
+}
+
+/// The predicted price, for the request log.
+#[derive(Debug, Clone, Copy)]
+struct LoggedPrice(f64);
+
+/// Builds the router with all routes, JSON 404/405, and the request log.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/predict", post(predict).fallback(method_not_allowed))
+        .route(
+            "/predict/batch",
+            post(predict_batch).fallback(method_not_allowed),
+        )
+        .route("/health", get(health).fallback(method_not_allowed))
+        .route("/model", get(model_info).fallback(method_not_allowed))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), log_request))
+        .with_state(state)
+}
+
+async fn not_found(method: Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::NotFound(format!(
+        "no route for {method} {}; routes: POST /predict, POST /predict/batch, GET /health, GET /model",
+        uri.path()
+    ))
+}
+
+async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::MethodNotAllowed(format!("{method} is not allowed on {}", uri.path()))
+}
+
+/// Logs one JSON line per request: id, route, status, latency, model, price.
+async fn log_request(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let caller = request
+        .extensions()
+        .get::<Caller>()
+        .cloned()
+        .unwrap_or_else(|| Caller {
+            request_id: uuid::Uuid::new_v4().to_string(),
+            source_ip: None,
+        });
+    request.extensions_mut().insert(caller.clone());
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let response = next.run(request).await;
+    let latency_us = started.elapsed().as_micros() as u64;
+    let status = response.status().as_u16();
+    let model_id = state.model().id.clone();
+    let price = response.extensions().get::<LoggedPrice>().map(|p| p.0);
+    match response.extensions().get::<LoggedError>() {
+        Some(LoggedError(code)) if status >= 500 => tracing::error!(
+            request_id = %caller.request_id, method = %method, path = %path, status, latency_us,
+            model_id = %model_id, code, "request failed"
+        ),
+        Some(LoggedError(code)) => tracing::warn!(
+            request_id = %caller.request_id, method = %method, path = %path, status, latency_us,
+            model_id = %model_id, code, "request rejected"
+        ),
+        None => tracing::info!(
+            request_id = %caller.request_id, method = %method, path = %path, status, latency_us,
+            model_id = %model_id, price, "request served"
+        ),
+    }
+    response
+}
+
+/// Reads a JSON body within the size limit, checking the media type.
+async fn read_json(headers: &HeaderMap, body: Body) -> Result<Value, ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    if !essence.eq_ignore_ascii_case("application/json") {
+        return Err(ApiError::UnsupportedMediaType(format!(
+            "send the house as JSON with Content-Type: application/json (got {:?})",
+            if content_type.is_empty() {
+                "none"
+            } else {
+                content_type
+            }
+        )));
+    }
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let too_large = || {
+        ApiError::PayloadTooLarge(format!(
+            "request body is larger than {MAX_BODY_BYTES} bytes"
+        ))
+    };
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        return Err(too_large());
+    }
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| too_large())?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::BadJson(format!("request body is not valid JSON: {e}")))
+}
+
+/// One successful prediction, ready to store and return.
+struct Priced {
+    record: PredictionRecord,
+    low: f64,
+    high: f64,
+    unknown_levels: Vec<String>,
+}
+
+fn price_house(
+    model: &ServedModel,
+    input: Value,
+    caller: &Caller,
+    started: Instant,
+) -> Result<Priced, ApiError> {
+    let Value::Object(object) = &input else {
+        return Err(ApiError::InvalidInput {
+            message: "expected a JSON object of house fields, e.g. {\"GrLivArea\": 1710}"
+                .to_string(),
+            fields: Vec::new(),
+        });
+    };
+    let house = house_from_json(object).map_err(|errors| ApiError::invalid(&errors))?;
+    let prediction = model.artifact.model.predict(&house);
+    if !prediction.price.is_finite() {
+        return Err(ApiError::Internal(
+            "the model produced a non-finite price".to_string(),
+        ));
+    }
+    let now = time::OffsetDateTime::now_utc();
+    Ok(Priced {
+        low: prediction.low,
+        high: prediction.high,
+        unknown_levels: prediction.report.unknown_levels.clone(),
+        record: PredictionRecord {
+            id: uuid::Uuid::new_v4().to_string(),
+            timestamp: rfc3339_micros(now),
+            model_id: model.id.clone(),
+            imputed: prediction
+                .report
+                .imputed
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            unknown_levels: prediction.report.unknown_levels,
+            price: prediction.price,
+            latency_us: started.elapsed().as_micros() as u64,
+            source_ip: caller.source_ip.clone(),
+            input,
+        },
+    })
+}
+
+/// Stores the record; on failure logs the whole record at error level and returns false.
+async fn store_record(state: &AppState, record: &PredictionRecord) -> bool {
+    let key = match time::OffsetDateTime::parse(
+        &record.timestamp,
+        &time::format_description::well_known::Rfc3339,
+    ) {
+        Ok(t) => record_key(t, &record.id),
+        Err(_) => record_key(time::OffsetDateTime::now_utc(), &record.id),
+    };
+    let body = match serde_json::to_vec(record) {
+        Ok(body) => body,
+        Err(e) => {
+            tracing::error!(event = "prediction_record", error = %e, id = %record.id, "record not serialisable");
+            return false;
+        }
+    };
+    match state.store().put(&key, body).await {
+        Ok(()) => true,
+        Err(e) => {
+            let full = serde_json::to_string(record).unwrap_or_default();
+            tracing::error!(
+                event = "prediction_record", key = %key, store = %state.store().describe(),
+                error = %e, record = %full, "prediction record could not be stored; it is logged here instead"
+            );
+            false
+        }
+    }
+}
+
+fn reply_json(model: &ServedModel, priced: &Priced, stored: bool) -> Value {
+    json!({
+        "id": priced.record.id,
+        "price": priced.record.price,
+        "interval": { "low": priced.low, "high": priced.high, "level": model.artifact.model.interval.level },
+        "model": { "id": model.id, "trained_at": model.artifact.trained_at },
+        "imputed": priced.record.imputed,
+        "unknown_levels": priced.unknown_levels,
+        "stored": stored,
+    })
+}
+
+async fn predict(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let started = Instant::now();
+    let input = read_json(&headers, body).await?;
+    let model = state.model();
+    let priced = price_house(&model, input, &caller, started)?;
+    let stored = store_record(&state, &priced.record).await;
+    let mut response = Json(reply_json(&model, &priced, stored)).into_response();
+    response
+        .extensions_mut()
+        .insert(LoggedPrice(priced.record.price));
+    Ok(response)
+}
+
+async fn predict_batch(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    use futures_util::stream::{self, StreamExt};
+    let started = Instant::now();
+    let input = read_json(&headers, body).await?;
+    let houses = match input {
+        Value::Object(mut object) => match object.remove("houses") {
+            Some(Value::Array(houses)) => houses,
+            _ => {
+                return Err(ApiError::InvalidInput {
+                    message: "expected {\"houses\": [ {...}, ... ]}".to_string(),
+                    fields: vec![crate::error::FieldProblem {
+                        field: "houses".to_string(),
+                        problem: "must be an array of house objects".to_string(),
+                    }],
+                });
+            }
+        },
+        _ => {
+            return Err(ApiError::InvalidInput {
+                message: "expected {\"houses\": [ {...}, ... ]}".to_string(),
+                fields: Vec::new(),
+            });
+        }
+    };
+    if houses.len() > MAX_BATCH {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "a batch holds at most {MAX_BATCH} houses, got {}; split it",
+            houses.len()
+        )));
+    }
+    let model = state.model();
+    let results: Vec<Result<Priced, ApiError>> = houses
+        .into_iter()
+        .map(|house| price_house(&model, house, &caller, started))
+        .collect();
+    let replies: Vec<Value> = stream::iter(results)
+        .map(|result| {
+            let state = state.clone();
+            let model = model.clone();
+            async move {
+                match result {
+                    Ok(priced) => {
+                        let stored = store_record(&state, &priced.record).await;
+                        reply_json(&model, &priced, stored)
+                    }
+                    Err(error) => error.to_json(),
+                }
+            }
+        })
+        .buffered(STORE_CONCURRENCY)
+        .collect()
+        .await;
+    Ok(Json(json!({ "model": { "id": model.id, "trained_at": model.artifact.trained_at }, "predictions": replies })).into_response())
+}
+
+async fn health(State(state): State<AppState>) -> Response {
+    let model = state.model();
+    (
+        StatusCode::OK,
+        Json(json!({
+            "status": "ok",
+            "model_id": model.id,
+            "trained_at": model.artifact.trained_at,
+            "uptime_s": state.uptime_seconds(),
+            "store": state.store().describe(),
+            "version": env!("CARGO_PKG_VERSION"),
+        })),
+    )
+        .into_response()
+}
+
+async fn model_info(State(state): State<AppState>) -> Response {
+    Json(schema_info::document(&state.model())).into_response()
+}

@@ -1,0 +1,70 @@
+//! The prediction record: what was asked, what was answered, stored for every prediction.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::macros::format_description;
+
+/// One stored prediction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PredictionRecord {
+    /// Unique id (UUID v4), also returned to the caller.
+    pub id: String,
+    /// When the prediction was made (RFC 3339, UTC, microseconds).
+    pub timestamp: String,
+    /// The model that priced it.
+    pub model_id: String,
+    /// The house exactly as sent.
+    pub input: serde_json::Value,
+    /// Fields the pipeline filled in.
+    pub imputed: Vec<String>,
+    /// Category levels the model did not know.
+    #[serde(default)]
+    pub unknown_levels: Vec<String>,
+    /// Predicted price in dollars.
+    pub price: f64,
+    /// Time spent validating and predicting, in microseconds.
+    pub latency_us: u64,
+    /// The caller's address, when known.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub source_ip: Option<String>,
+}
+
+/// Prefix under which all records are stored.
+pub const PREFIX: &str = "predictions/";
+
+/// RFC 3339 with microseconds, UTC.
+pub fn rfc3339_micros(t: OffsetDateTime) -> String {
+    let format =
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
+    t.format(&format).unwrap_or_default()
+}
+
+/// The storage key: `predictions/dt=YYYY-MM-DD/<YYYYMMDDTHHMMSS.ffffffZ>-<id>.json` (Hive-style,
+/// lexicographic order is time order).
+pub fn record_key(t: OffsetDateTime, id: &str) -> String {
+    let day = format_description!("[year]-[month]-[day]");
+    let stamp =
+        format_description!("[year][month][day]T[hour][minute][second].[subsecond digits:6]Z");
+    format!(
+        "{PREFIX}dt={}/{}-{id}.json",
+        t.format(&day).unwrap_or_default(),
+        t.format(&stamp).unwrap_or_default()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_is_hive_partitioned_by_day_and_sorts_by_time() {
+        let t = time::macros::datetime!(2026-11-27 09:05:03.000042 UTC);
+        assert_eq!(
+            record_key(t, "abc"),
+            "predictions/dt=2026-11-27/20261127T090503.000042Z-abc.json"
+        );
+        assert_eq!(rfc3339_micros(t), "2026-11-27T09:05:03.000042Z");
+        let later = time::macros::datetime!(2026-11-27 10:00:00 UTC);
+        assert!(record_key(later, "a") > record_key(t, "z"));
+    }
+}

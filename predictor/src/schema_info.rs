@@ -1,0 +1,76 @@
+//! `GET /model`: the model's metadata and the feature schema a client needs to build a form.
+
+use core_model::encode::Source;
+use core_model::fill::Fill;
+use core_model::schema::{COLUMNS, Column};
+use serde::Serialize;
+
+use crate::state::ServedModel;
+
+/// One field of the form.
+#[derive(Debug, Serialize)]
+pub struct FieldInfo<'a> {
+    /// Name (Kaggle) and alias (De Cock), type, levels, range, unit, description.
+    #[serde(flatten)]
+    pub column: &'a Column,
+    /// No field is required: a missing one is imputed.
+    pub required: bool,
+    /// What the model uses when the field is missing.
+    pub default: serde_json::Value,
+    /// Share of the model's total absolute weight on this field's features (0–1).
+    pub importance: f64,
+}
+
+/// Fields ordered by importance, most important first.
+pub fn fields(model: &ServedModel) -> Vec<FieldInfo<'static>> {
+    let pipeline = &model.artifact.model.pipeline;
+    let weights = &model.artifact.model.estimator.weights;
+    let mut per_column = vec![0.0; COLUMNS.len()];
+    for (feature, weight) in pipeline.features.iter().zip(weights) {
+        let column = match &feature.source {
+            Source::Value { column }
+            | Source::Level { column, .. }
+            | Source::Equals { column, .. } => column,
+            Source::Derived { .. } => continue,
+        };
+        if let Some(index) = core_model::schema::column_index(column) {
+            per_column[index] += weight.abs();
+        }
+    }
+    let total: f64 = per_column.iter().sum::<f64>().max(f64::MIN_POSITIVE);
+    let mut fields: Vec<FieldInfo<'static>> = COLUMNS
+        .iter()
+        .zip(&per_column)
+        .map(|(column, weight)| FieldInfo {
+            column,
+            required: false,
+            default: match pipeline.imputer.fills.get(column.name) {
+                Some(Fill::Number(x)) => serde_json::json!(x),
+                Some(Fill::Level(code)) => serde_json::json!(code),
+                None => serde_json::Value::Null,
+            },
+            importance: weight / total,
+        })
+        .collect();
+    fields.sort_by(|a, b| b.importance.total_cmp(&a.importance));
+    fields
+}
+
+/// The whole `/model` document.
+pub fn document(model: &ServedModel) -> serde_json::Value {
+    let artifact = &model.artifact;
+    serde_json::json!({
+        "id": model.id,
+        "sha256": model.sha256,
+        "format_version": artifact.format_version,
+        "crate_version": artifact.crate_version,
+        "trained_at": artifact.trained_at,
+        "data_md5": artifact.data_md5,
+        "run_id": artifact.run_id,
+        "params": artifact.params,
+        "metrics": artifact.metrics,
+        "interval_level": artifact.model.interval.level,
+        "features": artifact.feature_names.len(),
+        "fields": fields(model),
+    })
+}
