@@ -349,7 +349,12 @@ pub fn write_csv<W: Write>(
         cells.push(id.to_string());
         cells.extend((0..COLUMNS.len()).map(|i| house.cell(i)));
         if let Some(price) = prices.and_then(|p| p.get(row)) {
-            cells.push(format_number(*price));
+            // An unknown price (NaN) is written as `NA`, which reads back as unpriced.
+            cells.push(if price.is_finite() {
+                format_number(*price)
+            } else {
+                "NA".to_string()
+            });
         }
         csv.write_record(&cells)?;
     }

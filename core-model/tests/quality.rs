@@ -1,0 +1,41 @@
+//! Model quality on the full snapshot with the default parameters.
+
+use core_model::{Table, TrainParams, train};
+
+const AMES_CSV: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../datasets/ames.csv");
+
+#[test]
+fn default_model_meets_the_quality_bar_on_the_snapshot() {
+    let dataset = Table::read_path(std::path::Path::new(AMES_CSV))
+        .expect("snapshot reads")
+        .into_dataset()
+        .expect("snapshot is a valid dataset");
+    assert_eq!(dataset.len(), 1460);
+    let params = TrainParams::default();
+    let mut folds_seen = 0;
+    let trained = train::train(&dataset, &params, &mut |progress| {
+        if let train::Progress::Fold { .. } = progress {
+            folds_seen += 1;
+        }
+    })
+    .expect("training succeeds");
+    let cv = &trained.cv;
+
+    assert_eq!(folds_seen, 5);
+    assert_eq!(cv.folds.len(), 5);
+    assert_eq!(trained.dropped_outliers, vec![524, 1299]);
+    assert_eq!(trained.rows, 1458);
+    assert_eq!(cv.overall.n, 1458);
+    assert!(
+        cv.overall.rmse_log <= 0.115,
+        "pooled 5-fold CV rmse_log {:.4} > 0.115",
+        cv.overall.rmse_log
+    );
+    assert!(
+        (0.75..=0.85).contains(&cv.interval_coverage),
+        "80% interval covers {:.3} of held-out prices",
+        cv.interval_coverage
+    );
+    // The final model must fit its own rows at least as well as it predicts unseen ones.
+    assert!(trained.train.rmse_log <= cv.overall.rmse_log);
+}
