@@ -28,6 +28,9 @@ pub struct ArtifactMetrics {
     pub rows: usize,
     /// Ids of the rows the outlier rule dropped.
     pub dropped_outliers: Vec<i64>,
+    /// Deciles (10 %, 20 % … 90 %) of the training sale prices: the reference for drift.
+    #[serde(default)]
+    pub price_deciles: Vec<f64>,
 }
 
 /// The model artifact as stored on disk.
@@ -105,6 +108,32 @@ pub fn model_id(bytes: &[u8]) -> String {
 }
 
 impl Artifact {
+    /// Packages a training result with its provenance (no tracker run yet).
+    pub fn from_trained(
+        trained: crate::train::Trained,
+        params: TrainParams,
+        trained_at: String,
+        data_md5: String,
+    ) -> Artifact {
+        Artifact {
+            format_version: FORMAT_VERSION,
+            crate_version: env!("CARGO_PKG_VERSION").to_string(),
+            trained_at,
+            data_md5,
+            run_id: None,
+            params,
+            feature_names: trained.model.pipeline.feature_names(),
+            metrics: ArtifactMetrics {
+                cv: trained.cv,
+                train: trained.train,
+                rows: trained.rows,
+                dropped_outliers: trained.dropped_outliers,
+                price_deciles: trained.price_deciles,
+            },
+            model: trained.model,
+        }
+    }
+
     /// Serialises to the stored JSON bytes.
     pub fn to_bytes(&self) -> Result<Vec<u8>, ArtifactError> {
         let mut bytes =

@@ -67,6 +67,24 @@ pub struct Column {
     pub max: Option<f64>,
 }
 
+/// The fields that matter most to a price, in the order a form should ask for them.
+pub const KEY_FIELDS: &[&str] = &[
+    "Neighborhood",
+    "OverallQual",
+    "GrLivArea",
+    "YearBuilt",
+    "TotalBsmtSF",
+    "GarageCars",
+    "FullBath",
+    "LotArea",
+    "KitchenQual",
+    "OverallCond",
+    "YearRemodAdd",
+    "BedroomAbvGr",
+    "Fireplaces",
+    "CentralAir",
+];
+
 /// Names the identifier column that is not explanatory.
 pub const ID_COLUMN: &str = "Id";
 /// Names the target column that is not explanatory.

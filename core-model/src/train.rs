@@ -75,6 +75,8 @@ pub struct Trained {
     pub rows: usize,
     /// Ids (or row numbers) of the rows dropped by the outlier rule.
     pub dropped_outliers: Vec<i64>,
+    /// Deciles of the training sale prices (reference for drift monitoring).
+    pub price_deciles: Vec<f64>,
 }
 
 /// Whether a row is one of the partial-sale outliers the parameters exclude from training.
@@ -191,7 +193,11 @@ pub fn train(
         interval,
     };
     let fitted: Vec<f64> = data.houses.iter().map(|h| model.predict(h).price).collect();
+    let price_deciles = (1..10)
+        .filter_map(|d| stats::quantile(&data.prices, d as f64 / 10.0))
+        .collect();
     Ok(Trained {
+        price_deciles,
         train: Metrics::compute(&data.prices, &fitted),
         rows: data.len(),
         dropped_outliers,

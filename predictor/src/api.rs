@@ -138,6 +138,8 @@ async fn read_json(headers: &HeaderMap, body: Body) -> Result<Value, ApiError> {
 /// One successful prediction, ready to store and return.
 struct Priced {
     record: PredictionRecord,
+    /// Storage key, from the prediction's time.
+    key: String,
     low: f64,
     high: f64,
     unknown_levels: Vec<String>,
@@ -158,18 +160,28 @@ fn price_house(
     };
     let house = house_from_json(object).map_err(|errors| ApiError::invalid(&errors))?;
     let prediction = model.artifact.model.predict(&house);
-    if !prediction.price.is_finite() {
-        return Err(ApiError::Internal(
-            "the model produced a non-finite price".to_string(),
-        ));
+    // Valid but extreme values (e.g. a living area of 1e20 sq ft) overflow the price: the
+    // caller's input is the cause, so it is a 400, not a 500.
+    if ![prediction.price, prediction.low, prediction.high]
+        .iter()
+        .all(|x| x.is_finite())
+    {
+        return Err(ApiError::InvalidInput {
+            message: "the model cannot price this house: its values are so far outside the \
+                      houses it was trained on that the price overflows"
+                .to_string(),
+            fields: Vec::new(),
+        });
     }
     let now = time::OffsetDateTime::now_utc();
+    let id = uuid::Uuid::new_v4().to_string();
     Ok(Priced {
+        key: record_key(now, &id),
         low: prediction.low,
         high: prediction.high,
         unknown_levels: prediction.report.unknown_levels.clone(),
         record: PredictionRecord {
-            id: uuid::Uuid::new_v4().to_string(),
+            id,
             timestamp: rfc3339_micros(now),
             model_id: model.id.clone(),
             imputed: prediction
@@ -188,14 +200,8 @@ fn price_house(
 }
 
 /// Stores the record; on failure logs the whole record at error level and returns false.
-async fn store_record(state: &AppState, record: &PredictionRecord) -> bool {
-    let key = match time::OffsetDateTime::parse(
-        &record.timestamp,
-        &time::format_description::well_known::Rfc3339,
-    ) {
-        Ok(t) => record_key(t, &record.id),
-        Err(_) => record_key(time::OffsetDateTime::now_utc(), &record.id),
-    };
+async fn store_record(state: &AppState, key: &str, record: &PredictionRecord) -> bool {
+
     let body = match serde_json::to_vec(record) {
         Ok(body) => body,
         Err(e) => {
@@ -203,7 +209,7 @@ async fn store_record(state: &AppState, record: &PredictionRecord) -> bool {
             return false;
         }
     };
-    match state.store().put(&key, body).await {
+    match state.store().put(key, body).await {
         Ok(()) => true,
         Err(e) => {
             let full = serde_json::to_string(record).unwrap_or_default();
@@ -238,7 +244,7 @@ async fn predict(
     let input = read_json(&headers, body).await?;
     let model = state.model();
     let priced = price_house(&model, input, &caller, started)?;
-    let stored = store_record(&state, &priced.record).await;
+    let stored = store_record(&state, &priced.key, &priced.record).await;
     let mut response = Json(reply_json(&model, &priced, stored)).into_response();
     response
         .extensions_mut()
@@ -293,7 +299,7 @@ async fn predict_batch(
             async move {
                 match result {
                     Ok(priced) => {
-                        let stored = store_record(&state, &priced.record).await;
+                        let stored = store_record(&state, &priced.key, &priced.record).await;
                         reply_json(&model, &priced, stored)
                     }
                     Err(error) => error.to_json(),

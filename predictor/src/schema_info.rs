@@ -21,7 +21,7 @@ pub struct FieldInfo<'a> {
     pub importance: f64,
 }
 
-/// Fields ordered by importance, most important first.
+/// Fields in form order: the key fields first, then by importance.
 pub fn fields(model: &ServedModel) -> Vec<FieldInfo<'static>> {
     let pipeline = &model.artifact.model.pipeline;
     let weights = &model.artifact.model.estimator.weights;
@@ -52,7 +52,11 @@ pub fn fields(model: &ServedModel) -> Vec<FieldInfo<'static>> {
             importance: weight / total,
         })
         .collect();
-    fields.sort_by(|a, b| b.importance.total_cmp(&a.importance));
+    // The key fields first, in their order; then the rest by the model's weight on them.
+    let rank = |f: &FieldInfo| {
+        core_model::schema::KEY_FIELDS.iter().position(|k| *k == f.column.name).unwrap_or(usize::MAX)
+    };
+    fields.sort_by(|a, b| rank(a).cmp(&rank(b)).then(b.importance.total_cmp(&a.importance)));
     fields
 }
 

@@ -1,0 +1,72 @@
+//! Prediction records in a local folder (the local target, and `amesops serve --store PATH`).
+
+use std::path::PathBuf;
+
+use futures_util::future::BoxFuture;
+
+use super::{ObjectStore, PREDICTIONS_PREFIX, StoreError};
+
+/// A folder with the same key layout as the S3 bucket.
+#[derive(Debug, Clone)]
+pub struct LocalObjectStore {
+    root: PathBuf,
+}
+
+impl LocalObjectStore {
+    /// Reads under `root` (keys are relative to it).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+}
+
+fn sorted_names(dir: PathBuf, want_dirs: bool) -> Result<Vec<String>, StoreError> {
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(StoreError(format!("cannot list {}: {e}", dir.display()))),
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().map(|t| t.is_dir() == want_dirs).unwrap_or(false))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+impl ObjectStore for LocalObjectStore {
+    fn partitions(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        let dir = self.root.join(PREDICTIONS_PREFIX);
+        Box::pin(async move {
+            let names = tokio::task::spawn_blocking(move || sorted_names(dir, true))
+                .await
+                .map_err(|e| StoreError(e.to_string()))??;
+            Ok(names.into_iter().rev().map(|n| format!("{PREDICTIONS_PREFIX}{n}/")).collect())
+        })
+    }
+
+    fn keys_in(&self, partition: &str) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        let dir = self.root.join(partition);
+        let partition = partition.to_string();
+        Box::pin(async move {
+            let names = tokio::task::spawn_blocking(move || sorted_names(dir, false))
+                .await
+                .map_err(|e| StoreError(e.to_string()))??;
+            Ok(names.into_iter().map(|n| format!("{partition}{n}")).collect())
+        })
+    }
+
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Vec<u8>, StoreError>> {
+        let path = self.root.join(key);
+        Box::pin(async move {
+            tokio::fs::read(&path)
+                .await
+                .map_err(|e| StoreError(format!("cannot read {}: {e}", path.display())))
+        })
+    }
+
+    fn describe(&self) -> String {
+        self.root.display().to_string()
+    }
+}

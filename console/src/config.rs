@@ -1,0 +1,233 @@
+//! Configuration: `amesops.toml` at the project root, then `AMESOPS_*` variables, then flags.
+//!
+//! The console and every command read one [`Config`]; the target (`local` or `aws`) decides
+//! which backends they get, and nothing else needs to know.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use serde::Deserialize;
+
+/// Where the model is served and operated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Target {
+    /// Everything on this machine under `.amesops/`: in-process server, folder store, SQLite tracker.
+    Local,
+    /// AWS: Lambda, API Gateway, S3, CloudWatch Logs, ECR.
+    Aws,
+}
+
+/// Flags every command accepts.
+#[derive(Debug, Clone, Default, Args)]
+pub struct GlobalArgs {
+    /// Configuration file (default: amesops.toml in the current folder, if present).
+    #[arg(long, global = true, env = "AMESOPS_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Target: local (default) or aws.
+    #[arg(long, global = true, value_enum)]
+    pub target: Option<Target>,
+    /// AWS profile (aws target).
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    /// AWS region (aws target).
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// Refuse every action that changes anything (deploy, rollback, retrain, pipeline runs).
+    #[arg(long, global = true)]
+    pub read_only: bool,
+    /// No colours (also when NO_COLOR is set).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+}
+
+/// AWS resource names and deployment settings.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AwsConfig {
+    /// Region; default from the AWS profile or environment.
+    pub region: Option<String>,
+    /// Profile from ~/.aws/config.
+    pub profile: Option<String>,
+    /// Bucket for prediction records and model artifacts.
+    pub bucket: String,
+    /// Lambda function name.
+    pub function: String,
+    /// Alias that serves traffic.
+    pub alias: String,
+    /// HTTP API name.
+    pub api_name: String,
+    /// CloudWatch log group (default `/aws/lambda/<function>`).
+    pub log_group: Option<String>,
+    /// ECR repository for the container image.
+    pub ecr_repository: String,
+    /// Execution role; created by deploy when absent.
+    pub role_arn: Option<String>,
+    /// Function memory, MB.
+    pub memory_mb: i32,
+    /// Function timeout, seconds.
+    pub timeout_s: i32,
+    /// `none` or `iam` (SigV4-signed prediction requests).
+    pub api_auth: String,
+    /// Steady-state request rate limit of the API stage.
+    pub throttle_rate: f64,
+    /// Burst limit of the API stage.
+    pub throttle_burst: i32,
+}
+
+impl Default for AwsConfig {
+    fn default() -> Self {
+        Self {
+            region: None,
+            profile: None,
+            bucket: "amesops-predictions".to_string(),
+            function: "amesops-predictor".to_string(),
+            alias: "live".to_string(),
+            api_name: "amesops-api".to_string(),
+            log_group: None,
+            ecr_repository: "amesops-predictor".to_string(),
+            role_arn: None,
+            memory_mb: 512,
+            timeout_s: 10,
+            api_auth: "none".to_string(),
+            throttle_rate: 100.0,
+            throttle_burst: 200,
+        }
+    }
+}
+
+impl AwsConfig {
+    /// The function's log group.
+    pub fn log_group(&self) -> String {
+        self.log_group
+            .clone()
+            .unwrap_or_else(|| format!("/aws/lambda/{}", self.function))
+    }
+}
+
+/// The file's shape.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct FileConfig {
+    target: Option<Target>,
+    state_dir: Option<PathBuf>,
+    tracker: Option<String>,
+    read_only: Option<bool>,
+    aws: AwsConfig,
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Local or AWS.
+    pub target: Target,
+    /// Local state folder (`.amesops`).
+    pub state_dir: PathBuf,
+    /// Tracker URI (`http(s)://…` MLflow, or a SQLite path); default the local SQLite store.
+    pub tracker: Option<String>,
+    /// Mutating actions are refused.
+    pub read_only: bool,
+    /// Colours off.
+    pub no_color: bool,
+    /// AWS settings.
+    pub aws: AwsConfig,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+impl Config {
+    /// Resolves file, environment and flags, in that order of increasing precedence.
+    pub fn load(args: &GlobalArgs) -> Result<Config> {
+        let path = args.config.clone().unwrap_or_else(|| PathBuf::from("amesops.toml"));
+        let file = match std::fs::read_to_string(&path) {
+            Ok(text) => toml::from_str::<FileConfig>(&text)
+                .with_context(|| format!("invalid configuration in {}", path.display()))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && args.config.is_none() => {
+                FileConfig::default()
+            }
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot read configuration {}", path.display()));
+            }
+        };
+        Config::resolve(file, args)
+    }
+
+    fn resolve(file: FileConfig, args: &GlobalArgs) -> Result<Config> {
+        let target = match (args.target, env("AMESOPS_TARGET"), file.target) {
+            (Some(t), _, _) => t,
+            (None, Some(name), _) => match name.to_ascii_lowercase().as_str() {
+                "local" => Target::Local,
+                "aws" => Target::Aws,
+                other => bail!("AMESOPS_TARGET={other:?}: use local or aws"),
+            },
+            (None, None, Some(t)) => t,
+            (None, None, None) => Target::Local,
+        };
+        let mut aws = file.aws;
+        if let Some(v) = env("AMESOPS_BUCKET") {
+            aws.bucket = v;
+        }
+        if let Some(v) = env("AMESOPS_FUNCTION") {
+            aws.function = v;
+        }
+        if let Some(v) = env("AMESOPS_LOG_GROUP") {
+            aws.log_group = Some(v);
+        }
+        aws.profile = args.profile.clone().or(env("AWS_PROFILE").filter(|_| aws.profile.is_none())).or(aws.profile);
+        aws.region = args.region.clone().or(aws.region);
+        let truthy = |v: String| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes");
+        Ok(Config {
+            target,
+            state_dir: env("AMESOPS_STATE_DIR")
+                .map(PathBuf::from)
+                .or(file.state_dir)
+                .unwrap_or_else(|| PathBuf::from(".amesops")),
+            tracker: env("AMESOPS_TRACKER").or(env("MLFLOW_TRACKING_URI")).or(file.tracker),
+            read_only: args.read_only
+                || env("AMESOPS_READ_ONLY").is_some_and(truthy)
+                || file.read_only.unwrap_or(false),
+            no_color: args.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+            aws,
+        })
+    }
+
+    /// Short description of the target for headers: `local` or `aws:<profile>/<region>`.
+    pub fn target_label(&self) -> String {
+        match self.target {
+            Target::Local => "local".to_string(),
+            Target::Aws => format!(
+                "aws:{}/{}",
+                self.aws.profile.as_deref().unwrap_or("default"),
+                self.aws.region.as_deref().unwrap_or("default-region")
+            ),
+        }
+    }
+
+    /// A path inside the local state folder.
+    pub fn state_path(&self, relative: impl AsRef<Path>) -> PathBuf {
+        self.state_dir.join(relative)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_file_and_defaults_are_local() {
+        let file: FileConfig = toml::from_str("target = \"aws\"\n[aws]\nfunction = \"f\"\n").expect("parses");
+        let args = GlobalArgs { target: Some(Target::Local), ..GlobalArgs::default() };
+        let config = Config::resolve(file, &args).expect("resolves");
+        assert_eq!(config.target, Target::Local);
+        assert_eq!(config.aws.function, "f");
+        assert_eq!(config.aws.log_group(), "/aws/lambda/f");
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        assert!(toml::from_str::<FileConfig>("[aws]\nfuncion = \"f\"\n").is_err());
+    }
+}

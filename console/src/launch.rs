@@ -1,0 +1,113 @@
+//! Opening the console: pick the backends for the target, make sure a model is served, run the UI.
+//!
+//! Local target, zero set-up: state lives under `.amesops/`; on first start the pipeline runs and
+//! the model is deployed to the predictor router, served in-process on 127.0.0.1.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use predictor::logging::LogSettings;
+use predictor::{AppState, loader};
+use tokio::sync::mpsc;
+
+use crate::backend::deployer::Deployer;
+use crate::backend::deployer::local::LocalDeployer;
+use crate::backend::logs::FileLogSource;
+use crate::backend::store::LocalObjectStore;
+use crate::config::{Config, Target};
+use crate::project::Project;
+use crate::tui::app::{App, Header};
+use crate::tui::runtime::{Backends, Runtime};
+use crate::tui::theme::Theme;
+
+/// The model artifact the pipeline writes and `d` deploys.
+pub const CANDIDATE: &str = "models/model.json";
+
+/// Console options beyond the shared configuration.
+#[derive(Debug, Clone, Default)]
+pub struct ConsoleOptions {
+    /// Capture the mouse (off by default so terminal selection keeps working).
+    pub mouse: bool,
+}
+
+/// Opens the console for the configured target.
+pub fn open(config: Config, options: ConsoleOptions) -> Result<()> {
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    match config.target {
+        Target::Local => runtime.block_on(open_local(config, options)),
+        Target::Aws => bail!(
+            "the console's aws target needs a build with AWS support: cargo run --release -p console --features aws -- --target aws"
+        ),
+    }
+}
+
+/// Makes sure something is deployed locally: runs the pipeline if there is no model yet, then
+/// deploys it. Progress goes to the terminal before the console opens.
+async fn bootstrap(deployer: &LocalDeployer, project: &Project) -> Result<()> {
+    if deployer.live_model().is_some() {
+        return Ok(());
+    }
+    let candidate = PathBuf::from(CANDIDATE);
+    if !candidate.exists() {
+        eprintln!("first start: no model yet — running the pipeline (fetch → split → train → evaluate)");
+        project.run_pipeline_blocking_print(None).await?;
+    }
+    eprintln!("deploying {CANDIDATE} to the local predictor");
+    let progress = |line: String| eprintln!("  {line}");
+    let report = deployer.deploy(&candidate, &progress).await.map_err(anyhow::Error::msg)?;
+    eprintln!("model {} is live (version {})", report.model_id, report.version);
+    Ok(())
+}
+
+async fn open_local(config: Config, options: ConsoleOptions) -> Result<()> {
+    let state_dir = config.state_dir.clone();
+    std::fs::create_dir_all(&state_dir).with_context(|| format!("cannot create {}", state_dir.display()))?;
+    let log_file = config.state_path("logs/predictor.jsonl");
+    LogSettings { file: Some(log_file.clone()), ..LogSettings::default() }
+        .init()
+        .map_err(anyhow::Error::msg)?;
+    let project = Project::open(&config)?;
+    let deployments = config.state_path("deployments");
+    bootstrap(&LocalDeployer::new(&deployments, None, String::new()), &project).await?;
+
+    let live = LocalDeployer::new(&deployments, None, String::new())
+        .live_model()
+        .context("no live model after deployment")?;
+    let model = loader::load_model(&live.display().to_string(), None).await?;
+    let model_id = model.id.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("cannot open a local port for the predictor")?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let state = AppState::new(model, Box::new(predictor::store::LocalStore::new(&state_dir)));
+    let server_state = state.clone();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        predictor::serve::serve(listener, server_state, async {
+            let _ = stop_rx.await;
+        })
+        .await
+    });
+
+    let deployer = Arc::new(LocalDeployer::new(&deployments, Some(state), url.clone()));
+    let backends = Backends {
+        store: Arc::new(LocalObjectStore::new(&state_dir)),
+        logs: Arc::new(FileLogSource::new(log_file)),
+        deployer,
+        tolerance: crate::params::Params::load(&project.root.join("params.yaml"), false).map(|p| p.retrain.tolerance).unwrap_or(0.002),
+        project: Arc::new(project),
+        candidate: PathBuf::from(CANDIDATE),
+        http: reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build().context("cannot build the HTTP client")?,
+    };
+    let header = Header {
+        target: config.target_label(),
+        endpoint: format!("local predictor {url}"),
+        model_id: Some(model_id),
+        production_name: None,
+    };
+    let (tx, rx) = mpsc::unbounded_channel();
+    let app = App::new(header, config.read_only, Theme { color: !config.no_color });
+    let result = crate::tui::run(app, Runtime::new(backends, tx), rx, options.mouse).await;
+    let _ = stop_tx.send(());
+    let _ = server.await;
+    result
+}

@@ -1,0 +1,112 @@
+//! Retrain and redeploy as one gated step: run the pipeline, compare the new model with
+//! production on the same held-out rows, deploy only when it is no worse (or when allowed).
+
+use std::path::Path;
+
+use core_model::{Artifact, Table};
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use crate::backend::deployer::{DeployReport, Deployer};
+use crate::project::Project;
+use crate::tui::action::Loaded;
+
+/// What the gate decided.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "decision")]
+pub enum Decision {
+    /// The pipeline produced the model that is already live.
+    NothingChanged,
+    /// The new model was deployed.
+    Deployed,
+    /// The new model is worse than production by more than the tolerance; production kept.
+    RefusedWorse,
+}
+
+/// The report of one retrain.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    /// What happened.
+    #[serde(flatten)]
+    pub decision: Decision,
+    /// Production's RMSE(log) on the current test rows (None when nothing was live).
+    pub production_rmse_log: Option<f64>,
+    /// The new model's RMSE(log) on the same rows.
+    pub candidate_rmse_log: f64,
+    /// Allowed worsening.
+    pub tolerance: f64,
+    /// Model ids.
+    pub production_model: Option<String>,
+    /// Model id of the candidate.
+    pub candidate_model: String,
+    /// The deployment, when one happened.
+    pub deployed: Option<DeployReport>,
+}
+
+impl Outcome {
+    /// One line for people.
+    pub fn summary(&self) -> String {
+        let old = self.production_rmse_log.map(|v| format!("{v:.4}")).unwrap_or_else(|| "none".to_string());
+        match self.decision {
+            Decision::NothingChanged => format!("nothing changed: model {} is already live", self.candidate_model),
+            Decision::Deployed => format!(
+                "deployed model {} (RMSE(log) {old} → {:.4}){}",
+                self.candidate_model,
+                self.candidate_rmse_log,
+                self.deployed.as_ref().map(|d| format!(" as version {} · {}", d.version, d.url)).unwrap_or_default()
+            ),
+            Decision::RefusedWorse => format!(
+                "refused: the new model is worse — RMSE(log) {old} → {:.4} (+{:.4} > tolerance {:.4}); production unchanged; override with allow-worse",
+                self.candidate_rmse_log,
+                self.candidate_rmse_log - self.production_rmse_log.unwrap_or(self.candidate_rmse_log),
+                self.tolerance
+            ),
+        }
+    }
+}
+
+fn rmse_log_on(bytes: &[u8], test: &Path) -> Result<f64, String> {
+    let model = Artifact::from_bytes(bytes).map_err(|e| e.to_string())?;
+    let data = Table::read_path(test).and_then(Table::into_dataset).map_err(|e| format!("{}: {e}", test.display()))?;
+    Ok(core_model::train::evaluate(&model.artifact.model, &data).0.rmse_log)
+}
+
+/// Runs the pipeline, gates, and deploys through `deployer`.
+pub async fn retrain(
+    project: &Project,
+    deployer: &dyn Deployer,
+    allow_worse: bool,
+    tolerance: f64,
+    events: mpsc::UnboundedSender<Loaded>,
+) -> Result<Outcome, String> {
+    project.run_pipeline(None, events.clone()).await?;
+    let candidate_path = project.root.join(crate::launch::CANDIDATE);
+    let candidate = tokio::fs::read(&candidate_path).await.map_err(|e| format!("cannot read {}: {e}", candidate_path.display()))?;
+    let candidate_model = core_model::artifact::model_id(&candidate);
+    let test = project.root.join("data/test.csv");
+    let candidate_rmse_log = rmse_log_on(&candidate, &test)?;
+    let production = deployer.served_artifact().await.ok();
+    let production_model = production.as_deref().map(core_model::artifact::model_id);
+    let production_rmse_log = match &production {
+        Some(bytes) => Some(rmse_log_on(bytes, &test)?),
+        None => None,
+    };
+    let mut outcome = Outcome { decision: Decision::NothingChanged, production_rmse_log, candidate_rmse_log, tolerance, production_model, candidate_model, deployed: None };
+    if outcome.production_model.as_deref() == Some(outcome.candidate_model.as_str()) {
+        return Ok(outcome);
+    }
+    if let Some(old) = production_rmse_log
+        && candidate_rmse_log > old + tolerance
+        && !allow_worse
+    {
+        outcome.decision = Decision::RefusedWorse;
+        return Ok(outcome);
+    }
+    let progress = move |line: String| {
+        let _ = events.send(Loaded::PipelineRun(crate::tui::views::pipeline::RunEvent::Output(line)));
+    };
+    let report = deployer.deploy(&candidate_path, &progress).await.map_err(|e| e.to_string())?;
+    outcome.decision = Decision::Deployed;
+    outcome.deployed = Some(report);
+    Ok(outcome)
+}

@@ -1,0 +1,150 @@
+//! Everything that can happen in the console, as values: keys become actions, actions update
+//! the app, and the app asks for background work with commands.
+
+use super::views::deploy::DeployStatus;
+use super::views::experiments::RunRow;
+use super::views::pipeline::{PipelineSnapshot, RunEvent};
+use super::views::predict::{FormSchema, PredictOutcome};
+use super::views::predictions::{RecordPage, RecordRow};
+use crate::backend::logs::LogEvent;
+
+/// A view of the console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ViewId {
+    /// Stages and their status.
+    Pipeline,
+    /// The predictor's log stream.
+    Logs,
+    /// Stored prediction records.
+    Predictions,
+    /// Tracked runs.
+    Experiments,
+    /// Test predictions by hand.
+    Predict,
+    /// The deployed function.
+    Deploy,
+}
+
+impl ViewId {
+    /// Views in tab order.
+    pub const ALL: [ViewId; 6] = [
+        ViewId::Pipeline,
+        ViewId::Logs,
+        ViewId::Predictions,
+        ViewId::Experiments,
+        ViewId::Predict,
+        ViewId::Deploy,
+    ];
+
+    /// Tab title.
+    pub fn title(self) -> &'static str {
+        match self {
+            ViewId::Pipeline => "Pipeline",
+            ViewId::Logs => "Logs",
+            ViewId::Predictions => "Predictions",
+            ViewId::Experiments => "Experiments",
+            ViewId::Predict => "Predict",
+            ViewId::Deploy => "Deploy",
+        }
+    }
+
+    /// Position in [`ViewId::ALL`].
+    pub fn index(self) -> usize {
+        ViewId::ALL.iter().position(|v| *v == self).unwrap_or(0)
+    }
+}
+
+/// Actions that change something outside the console: always confirmed, refused when read-only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mutation {
+    /// Deploy the current model.
+    Deploy,
+    /// Move the alias back (to a version, or the previous one).
+    Rollback {
+        /// Target version; `None` = previous.
+        to: Option<String>,
+    },
+    /// Run the pipeline (`dvc repro`), or one stage.
+    RunPipeline {
+        /// Stage name; `None` = all.
+        stage: Option<String>,
+    },
+    /// Run the pipeline, compare, deploy if no worse (or if allowed).
+    Retrain {
+        /// Deploy even when the new model is worse.
+        allow_worse: bool,
+    },
+}
+
+impl Mutation {
+    /// What will happen, in one sentence, for the confirmation dialog.
+    pub fn describe(&self) -> String {
+        match self {
+            Mutation::Deploy => "Deploy the current model (models/model.json): smoke-test it, then move the alias.".to_string(),
+            Mutation::Rollback { to: Some(v) } => format!("Move the alias back to version {v}."),
+            Mutation::Rollback { to: None } => "Move the alias back to the previous version.".to_string(),
+            Mutation::RunPipeline { stage: Some(s) } => format!("Run pipeline stage '{s}' (and what it needs)."),
+            Mutation::RunPipeline { stage: None } => "Run the pipeline: every stage that changed.".to_string(),
+            Mutation::Retrain { allow_worse: false } => {
+                "Retrain and redeploy: run the pipeline, compare with production, deploy only if no worse.".to_string()
+            }
+            Mutation::Retrain { allow_worse: true } => {
+                "Retrain and redeploy EVEN IF the new model is worse than production.".to_string()
+            }
+        }
+    }
+
+    /// Whether it changes what production serves (asks for the typed function name on aws).
+    pub fn touches_production(&self) -> bool {
+        matches!(self, Mutation::Deploy | Mutation::Rollback { .. } | Mutation::Retrain { .. })
+    }
+}
+
+/// Background work the app asks the runtime to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Read pipeline status.
+    LoadPipeline,
+    /// Start following the log stream.
+    FollowLogs,
+    /// A page of prediction records, newest first, after a cursor.
+    LoadRecords {
+        /// Cursor from the previous page.
+        after: Option<String>,
+    },
+    /// Runs from the tracker.
+    LoadRuns,
+    /// The model's schema for the form (`GET /model`).
+    LoadSchema,
+    /// Send a test prediction to the endpoint and to the local core-model.
+    SubmitPrediction(serde_json::Value),
+    /// Function, versions, alias, API, health.
+    LoadDeploy,
+    /// A confirmed mutation.
+    Mutate(Mutation),
+}
+
+/// Results of background work, and other inputs that are not keys.
+#[derive(Debug, Clone)]
+pub enum Loaded {
+    /// Pipeline status.
+    Pipeline(Result<PipelineSnapshot, String>),
+    /// A pipeline run's progress.
+    PipelineRun(RunEvent),
+    /// Log stream events.
+    Logs(LogEvent),
+    /// A page of records.
+    Records(Result<RecordPage, String>),
+    /// One full record (for the detail pane).
+    Record(Result<RecordRow, String>),
+    /// Tracker runs.
+    Runs(Result<Vec<RunRow>, String>),
+    /// Form schema.
+    Schema(Result<FormSchema, String>),
+    /// Result of a test prediction.
+    Prediction(Result<PredictOutcome, String>),
+    /// Deploy status.
+    Deploy(Result<DeployStatus, String>),
+    /// A mutation finished (message for the toast) or failed.
+    Mutated(Result<String, String>),
+}

@@ -1,0 +1,468 @@
+//! The console's state and its one update path: keys and results in, commands out.
+//!
+//! Nothing here touches the network or the disk: the runtime executes the returned
+//! [`Command`]s in background tasks and feeds their results back as [`Loaded`] values, which
+//! keeps every flow testable by calling [`App::on_key`] and [`App::on_loaded`] directly.
+
+use std::time::Instant;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Tabs, Wrap};
+
+use super::action::{Command, Loaded, Mutation, ViewId};
+use super::theme::Theme;
+use super::views::deploy::DeployView;
+use super::views::experiments::ExperimentsView;
+use super::views::logs::LogsView;
+use super::views::pipeline::PipelineView;
+use super::views::predict::PredictView;
+use super::views::predictions::PredictionsView;
+use super::views::{DrawContext, Intent};
+use super::widgets::confirm::{self, Confirm};
+use super::widgets::palette::{self, Entry, Palette};
+use super::widgets::toast::{self, Level, Toast};
+use super::widgets::{centered, help};
+
+/// What the header shows about the target.
+#[derive(Debug, Clone, Default)]
+pub struct Header {
+    /// `local` or `aws:<profile>/<region>`.
+    pub target: String,
+    /// `function:alias`.
+    pub endpoint: String,
+    /// Served model id, once known.
+    pub model_id: Option<String>,
+    /// Production deploys ask for this name to be typed (aws target).
+    pub production_name: Option<String>,
+}
+
+/// An overlay above the view.
+#[derive(Debug, Clone)]
+pub enum Overlay {
+    /// Key help.
+    Help,
+    /// Command palette.
+    Palette(Palette),
+    /// Confirmation of a mutation.
+    Confirm(Confirm),
+    /// A block of text (full record, stage details), scrollable.
+    Detail {
+        /// Title.
+        title: String,
+        /// Text.
+        text: String,
+        /// First line shown.
+        scroll: u16,
+    },
+}
+
+/// The whole console state.
+pub struct App {
+    /// The visible view.
+    pub view: ViewId,
+    /// Pipeline view.
+    pub pipeline: PipelineView,
+    /// Logs view.
+    pub logs: LogsView,
+    /// Predictions view.
+    pub predictions: PredictionsView,
+    /// Experiments view.
+    pub experiments: ExperimentsView,
+    /// Predict view.
+    pub predict: PredictView,
+    /// Deploy view.
+    pub deploy: DeployView,
+    /// Open overlay.
+    pub overlay: Option<Overlay>,
+    /// Notifications.
+    pub toasts: Vec<Toast>,
+    /// Header facts.
+    pub header: Header,
+    /// Refuse mutations.
+    pub read_only: bool,
+    /// Styles.
+    pub theme: Theme,
+    /// Show ages as 0 (deterministic screenshots).
+    pub frozen: bool,
+    /// Set when the user quits.
+    pub should_quit: bool,
+    /// A mutation is running (only one at a time).
+    pub busy: Option<Mutation>,
+}
+
+impl App {
+    /// A fresh console on the Pipeline view.
+    pub fn new(header: Header, read_only: bool, theme: Theme) -> Self {
+        Self {
+            view: ViewId::Pipeline,
+            pipeline: PipelineView::default(),
+            logs: LogsView::default(),
+            predictions: PredictionsView::default(),
+            experiments: ExperimentsView::default(),
+            predict: PredictView::default(),
+            deploy: DeployView::default(),
+            overlay: None,
+            toasts: Vec::new(),
+            header,
+            read_only,
+            theme,
+            frozen: false,
+            should_quit: false,
+            busy: None,
+        }
+    }
+
+    /// Commands to run at start: the first view's data (and the log stream, which is cheap).
+    pub fn start(&mut self, now: Instant) -> Vec<Command> {
+        let mut commands = self.enter(self.view, now);
+        commands.extend(self.logs.on_enter());
+        commands
+    }
+
+    fn enter(&mut self, view: ViewId, now: Instant) -> Vec<Command> {
+        self.view = view;
+        let command = match view {
+            ViewId::Pipeline => self.pipeline.on_enter(now),
+            ViewId::Logs => self.logs.on_enter(),
+            ViewId::Predictions => self.predictions.on_enter(now),
+            ViewId::Experiments => self.experiments.on_enter(now),
+            ViewId::Predict => self.predict.on_enter(now),
+            ViewId::Deploy => self.deploy.on_enter(now),
+        };
+        command.into_iter().collect()
+    }
+
+    /// Adds a notification.
+    pub fn note(&mut self, message: impl Into<String>, level: Level, now: Instant) {
+        self.toasts.push(Toast { message: message.into(), level, at: now });
+        if self.toasts.len() > 20 {
+            self.toasts.remove(0);
+        }
+    }
+
+    /// Asks for a mutation: the confirmation dialog opens, unless read-only refuses it.
+    pub fn ask(&mut self, mutation: Mutation, now: Instant) {
+        if self.read_only {
+            self.note(format!("read-only: refused — {}", mutation.describe()), Level::Error, now);
+            return;
+        }
+        if let Some(busy) = &self.busy {
+            self.note(format!("wait: still working on — {}", busy.describe()), Level::Error, now);
+            return;
+        }
+        let typed = if mutation.touches_production() { self.header.production_name.clone() } else { None };
+        let target = format!("{} · {}", self.header.target, self.header.endpoint);
+        self.overlay = Some(Overlay::Confirm(Confirm::new(mutation, target, typed)));
+    }
+
+    /// Dispatches a confirmed mutation: the one place where read-only is enforced for actions.
+    pub fn dispatch(&mut self, mutation: Mutation, now: Instant) -> Vec<Command> {
+        if self.read_only {
+            self.note(format!("read-only: refused — {}", mutation.describe()), Level::Error, now);
+            return Vec::new();
+        }
+        if let Mutation::RunPipeline { .. } | Mutation::Retrain { .. } = mutation {
+            self.pipeline.run_active = true;
+        }
+        self.busy = Some(mutation.clone());
+        self.note(format!("started: {}", mutation.describe()), Level::Info, now);
+        vec![Command::Mutate(mutation)]
+    }
+
+    fn apply(&mut self, intent: Intent, now: Instant) -> Vec<Command> {
+        match intent {
+            Intent::Run(command) => vec![command],
+            Intent::Ask(mutation) => {
+                self.ask(mutation, now);
+                Vec::new()
+            }
+            Intent::Note(message) => {
+                self.note(message, Level::Info, now);
+                Vec::new()
+            }
+            Intent::Detail(title, text) => {
+                self.overlay = Some(Overlay::Detail { title, text, scroll: 0 });
+                Vec::new()
+            }
+        }
+    }
+
+    /// Whether the view is taking typed text (global keys are then text).
+    fn capturing_text(&self) -> bool {
+        match self.view {
+            ViewId::Predict => self.predict.editing,
+            ViewId::Logs => self.logs.searching(),
+            ViewId::Predictions => self.predictions.filtering(),
+            _ => false,
+        }
+    }
+
+    /// Handles one key press.
+    pub fn on_key(&mut self, key: KeyEvent, now: Instant) -> Vec<Command> {
+        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+            self.should_quit = true;
+            return Vec::new();
+        }
+        if let Some(overlay) = self.overlay.take() {
+            return self.on_overlay_key(overlay, key, now);
+        }
+        if !self.capturing_text() {
+            match key.code {
+                KeyCode::Char('q') => {
+                    self.should_quit = true;
+                    return Vec::new();
+                }
+                KeyCode::Char('?') => {
+                    self.overlay = Some(Overlay::Help);
+                    return Vec::new();
+                }
+                KeyCode::Char(':') => {
+                    self.overlay = Some(Overlay::Palette(Palette::default()));
+                    return Vec::new();
+                }
+                KeyCode::Char('R') => {
+                    self.ask(Mutation::Retrain { allow_worse: false }, now);
+                    return Vec::new();
+                }
+                KeyCode::Tab => return self.enter(ViewId::ALL[(self.view.index() + 1) % 6], now),
+                KeyCode::BackTab => return self.enter(ViewId::ALL[(self.view.index() + 5) % 6], now),
+                KeyCode::Char(c @ '1'..='6') => {
+                    let index = c as usize - '1' as usize;
+                    return self.enter(ViewId::ALL[index], now);
+                }
+                _ => {}
+            }
+        }
+        let intent = match self.view {
+            ViewId::Pipeline => self.pipeline.handle_key(key, now),
+            ViewId::Logs => self.logs.handle_key(key),
+            ViewId::Predictions => self.predictions.handle_key(key, now),
+            ViewId::Experiments => self.experiments.handle_key(key, now),
+            ViewId::Predict => self.predict.handle_key(key, now),
+            ViewId::Deploy => self.deploy.handle_key(key, now),
+        };
+        intent.map(|i| self.apply(i, now)).unwrap_or_default()
+    }
+
+    fn on_overlay_key(&mut self, overlay: Overlay, key: KeyEvent, now: Instant) -> Vec<Command> {
+        match overlay {
+            Overlay::Help => {
+                if !matches!(key.code, KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter) {
+                    self.overlay = Some(Overlay::Help);
+                }
+                Vec::new()
+            }
+            Overlay::Detail { title, text, scroll } => {
+                let scroll = match key.code {
+                    KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => return Vec::new(),
+                    KeyCode::Down | KeyCode::Char('j') => scroll.saturating_add(1),
+                    KeyCode::Up | KeyCode::Char('k') => scroll.saturating_sub(1),
+                    KeyCode::PageDown => scroll.saturating_add(20),
+                    KeyCode::PageUp => scroll.saturating_sub(20),
+                    _ => scroll,
+                };
+                self.overlay = Some(Overlay::Detail { title, text, scroll });
+                Vec::new()
+            }
+            Overlay::Palette(mut palette) => match palette.handle_key(key) {
+                palette::Outcome::Open => {
+                    self.overlay = Some(Overlay::Palette(palette));
+                    Vec::new()
+                }
+                palette::Outcome::Closed => Vec::new(),
+                palette::Outcome::Chosen(entry) => self.on_palette(entry, now),
+            },
+            Overlay::Confirm(mut dialog) => match dialog.handle_key(key) {
+                confirm::Outcome::Open => {
+                    self.overlay = Some(Overlay::Confirm(dialog));
+                    Vec::new()
+                }
+                confirm::Outcome::Cancelled => {
+                    self.note("cancelled", Level::Info, now);
+                    Vec::new()
+                }
+                confirm::Outcome::Accepted(mutation) => self.dispatch(mutation, now),
+            },
+        }
+    }
+
+    fn on_palette(&mut self, entry: Entry, now: Instant) -> Vec<Command> {
+        match entry {
+            Entry::View(i) => self.enter(ViewId::ALL[i.min(5)], now),
+            Entry::Refresh => self.refresh(now),
+            Entry::RunPipeline => {
+                self.ask(Mutation::RunPipeline { stage: None }, now);
+                Vec::new()
+            }
+            Entry::Retrain => {
+                self.ask(Mutation::Retrain { allow_worse: false }, now);
+                Vec::new()
+            }
+            Entry::Deploy => {
+                self.ask(Mutation::Deploy, now);
+                Vec::new()
+            }
+            Entry::Rollback => {
+                self.ask(Mutation::Rollback { to: None }, now);
+                Vec::new()
+            }
+            Entry::Help => {
+                self.overlay = Some(Overlay::Help);
+                Vec::new()
+            }
+            Entry::Quit => {
+                self.should_quit = true;
+                Vec::new()
+            }
+        }
+    }
+
+    /// Reloads the current view's data.
+    pub fn refresh(&mut self, now: Instant) -> Vec<Command> {
+        match self.view {
+            ViewId::Pipeline => vec![self.pipeline.reload(now)],
+            ViewId::Deploy => vec![self.deploy.reload(now)],
+            ViewId::Logs => Vec::new(),
+            ViewId::Predictions | ViewId::Experiments | ViewId::Predict => {
+                self.on_key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::NONE), now)
+            }
+        }
+    }
+
+    /// Takes the result of background work.
+    pub fn on_loaded(&mut self, loaded: Loaded, now: Instant) -> Vec<Command> {
+        match loaded {
+            Loaded::Pipeline(result) => self.pipeline.on_loaded(result, now),
+            Loaded::PipelineRun(event) => {
+                if self.pipeline.on_run(event) {
+                    return vec![self.pipeline.reload(now)];
+                }
+            }
+            Loaded::Logs(event) => self.logs.on_event(event),
+            Loaded::Records(result) => self.predictions.on_loaded(result, now),
+            Loaded::Record(result) => match result {
+                Ok(row) => {
+                    let text = serde_json::to_string_pretty(&row.raw).unwrap_or_default();
+                    self.overlay = Some(Overlay::Detail { title: row.key, text, scroll: 0 });
+                }
+                Err(e) => self.note(e, Level::Error, now),
+            },
+            Loaded::Runs(result) => self.experiments.on_loaded(result, now),
+            Loaded::Schema(result) => {
+                if let Ok(schema) = &result {
+                    self.header.model_id = Some(schema.model_id.clone());
+                }
+                self.predict.on_schema(result, now);
+            }
+            Loaded::Prediction(result) => self.predict.on_outcome(result, now),
+            Loaded::Deploy(result) => {
+                if let Ok(status) = &result {
+                    self.header.model_id = Some(status.model_id.clone());
+                }
+                self.deploy.status.finish(result, now);
+            }
+            Loaded::Mutated(result) => {
+                self.busy = None;
+                self.pipeline.run_active = false;
+                match result {
+                    Ok(message) => self.note(message, Level::Info, now),
+                    Err(message) => self.note(message, Level::Error, now),
+                }
+                // What a mutation changes shows up in these views.
+                let mut commands = vec![self.pipeline.reload(now), self.deploy.reload(now)];
+                self.predict.schema.start(now);
+                commands.push(Command::LoadSchema);
+                return commands;
+            }
+        }
+        Vec::new()
+    }
+
+    fn keys(&self) -> &'static [(&'static str, &'static str)] {
+        match self.view {
+            ViewId::Pipeline => self.pipeline.keys(),
+            ViewId::Logs => self.logs.keys(),
+            ViewId::Predictions => self.predictions.keys(),
+            ViewId::Experiments => self.experiments.keys(),
+            ViewId::Predict => self.predict.keys(),
+            ViewId::Deploy => self.deploy.keys(),
+        }
+    }
+
+    /// Draws the whole screen. Any size works; tiny terminals get a notice.
+    pub fn draw(&mut self, frame: &mut Frame, now: Instant) {
+        let area = frame.area();
+        let theme = self.theme;
+        if area.width < 40 || area.height < 12 {
+            frame.render_widget(Paragraph::new("amesops: enlarge the terminal (40×12 at least) · q quits").wrap(Wrap { trim: true }), area);
+            return;
+        }
+        let [header, tabs, body, footer] = Layout::vertical([Constraint::Length(1), Constraint::Length(1), Constraint::Min(3), Constraint::Length(1)]).areas(area);
+        let mut spans = vec![
+            Span::styled(" amesops ", theme.accent()),
+            Span::raw(format!("{} · {}", self.header.target, self.header.endpoint)),
+            Span::styled(format!(" · model {}", self.header.model_id.as_deref().unwrap_or("?")), theme.dim()),
+        ];
+        if let Some(busy) = &self.busy {
+            spans.push(Span::styled(format!(" · working: {}", short(busy)), theme.warn()));
+        }
+        if self.read_only {
+            spans.push(Span::styled(" READ-ONLY ", theme.error()));
+        }
+        frame.render_widget(Paragraph::new(Line::from(spans)), header);
+        let titles: Vec<Line> = ViewId::ALL.iter().enumerate().map(|(i, v)| Line::from(format!("{} {}", i + 1, v.title()))).collect();
+        frame.render_widget(Tabs::new(titles).select(self.view.index()).highlight_style(theme.accent()).divider("│"), tabs);
+        let ctx = DrawContext { theme, now, frozen: self.frozen };
+        let body_block = Block::default().borders(Borders::NONE);
+        let inner = body_block.inner(body);
+        match self.view {
+            ViewId::Pipeline => self.pipeline.draw(frame, inner, &ctx),
+            ViewId::Logs => self.logs.draw(frame, inner, &ctx),
+            ViewId::Predictions => self.predictions.draw(frame, inner, &ctx),
+            ViewId::Experiments => self.experiments.draw(frame, inner, &ctx),
+            ViewId::Predict => self.predict.draw(frame, inner, &ctx),
+            ViewId::Deploy => self.deploy.draw(frame, inner, &ctx),
+        }
+        let mut keys: Vec<Span> = Vec::new();
+        for (k, what) in self.keys().iter().take(5) {
+            keys.push(Span::styled(format!(" {k} "), theme.warn()));
+            keys.push(Span::raw(format!("{what} ")));
+        }
+        keys.push(Span::styled(" ? ", theme.warn()));
+        keys.push(Span::raw("help "));
+        keys.push(Span::styled(" q ", theme.warn()));
+        keys.push(Span::raw("quit"));
+        frame.render_widget(Paragraph::new(Line::from(keys)), footer);
+        match &self.overlay {
+            Some(Overlay::Help) => help::draw(frame, area, self.view.title(), self.keys(), self.read_only, &theme),
+            Some(Overlay::Palette(p)) => p.draw(frame, area, &theme),
+            Some(Overlay::Confirm(c)) => c.draw(frame, area, &theme),
+            Some(Overlay::Detail { title, text, scroll }) => draw_detail(frame, area, title, text, *scroll, &theme),
+            None => {}
+        }
+        toast::draw(frame, area, &self.toasts, now, &theme);
+    }
+}
+
+fn short(m: &Mutation) -> &'static str {
+    match m {
+        Mutation::Deploy => "deploy",
+        Mutation::Rollback { .. } => "rollback",
+        Mutation::RunPipeline { .. } => "pipeline run",
+        Mutation::Retrain { .. } => "retrain",
+    }
+}
+
+fn draw_detail(frame: &mut Frame, area: Rect, title: &str, text: &str, scroll: u16, theme: &Theme) {
+    let rect = centered(area, area.width.saturating_sub(8), area.height.saturating_sub(4));
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(text.to_string())
+            .scroll((scroll, 0))
+            .block(Block::default().borders(Borders::ALL).title(Span::styled(format!(" {title} · ↑/↓ scroll · esc close "), theme.accent()))),
+        rect,
+    );
+}

@@ -1,0 +1,224 @@
+//! Deterministic data for every view, used by the snapshot tests and the screenshots command.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use super::action::{Loaded, ViewId};
+use super::app::{App, Header};
+use super::theme::Theme;
+use super::views::deploy::{DeployStatus, VersionRow};
+use super::views::experiments::RunRow;
+use super::views::pipeline::{PipelineSnapshot, StageRow};
+use super::views::predict::{FormField, FormSchema, PredictOutcome, RemoteReply};
+use super::views::predictions::{RecordPage, RecordRow};
+use crate::backend::logs::{LogEvent, LogLine};
+
+/// Which state a view is shown in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Request in flight, nothing yet.
+    Loading,
+    /// Data arrived.
+    Data,
+    /// Data arrived, but there is none.
+    Empty,
+    /// The request failed.
+    Error,
+}
+
+/// An app with frozen clocks and no colours, as the snapshots see it.
+pub fn app(read_only: bool) -> App {
+    let header = Header {
+        target: "local".to_string(),
+        endpoint: "local predictor http://127.0.0.1:8080".to_string(),
+        model_id: Some("3f9a1c2b7d10".to_string()),
+        production_name: None,
+    };
+    let mut app = App::new(header, read_only, Theme { color: false });
+    app.frozen = true;
+    app
+}
+
+fn stage(name: &str, status: &str, why: &str, cmd: &str) -> StageRow {
+    StageRow { name: name.into(), status: status.into(), why: why.into(), cmd: cmd.into(), details: vec![format!("deps of {name}")] }
+}
+
+/// Pipeline status with one changed stage and one stale downstream.
+pub fn pipeline() -> PipelineSnapshot {
+    PipelineSnapshot {
+        stages: vec![
+            stage("fetch", "up to date", "", "scripts/amesops fetch --out data/ames.csv"),
+            stage("split", "up to date", "", "scripts/amesops split --data data/ames.csv …"),
+            stage("train", "changed", "params.yaml: train.alpha modified", "scripts/amesops train --data data/train.csv …"),
+            stage("evaluate", "stale upstream", "train will change its inputs", "scripts/amesops evaluate --model models/model.json …"),
+        ],
+        metrics: vec![("rmse_log".into(), 0.1240), ("rmse".into(), 21948.3), ("r2".into(), 0.9260)],
+        dvc: true,
+    }
+}
+
+/// Log lines of a few requests.
+pub fn log_lines() -> Vec<LogLine> {
+    (0..40)
+        .map(|i| {
+            let (level, message, status) = match i % 7 {
+                3 => ("WARN", "request rejected", 400),
+                6 => ("ERROR", "prediction record could not be stored; it is logged here instead", 200),
+                _ => ("INFO", "request served", 200),
+            };
+            LogLine {
+                timestamp_ms: None,
+                text: format!(
+                    r#"{{"timestamp":"2026-11-27T10:{:02}:{:02}.000000Z","level":"{level}","message":"{message}","request_id":"req-{i:03}","method":"POST","path":"/predict","status":{status},"latency_us":{},"model_id":"3f9a1c2b7d10","price":{}}}"#,
+                    i / 60,
+                    i % 60,
+                    180 + i * 7,
+                    150_000 + i * 2_500
+                ),
+            }
+        })
+        .collect()
+}
+
+/// A page of prediction records.
+pub fn records() -> RecordPage {
+    let neighborhoods = ["NAmes", "CollgCr", "OldTown", "Edwards", "Somerst", "NridgHt"];
+    let rows = (0..30)
+        .map(|i| {
+            let price = 120_000.0 + (i as f64 * 7_919.0) % 180_000.0;
+            let raw = serde_json::json!({
+                "id": format!("00000000-0000-4000-8000-{i:012}"),
+                "timestamp": format!("2026-11-27T09:{:02}:00.000000Z", 59 - i),
+                "model_id": "3f9a1c2b7d10",
+                "input": {"Neighborhood": neighborhoods[i % 6], "OverallQual": 5 + i % 4, "GrLivArea": 1000 + i * 37, "YearBuilt": 1960 + i},
+                "imputed": ["LotFrontage"],
+                "price": price,
+                "latency_us": 41,
+            });
+            RecordRow::from_json(format!("predictions/dt=2026-11-27/20261127T09{:02}00.000000Z-{i}.json", 59 - i), raw)
+        })
+        .collect();
+    RecordPage {
+        rows,
+        next: Some("predictions/dt=2026-11-27/x".into()),
+        reference_deciles: vec![106_475.0, 124_000.0, 135_500.0, 147_000.0, 163_000.0, 179_280.0, 198_620.0, 230_000.0, 278_000.0],
+        unreadable: 0,
+    }
+}
+
+/// Four tracked runs, one in production.
+pub fn runs() -> Vec<RunRow> {
+    let run = |id: &str, name: &str, alpha: &str, cv: f64, test: f64, production: bool| RunRow {
+        run_id: id.into(),
+        name: name.into(),
+        start_time: "2026-11-27T08:00:00Z".into(),
+        params: BTreeMap::from([("train.alpha".into(), alpha.into()), ("train.l1_ratio".into(), "1.0".into()), ("split.seed".into(), "42".into())]),
+        metrics: BTreeMap::from([("cv_rmse_log".into(), cv), ("test_rmse_log".into(), test), ("cv_mae".into(), 13_700.0 + cv * 1000.0), ("test_r2".into(), 0.93 - cv / 10.0)]),
+        production,
+    };
+    vec![
+        run("a1b2c3d4e5f6", "alpha-0.0005", "0.0005", 0.1082, 0.1240, true),
+        run("b2c3d4e5f6a1", "alpha-0.001", "0.001", 0.1094, 0.1251, false),
+        run("c3d4e5f6a1b2", "alpha-0.0003", "0.0003", 0.1089, 0.1262, false),
+        run("d4e5f6a1b2c3", "ridge-0.05", "0.05", 0.1170, 0.1302, false),
+    ]
+}
+
+/// A small form schema.
+pub fn schema() -> FormSchema {
+    let select = |name: &str, levels: &[(&str, &str)], default: &str| FormField {
+        name: name.into(),
+        description: format!("{name} (documented levels)"),
+        kind: "nominal".into(),
+        levels: levels.iter().map(|(c, l)| (c.to_string(), l.to_string())).collect(),
+        unit: None,
+        default: default.into(),
+    };
+    let number = |name: &str, unit: &str, default: &str| FormField {
+        name: name.into(),
+        description: format!("{name} of the house"),
+        kind: "real".into(),
+        levels: Vec::new(),
+        unit: Some(unit.into()),
+        default: default.into(),
+    };
+    FormSchema {
+        model_id: "3f9a1c2b7d10".into(),
+        fields: vec![
+            select("Neighborhood", &[("CollgCr", "College Creek"), ("NAmes", "North Ames"), ("OldTown", "Old Town")], "NAmes"),
+            number("OverallQual", "grade", "6"),
+            number("GrLivArea", "sq ft", "1464"),
+            number("YearBuilt", "year", "1973"),
+            number("TotalBsmtSF", "sq ft", "991.5"),
+            number("GarageCars", "count", "2"),
+            select("KitchenQual", &[("Po", "Poor"), ("Fa", "Fair"), ("TA", "Typical/Average"), ("Gd", "Good"), ("Ex", "Excellent")], "TA"),
+        ],
+    }
+}
+
+/// A prediction that agrees with core-model.
+pub fn outcome() -> PredictOutcome {
+    PredictOutcome {
+        remote: Ok(RemoteReply {
+            price: 208_123.5,
+            low: 187_000.0,
+            high: 231_500.0,
+            model_id: "3f9a1c2b7d10".into(),
+            latency_ms: 1.2,
+            imputed: vec!["LotFrontage".into(), "MasVnrArea".into()],
+            unknown_levels: Vec::new(),
+            stored: true,
+        }),
+        local_price: Ok(208_123.5),
+    }
+}
+
+/// A deployment with three versions.
+pub fn deploy() -> DeployStatus {
+    DeployStatus {
+        function: "local predictor (in-process)".into(),
+        alias: "live".into(),
+        alias_version: "3".into(),
+        routing: None,
+        versions: (1..=3).rev().map(|v| VersionRow { version: v.to_string(), model_id: format!("{v}f9a1c2b7d10"), created: format!("2026-11-2{v}T08:00:00Z") }).collect(),
+        url: "http://127.0.0.1:8080".into(),
+        model_id: "3f9a1c2b7d10".into(),
+        metrics: vec![("cv rmse_log".into(), 0.1082), ("cv rmse $".into(), 21038.0), ("cv r2".into(), 0.9294)],
+        health: Ok("model 3f9a1c2b7d10 · up 42 s".into()),
+        candidate: Some("3f9a1c2b7d10".into()),
+    }
+}
+
+/// Puts `view` into `state` with fixture data.
+pub fn show(app: &mut App, view: ViewId, state: State, now: Instant) {
+    let error = || "connection refused (127.0.0.1:8080)".to_string();
+    let _ = app.on_key(crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char(char::from(b'1' + view.index() as u8))), now);
+    let loaded = match (view, state) {
+        (_, State::Loading) => return,
+        (ViewId::Pipeline, State::Data) => Loaded::Pipeline(Ok(pipeline())),
+        (ViewId::Pipeline, State::Empty) => Loaded::Pipeline(Ok(PipelineSnapshot::default())),
+        (ViewId::Pipeline, State::Error) => Loaded::Pipeline(Err(error())),
+        (ViewId::Logs, State::Data) => Loaded::Logs(LogEvent::Lines(log_lines())),
+        (ViewId::Logs, State::Empty) => Loaded::Logs(LogEvent::Mode("following .amesops/logs/predictor.jsonl".into())),
+        (ViewId::Logs, State::Error) => Loaded::Logs(LogEvent::Error(error())),
+        (ViewId::Predictions, State::Data) => Loaded::Records(Ok(records())),
+        (ViewId::Predictions, State::Empty) => Loaded::Records(Ok(RecordPage::default())),
+        (ViewId::Predictions, State::Error) => Loaded::Records(Err(error())),
+        (ViewId::Experiments, State::Data) => Loaded::Runs(Ok(runs())),
+        (ViewId::Experiments, State::Empty) => Loaded::Runs(Ok(Vec::new())),
+        (ViewId::Experiments, State::Error) => Loaded::Runs(Err(error())),
+        (ViewId::Predict, State::Data) => {
+            let _ = app.on_loaded(Loaded::Schema(Ok(schema())), now);
+            app.predict.set_value("Neighborhood", "CollgCr");
+            app.predict.set_value("GrLivArea", "1710");
+            app.predict.set_value("OverallQual", "7");
+            Loaded::Prediction(Ok(outcome()))
+        }
+        (ViewId::Predict, State::Empty) => Loaded::Schema(Ok(FormSchema::default())),
+        (ViewId::Predict, State::Error) => Loaded::Schema(Err(error())),
+        (ViewId::Deploy, State::Data) => Loaded::Deploy(Ok(deploy())),
+        (ViewId::Deploy, State::Empty) => Loaded::Deploy(Ok(DeployStatus { versions: Vec::new(), alias_version: "–".into(), model_id: "–".into(), metrics: Vec::new(), candidate: None, ..deploy() })),
+        (ViewId::Deploy, State::Error) => Loaded::Deploy(Err(error())),
+    };
+    let _ = app.on_loaded(loaded, now);
+}

@@ -1,0 +1,224 @@
+//! Executes the app's commands in background tasks and reports back through a channel.
+//!
+//! The UI thread only ever calls [`Runtime::execute`], which spawns and returns at once.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use core_model::Artifact;
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+
+use super::action::{Command, Loaded, Mutation};
+use super::views::deploy::{DeployStatus, VersionRow};
+use super::views::pipeline::RunEvent;
+use super::views::predict::{FormSchema, PredictOutcome, RemoteReply};
+use super::views::predictions::{RecordPage, RecordRow};
+use crate::backend::deployer::Deployer;
+use crate::backend::logs::{LogEvent, LogSource};
+use crate::backend::store::{ObjectStore, newest_keys};
+
+/// Records per page in the Predictions view.
+pub const PAGE_SIZE: usize = 50;
+
+/// Everything the console talks to, behind traits; the same for both targets.
+pub struct Backends {
+    /// Prediction records.
+    pub store: Arc<dyn ObjectStore>,
+    /// The predictor's logs.
+    pub logs: Arc<dyn LogSource>,
+    /// Deployments.
+    pub deployer: Arc<dyn Deployer>,
+    /// Pipeline and tracker (always the local project folder).
+    pub project: Arc<crate::project::Project>,
+    /// Allowed worsening of RMSE(log) for retrain-and-redeploy (params.yaml `retrain.tolerance`).
+    pub tolerance: f64,
+    /// The model `d` deploys.
+    pub candidate: PathBuf,
+    /// HTTP client for the endpoint.
+    pub http: reqwest::Client,
+}
+
+/// Spawns commands and forwards their results.
+#[derive(Clone)]
+pub struct Runtime {
+    backends: Arc<Backends>,
+    tx: mpsc::UnboundedSender<Loaded>,
+}
+
+impl Runtime {
+    /// A runtime reporting to `tx`.
+    pub fn new(backends: Backends, tx: mpsc::UnboundedSender<Loaded>) -> Self {
+        Self { backends: Arc::new(backends), tx }
+    }
+
+    /// Starts a command in the background.
+    pub fn execute(&self, command: Command) {
+        let backends = self.backends.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let loaded = run(&backends, command, tx.clone()).await;
+            if let Some(loaded) = loaded {
+                let _ = tx.send(loaded);
+            }
+        });
+    }
+}
+
+async fn run(b: &Backends, command: Command, tx: mpsc::UnboundedSender<Loaded>) -> Option<Loaded> {
+    Some(match command {
+        Command::LoadPipeline => Loaded::Pipeline(b.project.pipeline_snapshot().await),
+        Command::FollowLogs => {
+            let (log_tx, mut log_rx) = mpsc::channel::<LogEvent>(256);
+            let follower = b.logs.follow(log_tx);
+            tokio::spawn(follower);
+            while let Some(event) = log_rx.recv().await {
+                if tx.send(Loaded::Logs(event)).is_err() {
+                    break;
+                }
+            }
+            return None;
+        }
+        Command::LoadRecords { after } => Loaded::Records(load_records(b, after).await),
+        Command::LoadRuns => Loaded::Runs(b.project.runs().await),
+        Command::LoadSchema => Loaded::Schema(load_schema(b).await),
+        Command::SubmitPrediction(body) => Loaded::Prediction(submit(b, body).await),
+        Command::LoadDeploy => Loaded::Deploy(load_deploy(b).await),
+        Command::Mutate(mutation) => Loaded::Mutated(mutate(b, mutation, tx).await),
+    })
+}
+
+async fn load_records(b: &Backends, after: Option<String>) -> Result<RecordPage, String> {
+    let page = newest_keys(b.store.as_ref(), after.as_deref(), PAGE_SIZE).await.map_err(|e| e.to_string())?;
+    let store = b.store.clone();
+    let fetched: Vec<Option<RecordRow>> = futures_util::stream::iter(page.keys.clone())
+        .map(|key| {
+            let store = store.clone();
+            async move {
+                let bytes = store.get(&key).await.ok()?;
+                let json = serde_json::from_slice(&bytes).ok()?;
+                Some(RecordRow::from_json(key, json))
+            }
+        })
+        .buffered(16)
+        .collect()
+        .await;
+    let unreadable = fetched.iter().filter(|r| r.is_none()).count();
+    let reference_deciles = match b.deployer.served_artifact().await {
+        Ok(bytes) => Artifact::from_bytes(&bytes).map(|a| a.artifact.metrics.price_deciles.clone()).unwrap_or_default(),
+        Err(_) => Vec::new(),
+    };
+    Ok(RecordPage { rows: fetched.into_iter().flatten().collect(), next: page.next, reference_deciles, unreadable })
+}
+
+async fn get_json(b: &Backends, path: &str) -> Result<serde_json::Value, String> {
+    let url = format!("{}{path}", b.deployer.url());
+    let response = b.http.get(&url).send().await.map_err(|e| format!("GET {url}: {e}"))?;
+    let status = response.status();
+    let json: serde_json::Value = response.json().await.map_err(|e| format!("GET {url}: reply is not JSON: {e}"))?;
+    if !status.is_success() {
+        return Err(format!("GET {url}: {status} {json}"));
+    }
+    Ok(json)
+}
+
+async fn load_schema(b: &Backends) -> Result<FormSchema, String> {
+    FormSchema::from_model_document(&get_json(b, "/model").await?)
+}
+
+async fn submit(b: &Backends, body: serde_json::Value) -> Result<PredictOutcome, String> {
+    let url = format!("{}/predict", b.deployer.url());
+    let started = Instant::now();
+    let remote = async {
+        let response = b.http.post(&url).json(&body).send().await.map_err(|e| format!("POST {url}: {e}"))?;
+        let status = response.status();
+        let json: serde_json::Value = response.json().await.map_err(|e| format!("reply is not JSON: {e}"))?;
+        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        if !status.is_success() {
+            let error = &json["error"];
+            let fields: Vec<String> = error["fields"].as_array().map(|f| f.iter().map(|x| format!("{}: {}", x["field"].as_str().unwrap_or("?"), x["problem"].as_str().unwrap_or("?"))).collect()).unwrap_or_default();
+            return Err(format!("{status}: {} {}", error["message"].as_str().unwrap_or(""), fields.join("; ")));
+        }
+        let strings = |v: &serde_json::Value| v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default();
+        Ok(RemoteReply {
+            price: json["price"].as_f64().ok_or("reply has no price")?,
+            low: json["interval"]["low"].as_f64().unwrap_or(f64::NAN),
+            high: json["interval"]["high"].as_f64().unwrap_or(f64::NAN),
+            model_id: json["model"]["id"].as_str().unwrap_or_default().to_string(),
+            latency_ms,
+            imputed: strings(&json["imputed"]),
+            unknown_levels: strings(&json["unknown_levels"]),
+            stored: json["stored"].as_bool().unwrap_or(false),
+        })
+    }
+    .await;
+    let local_price = async {
+        let bytes = b.deployer.served_artifact().await.map_err(|e| e.to_string())?;
+        let loaded = Artifact::from_bytes(&bytes).map_err(|e| e.to_string())?;
+        let object = body.as_object().ok_or("the form body is not an object")?;
+        let house = core_model::house::house_from_json(object).map_err(|errors| errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))?;
+        Ok::<f64, String>(loaded.artifact.model.predict(&house).price)
+    }
+    .await;
+    Ok(PredictOutcome { remote, local_price })
+}
+
+async fn load_deploy(b: &Backends) -> Result<DeployStatus, String> {
+    let info = b.deployer.status().await.map_err(|e| e.to_string())?;
+    let health = match get_json(b, "/health").await {
+        Ok(json) => Ok(format!("model {} · up {:.0} s", json["model_id"].as_str().unwrap_or("?"), json["uptime_s"].as_f64().unwrap_or(0.0))),
+        Err(e) => Err(e),
+    };
+    let metrics = match b.deployer.served_artifact().await.ok().and_then(|bytes| Artifact::from_bytes(&bytes).ok()) {
+        Some(a) => {
+            let m = a.artifact.metrics.cv.overall;
+            vec![("cv rmse_log".to_string(), m.rmse_log), ("cv rmse $".to_string(), m.rmse), ("cv r2".to_string(), m.r2)]
+        }
+        None => Vec::new(),
+    };
+    let candidate = tokio::fs::read(&b.candidate).await.ok().map(|bytes| core_model::artifact::model_id(&bytes));
+    Ok(DeployStatus {
+        function: info.function,
+        alias: info.alias,
+        alias_version: info.alias_version.unwrap_or_else(|| "–".to_string()),
+        routing: info.routing,
+        versions: info.versions.into_iter().map(|v| VersionRow { version: v.version, model_id: v.model_id, created: v.created }).collect(),
+        url: info.url,
+        model_id: info.model_id.unwrap_or_else(|| "–".to_string()),
+        metrics,
+        health,
+        candidate,
+    })
+}
+
+async fn mutate(b: &Backends, mutation: Mutation, tx: mpsc::UnboundedSender<Loaded>) -> Result<String, String> {
+    let progress_tx = tx.clone();
+    let progress = move |line: String| {
+        let _ = progress_tx.send(Loaded::PipelineRun(RunEvent::Output(line)));
+    };
+    match mutation {
+        Mutation::Deploy => {
+            let report = b.deployer.deploy(&b.candidate, &progress).await.map_err(|e| e.to_string())?;
+            Ok(if report.changed {
+                format!("deployed model {} as version {} · {}", report.model_id, report.version, report.url)
+            } else {
+                format!("model {} is already live (version {}); nothing changed", report.model_id, report.version)
+            })
+        }
+        Mutation::Rollback { to } => {
+            let report = b.deployer.rollback(to.as_deref(), &progress).await.map_err(|e| e.to_string())?;
+            Ok(format!("rolled back: version {} (model {}) is live", report.version, report.model_id))
+        }
+        Mutation::RunPipeline { stage } => {
+            b.project.run_pipeline(stage, tx).await.map(|()| "pipeline run finished".to_string())
+        }
+        Mutation::Retrain { allow_worse } => {
+            let outcome = crate::retrain::retrain(&b.project, b.deployer.as_ref(), allow_worse, b.tolerance, tx).await?;
+            match outcome.decision {
+                crate::retrain::Decision::RefusedWorse => Err(outcome.summary()),
+                _ => Ok(outcome.summary()),
+            }
+        }
+    }
+}

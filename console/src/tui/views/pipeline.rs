@@ -1,0 +1,212 @@
+//! Pipeline view: stages in DAG order with status and why, live output of runs, last metrics.
+
+use std::collections::VecDeque;
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState};
+
+use super::{DrawContext, Intent};
+use crate::tui::action::{Command, Mutation};
+use crate::tui::widgets::status::{Remote, status_line};
+
+/// One stage as shown.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageRow {
+    /// Stage name.
+    pub name: String,
+    /// up to date · changed · never run · running · failed · frozen · stale upstream · always changed.
+    pub status: String,
+    /// Why it is not up to date.
+    pub why: String,
+    /// The command.
+    pub cmd: String,
+    /// Details for `enter`: deps with hashes, outs, params.
+    pub details: Vec<String>,
+}
+
+/// Status of the whole pipeline.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PipelineSnapshot {
+    /// Stages in DAG order.
+    pub stages: Vec<StageRow>,
+    /// Metrics of the last evaluation (`metrics.json`).
+    pub metrics: Vec<(String, f64)>,
+    /// Whether DVC is installed (runs use `dvc repro`).
+    pub dvc: bool,
+}
+
+/// Progress of a pipeline run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunEvent {
+    /// A stage started.
+    Started(String),
+    /// A stage was up to date.
+    Skipped(String),
+    /// A stage finished.
+    Finished(String, f64),
+    /// A stage failed.
+    Failed(String, String),
+    /// A line of output.
+    Output(String),
+    /// The run ended.
+    Done(bool),
+}
+
+/// Output lines kept for the run pane.
+const OUTPUT_LINES: usize = 200;
+
+/// State of the Pipeline view.
+#[derive(Debug, Default)]
+pub struct PipelineView {
+    /// Status.
+    pub snapshot: Remote<PipelineSnapshot>,
+    table: TableState,
+    /// Live run state per stage (overrides status while running).
+    running: Vec<(String, String)>,
+    output: VecDeque<String>,
+    /// Whether a run is in progress.
+    pub run_active: bool,
+}
+
+impl PipelineView {
+    /// Keys for footer and help.
+    pub fn keys(&self) -> &'static [(&'static str, &'static str)] {
+        &[("↑/↓", "select stage"), ("enter", "details"), ("r", "run the pipeline"), ("s", "run the selected stage"), ("u", "update status")]
+    }
+
+    /// Loads status when first shown.
+    pub fn on_enter(&mut self, now: std::time::Instant) -> Option<Command> {
+        matches!(self.snapshot, Remote::Idle).then(|| self.reload(now))
+    }
+
+    /// Asks for fresh status.
+    pub fn reload(&mut self, now: std::time::Instant) -> Command {
+        self.snapshot.start(now);
+        Command::LoadPipeline
+    }
+
+    /// Takes a status snapshot.
+    pub fn on_loaded(&mut self, result: Result<PipelineSnapshot, String>, now: std::time::Instant) {
+        self.snapshot.finish(result, now);
+        if self.table.selected().is_none() {
+            self.table.select(Some(0));
+        }
+    }
+
+    /// Takes a run event; returns true when the run ended (status should be reloaded).
+    pub fn on_run(&mut self, event: RunEvent) -> bool {
+        let mut set = |stage: String, state: String| match self.running.iter_mut().find(|(s, _)| *s == stage) {
+            Some(slot) => slot.1 = state,
+            None => self.running.push((stage, state)),
+        };
+        match event {
+            RunEvent::Started(stage) => {
+                self.run_active = true;
+                set(stage.clone(), "running".to_string());
+                self.output.push_back(format!("▶ {stage}"));
+            }
+            RunEvent::Skipped(stage) => set(stage, "up to date (skipped)".to_string()),
+            RunEvent::Finished(stage, seconds) => {
+                self.output.push_back(format!("✓ {stage} ({seconds:.1} s)"));
+                set(stage, format!("done in {seconds:.1} s"));
+            }
+            RunEvent::Failed(stage, message) => {
+                self.output.push_back(format!("✗ {stage}: {message}"));
+                set(stage, "failed".to_string());
+            }
+            RunEvent::Output(line) => self.output.push_back(line),
+            RunEvent::Done(ok) => {
+                self.run_active = false;
+                self.output.push_back(if ok { "run finished".to_string() } else { "run FAILED".to_string() });
+                while self.output.len() > OUTPUT_LINES {
+                    self.output.pop_front();
+                }
+                return true;
+            }
+        }
+        while self.output.len() > OUTPUT_LINES {
+            self.output.pop_front();
+        }
+        false
+    }
+
+    /// Handles a key.
+    pub fn handle_key(&mut self, key: KeyEvent, now: std::time::Instant) -> Option<Intent> {
+        let stages = self.snapshot.data().map(|s| s.stages.clone()).unwrap_or_default();
+        let selected = self.table.selected().unwrap_or(0);
+        match key.code {
+            KeyCode::Down | KeyCode::Char('j') => self.table.select(Some((selected + 1).min(stages.len().saturating_sub(1)))),
+            KeyCode::Up | KeyCode::Char('k') => self.table.select(Some(selected.saturating_sub(1))),
+            KeyCode::Char('u') => return Some(Intent::Run(self.reload(now))),
+            KeyCode::Char('r') if self.run_active => return Some(Intent::Note("a run is already in progress".to_string())),
+            KeyCode::Char('r') => return Some(Intent::Ask(Mutation::RunPipeline { stage: None })),
+            KeyCode::Char('s') => {
+                if let Some(stage) = stages.get(selected) {
+                    return Some(Intent::Ask(Mutation::RunPipeline { stage: Some(stage.name.clone()) }));
+                }
+            }
+            KeyCode::Enter => {
+                if let Some(stage) = stages.get(selected) {
+                    let mut text = vec![format!("cmd: {}", stage.cmd), format!("status: {} {}", stage.status, stage.why)];
+                    text.extend(stage.details.iter().cloned());
+                    return Some(Intent::Detail(format!("stage {}", stage.name), text.join("\n")));
+                }
+            }
+            _ => {}
+        }
+        None
+    }
+
+    /// Draws the view.
+    pub fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &DrawContext) {
+        let theme = &ctx.theme;
+        let [status, table_area, bottom] = Layout::vertical([Constraint::Length(1), Constraint::Min(5), Constraint::Length(10)]).areas(area);
+        let mut line = status_line(&self.snapshot, ctx.now, ctx.frozen, theme);
+        if let Some(s) = self.snapshot.data() {
+            line.spans.push(Span::styled(
+                if s.dvc { " · runs use dvc repro" } else { " · DVC not installed: runs execute the stage commands (pip install \"dvc[s3]==3.67.1\")" },
+                theme.dim(),
+            ));
+        }
+        frame.render_widget(Paragraph::new(line), status);
+        let Some(snapshot) = self.snapshot.data() else {
+            let message = if self.snapshot.is_loading() { "reading dvc.yaml and dvc.lock…" } else { "no pipeline status: u to retry" };
+            frame.render_widget(Paragraph::new(Span::styled(message, theme.dim())).centered(), table_area);
+            return;
+        };
+        if snapshot.stages.is_empty() {
+            frame.render_widget(Paragraph::new(Span::styled("dvc.yaml has no stages", theme.dim())).centered(), table_area);
+        }
+        let rows: Vec<Row> = snapshot.stages.iter().map(|s| {
+            let live = self.running.iter().find(|(n, _)| *n == s.name).map(|(_, st)| st.clone());
+            let status = live.unwrap_or_else(|| s.status.clone());
+            let style = if status.starts_with("up to date") || status.starts_with("done") {
+                theme.ok()
+            } else if status == "failed" {
+                theme.error()
+            } else {
+                theme.warn()
+            };
+            Row::new(vec![Line::from(s.name.clone()), Line::from(Span::styled(status, style)), Line::from(s.why.clone()), Line::from(Span::styled(s.cmd.clone(), theme.dim()))])
+        }).collect();
+        let table = Table::new(rows, [Constraint::Length(12), Constraint::Length(22), Constraint::Percentage(40), Constraint::Min(10)])
+            .header(Row::new(vec!["stage", "status", "why", "command"]).style(theme.accent()))
+            .row_highlight_style(theme.selected())
+            .block(Block::default().borders(Borders::TOP).title(" stages (DAG order) "));
+        frame.render_stateful_widget(table, table_area, &mut self.table);
+        let [output, metrics] = Layout::horizontal([Constraint::Percentage(65), Constraint::Percentage(35)]).areas(bottom);
+        let height = output.height.saturating_sub(2) as usize;
+        let lines: Vec<Line> = self.output.iter().skip(self.output.len().saturating_sub(height)).map(|l| Line::from(l.clone())).collect();
+        let run_title = if self.run_active { " run output · running " } else { " run output " };
+        frame.render_widget(Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(run_title)), output);
+        let metric_lines: Vec<Line> = if snapshot.metrics.is_empty() {
+            vec![Line::from(Span::styled("no metrics.json yet", theme.dim()))]
+        } else {
+            snapshot.metrics.iter().map(|(k, v)| Line::from(format!("{k:<10} {v:.4}"))).collect()
+        };
+        frame.render_widget(Paragraph::new(metric_lines).block(Block::default().borders(Borders::ALL).title(" last evaluation ")), metrics);
+    }
+}

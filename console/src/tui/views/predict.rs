@@ -1,0 +1,330 @@
+//! Predict view: a form built from the model's schema (`GET /model`), sent to the endpoint and
+//! to the local core-model side by side.
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState, Wrap};
+
+use super::{DrawContext, Intent};
+use crate::tui::action::Command;
+use crate::tui::widgets::status::{Remote, status_line};
+
+/// Fields shown before "all fields" is toggled on.
+pub const FIRST_FIELDS: usize = 14;
+
+/// One field of the form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FormField {
+    /// Field name sent in the request.
+    pub name: String,
+    /// Help text.
+    pub description: String,
+    /// `integer`, `real`, `ordinal` or `nominal`.
+    pub kind: String,
+    /// Levels `(code, label)` of categorical fields.
+    pub levels: Vec<(String, String)>,
+    /// Unit of numeric fields.
+    pub unit: Option<String>,
+    /// What the model imputes when empty.
+    pub default: String,
+}
+
+impl FormField {
+    /// Whether values are picked from levels.
+    pub fn is_select(&self) -> bool {
+        !self.levels.is_empty()
+    }
+}
+
+/// The form's schema, most important fields first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FormSchema {
+    /// Model id the schema belongs to.
+    pub model_id: String,
+    /// Fields.
+    pub fields: Vec<FormField>,
+}
+
+impl FormSchema {
+    /// Parses the `GET /model` document.
+    pub fn from_model_document(doc: &serde_json::Value) -> Result<FormSchema, String> {
+        let fields = doc.get("fields").and_then(|f| f.as_array()).ok_or("the /model reply has no fields list")?;
+        let text = |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_string();
+        Ok(FormSchema {
+            model_id: text(doc, "id"),
+            fields: fields
+                .iter()
+                .map(|f| FormField {
+                    name: text(f, "name"),
+                    description: text(f, "description"),
+                    kind: text(f, "kind"),
+                    levels: f
+                        .get("levels")
+                        .and_then(|l| l.as_array())
+                        .map(|l| l.iter().map(|x| (text(x, "code"), text(x, "label"))).collect())
+                        .unwrap_or_default(),
+                    unit: f.get("unit").and_then(|u| u.as_str()).map(str::to_string),
+                    default: match f.get("default") {
+                        Some(serde_json::Value::String(s)) => s.clone(),
+                        Some(serde_json::Value::Null) | None => String::new(),
+                        Some(serde_json::Value::Number(n)) => match n.as_f64() {
+                            Some(x) => core_model::house::format_number(x),
+                            None => n.to_string(),
+                        },
+                        Some(other) => other.to_string(),
+                    },
+                })
+                .collect(),
+        })
+    }
+}
+
+/// What came back from a test prediction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PredictOutcome {
+    /// Price from the deployed endpoint, or why it failed.
+    pub remote: Result<RemoteReply, String>,
+    /// Price from the local core-model for the same input.
+    pub local_price: Result<f64, String>,
+}
+
+/// The endpoint's answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteReply {
+    /// Price.
+    pub price: f64,
+    /// Interval bounds.
+    pub low: f64,
+    /// Interval bounds.
+    pub high: f64,
+    /// Model that answered.
+    pub model_id: String,
+    /// Round trip, milliseconds.
+    pub latency_ms: f64,
+    /// Fields the model filled in.
+    pub imputed: Vec<String>,
+    /// Levels it did not know.
+    pub unknown_levels: Vec<String>,
+    /// Whether the record was stored.
+    pub stored: bool,
+}
+
+/// State of the Predict view.
+#[derive(Debug, Default)]
+pub struct PredictView {
+    /// The schema.
+    pub schema: Remote<FormSchema>,
+    values: Vec<String>,
+    table: TableState,
+    show_all: bool,
+    /// The last outcome.
+    pub outcome: Remote<PredictOutcome>,
+    /// A numeric field is being typed into.
+    pub editing: bool,
+}
+
+impl PredictView {
+    /// Keys for footer and help.
+    pub fn keys(&self) -> &'static [(&'static str, &'static str)] {
+        &[("↑/↓", "field"), ("←/→", "choose level"), ("enter", "edit a number (enter again to finish)"), ("x", "clear (impute)"), ("s", "send the prediction"), ("a", "all fields / important only"), ("r", "reload schema")]
+    }
+
+    /// Loads the schema when first shown.
+    pub fn on_enter(&mut self, now: std::time::Instant) -> Option<Command> {
+        matches!(self.schema, Remote::Idle).then(|| {
+            self.schema.start(now);
+            Command::LoadSchema
+        })
+    }
+
+    /// Takes the schema, keeping values typed for fields that still exist.
+    pub fn on_schema(&mut self, result: Result<FormSchema, String>, now: std::time::Instant) {
+        if let Ok(schema) = &result {
+            let old: Vec<(String, String)> = self.schema.data().map(|s| s.fields.iter().map(|f| f.name.clone()).zip(self.values.iter().cloned()).collect()).unwrap_or_default();
+            self.values = schema.fields.iter().map(|f| old.iter().find(|(n, _)| *n == f.name).map(|(_, v)| v.clone()).unwrap_or_default()).collect();
+            self.table.select(Some(0));
+        }
+        self.schema.finish(result, now);
+    }
+
+    /// Takes a prediction outcome.
+    pub fn on_outcome(&mut self, result: Result<PredictOutcome, String>, now: std::time::Instant) {
+        self.outcome.finish(result, now);
+    }
+
+    /// Sets a field's value by name (used by tests and scripted input).
+    pub fn set_value(&mut self, name: &str, value: &str) -> bool {
+        let Some(index) = self.schema.data().and_then(|s| s.fields.iter().position(|f| f.name == name)) else {
+            return false;
+        };
+        if let Some(slot) = self.values.get_mut(index) {
+            *slot = value.to_string();
+        }
+        true
+    }
+
+    fn shown(&self) -> usize {
+        let n = self.schema.data().map_or(0, |s| s.fields.len());
+        if self.show_all { n } else { n.min(FIRST_FIELDS) }
+    }
+
+    /// The request body: the filled fields, numbers as numbers.
+    pub fn body(&self) -> serde_json::Value {
+        let mut map = serde_json::Map::new();
+        if let Some(schema) = self.schema.data() {
+            for (field, value) in schema.fields.iter().zip(&self.values) {
+                if value.is_empty() {
+                    continue;
+                }
+                let json = match (field.is_select(), value.parse::<i64>(), value.parse::<f64>()) {
+                    (false, Ok(n), _) => serde_json::json!(n),
+                    (false, _, Ok(x)) => serde_json::json!(x),
+                    _ => serde_json::Value::String(value.clone()),
+                };
+                map.insert(field.name.clone(), json);
+            }
+        }
+        serde_json::Value::Object(map)
+    }
+
+    /// Handles a key.
+    pub fn handle_key(&mut self, key: KeyEvent, now: std::time::Instant) -> Option<Intent> {
+        let selected = self.table.selected().unwrap_or(0);
+        let field = self.schema.data().and_then(|s| s.fields.get(selected)).cloned();
+        if self.editing {
+            let value = self.values.get_mut(selected);
+            match (key.code, value) {
+                (KeyCode::Enter | KeyCode::Esc, _) => self.editing = false,
+                (KeyCode::Backspace, Some(value)) => {
+                    value.pop();
+                }
+                (KeyCode::Char(c), Some(value)) if c.is_ascii_digit() || c == '.' || c == '-' => value.push(c),
+                _ => {}
+            }
+            return None;
+        }
+        match key.code {
+            KeyCode::Down | KeyCode::Char('j') => self.table.select(Some((selected + 1).min(self.shown().saturating_sub(1)))),
+            KeyCode::Up | KeyCode::Char('k') => self.table.select(Some(selected.saturating_sub(1))),
+            KeyCode::Char('a') => {
+                self.show_all = !self.show_all;
+                self.table.select(Some(selected.min(self.shown().saturating_sub(1))));
+            }
+            KeyCode::Char('r') => {
+                self.schema.start(now);
+                return Some(Intent::Run(Command::LoadSchema));
+            }
+            KeyCode::Char('s') => {
+                if self.schema.data().is_none() {
+                    return Some(Intent::Note("the form has no schema yet: r to load it".to_string()));
+                }
+                self.outcome.start(now);
+                return Some(Intent::Run(Command::SubmitPrediction(self.body())));
+            }
+            KeyCode::Enter => {
+                if field.is_some_and(|f| !f.is_select()) {
+                    self.editing = true;
+                }
+            }
+            KeyCode::Backspace | KeyCode::Char('x') => {
+                if let Some(value) = self.values.get_mut(selected) {
+                    value.clear();
+                }
+            }
+            KeyCode::Left | KeyCode::Right => {
+                if let (Some(field), Some(value)) = (field.filter(FormField::is_select), self.values.get_mut(selected)) {
+                    let codes: Vec<&str> = std::iter::once("").chain(field.levels.iter().map(|(c, _)| c.as_str())).collect();
+                    let at = codes.iter().position(|c| c == value).unwrap_or(0);
+                    let next = if key.code == KeyCode::Right { (at + 1) % codes.len() } else { (at + codes.len() - 1) % codes.len() };
+                    *value = codes[next].to_string();
+                }
+            }
+            _ => {}
+        }
+        None
+    }
+
+    /// Draws the view.
+    pub fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &DrawContext) {
+        let theme = &ctx.theme;
+        let [status, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
+        frame.render_widget(Paragraph::new(status_line(&self.schema, ctx.now, ctx.frozen, theme)), status);
+        let Some(schema) = self.schema.data() else {
+            let message = if self.schema.is_loading() { "loading the model's schema (GET /model)…" } else { "no schema: r to retry" };
+            frame.render_widget(Paragraph::new(Span::styled(message, theme.dim())).centered(), body);
+            return;
+        };
+        let [form, result] = Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(body);
+        let selected = self.table.selected().unwrap_or(0);
+        let rows: Vec<Row> = schema.fields.iter().zip(&self.values).take(self.shown()).enumerate().map(|(i, (f, v))| {
+            let shown = if v.is_empty() {
+                Span::styled(format!("({})", if f.default.is_empty() { "impute" } else { &f.default }), theme.dim())
+            } else if f.is_select() {
+                let label = f.levels.iter().find(|(c, _)| c == v).map(|(_, l)| l.as_str()).unwrap_or("");
+                Span::raw(format!("‹ {v} › {label}"))
+            } else {
+                Span::raw(format!("{v} {}", f.unit.as_deref().unwrap_or("")))
+            };
+            let shown = if self.editing && i == selected {
+                Span::styled(format!("{v}▏"), theme.warn())
+            } else {
+                shown
+            };
+            Row::new(vec![Line::from(f.name.clone()), Line::from(shown)])
+        }).collect();
+        let title = format!(" house · {} of {} fields · a {} · s send ", self.shown(), schema.fields.len(), if self.show_all { "important only" } else { "all fields" });
+        let table = Table::new(rows, [Constraint::Length(14), Constraint::Min(10)])
+            .row_highlight_style(theme.selected())
+            .block(Block::default().borders(Borders::ALL).title(title));
+        frame.render_stateful_widget(table, form, &mut self.table);
+
+        let mut lines: Vec<Line> = Vec::new();
+        if let Some(field) = self.table.selected().and_then(|i| schema.fields.get(i)) {
+            lines.push(Line::from(Span::styled(field.description.clone(), theme.dim())));
+            lines.push(Line::from(""));
+        }
+        match (&self.outcome, self.outcome.data()) {
+            (Remote::Loading { .. }, _) => lines.push(Line::from(Span::styled("predicting…", theme.warn()))),
+            (Remote::Failed { error, .. }, _) => lines.push(Line::from(Span::styled(format!("error: {error}"), theme.error()))),
+            (_, Some(outcome)) => lines.extend(outcome_lines(outcome, ctx)),
+            _ => lines.push(Line::from(Span::styled("fill what you know, then s to send", theme.dim()))),
+        }
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }).block(Block::default().borders(Borders::ALL).title(" result ")), result);
+    }
+}
+
+fn outcome_lines(outcome: &PredictOutcome, ctx: &DrawContext) -> Vec<Line<'static>> {
+    let theme = &ctx.theme;
+    let mut lines = Vec::new();
+    match &outcome.remote {
+        Ok(reply) => {
+            lines.push(Line::from(vec![Span::raw("endpoint   "), Span::styled(format!("${:.0}", reply.price), theme.accent())]));
+            lines.push(Line::from(format!("80% range  ${:.0} – ${:.0}", reply.low, reply.high)));
+            lines.push(Line::from(format!("model      {}", reply.model_id)));
+            lines.push(Line::from(format!("latency    {:.1} ms", if ctx.frozen { 0.0 } else { reply.latency_ms })));
+            lines.push(Line::from(format!("stored     {}", if reply.stored { "yes" } else { "NO (logged instead)" })));
+        }
+        Err(e) => lines.push(Line::from(Span::styled(format!("endpoint error: {e}"), theme.error()))),
+    }
+    match &outcome.local_price {
+        Ok(p) => lines.push(Line::from(format!("core-model ${p:.0}"))),
+        Err(e) => lines.push(Line::from(Span::styled(format!("core-model error: {e}"), theme.error()))),
+    }
+    if let (Ok(reply), Ok(local)) = (&outcome.remote, &outcome.local_price) {
+        if reply.price.to_bits() == local.to_bits() {
+            lines.push(Line::from(Span::styled("agree: identical to the last bit", theme.ok())));
+        } else {
+            lines.push(Line::from(Span::styled(format!("DISAGREE by ${:.2}: the endpoint serves another model or code", reply.price - local), theme.error())));
+        }
+        if !reply.imputed.is_empty() {
+            lines.push(Line::from(""));
+            lines.push(Line::from(Span::styled(format!("imputed {} fields: {}", reply.imputed.len(), reply.imputed.iter().take(12).cloned().collect::<Vec<_>>().join(", ")), theme.dim())));
+        }
+        if !reply.unknown_levels.is_empty() {
+            lines.push(Line::from(Span::styled(format!("unknown levels: {}", reply.unknown_levels.join(", ")), theme.warn())));
+        }
+    }
+    lines
+}

@@ -1,0 +1,128 @@
+//! Loading, loaded, stale and failed: one type for everything fetched in the background.
+
+use std::time::{Duration, Instant};
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::tui::theme::Theme;
+
+/// Data that arrives from a background task.
+#[derive(Debug, Clone)]
+pub enum Remote<T> {
+    /// Not asked for yet.
+    Idle,
+    /// Asked for; `previous` is shown meanwhile.
+    Loading {
+        /// When the request started.
+        since: Instant,
+        /// What was there before, if anything.
+        previous: Option<(T, Instant)>,
+    },
+    /// Arrived at `at`.
+    Ready(T, Instant),
+    /// Failed; `previous` is still shown, marked stale.
+    Failed {
+        /// The error.
+        error: String,
+        /// What was there before, if anything.
+        previous: Option<(T, Instant)>,
+    },
+}
+
+impl<T> Default for Remote<T> {
+    fn default() -> Self {
+        Remote::Idle
+    }
+}
+
+impl<T> Remote<T> {
+    /// Marks a new request, keeping what is shown.
+    pub fn start(&mut self, now: Instant) {
+        let previous = match std::mem::take(self) {
+            Remote::Ready(data, at) => Some((data, at)),
+            Remote::Loading { previous, .. } | Remote::Failed { previous, .. } => previous,
+            Remote::Idle => None,
+        };
+        *self = Remote::Loading { since: now, previous };
+    }
+
+    /// Stores a result.
+    pub fn finish(&mut self, result: Result<T, String>, now: Instant) {
+        let previous = match std::mem::take(self) {
+            Remote::Ready(data, at) => Some((data, at)),
+            Remote::Loading { previous, .. } | Remote::Failed { previous, .. } => previous,
+            Remote::Idle => None,
+        };
+        *self = match result {
+            Ok(data) => Remote::Ready(data, now),
+            Err(error) => Remote::Failed { error, previous },
+        };
+    }
+
+    /// The data to show, fresh or stale.
+    pub fn data(&self) -> Option<&T> {
+        match self {
+            Remote::Ready(data, _) => Some(data),
+            Remote::Loading { previous, .. } | Remote::Failed { previous, .. } => previous.as_ref().map(|(d, _)| d),
+            Remote::Idle => None,
+        }
+    }
+
+    /// Mutable access to the shown data.
+    pub fn data_mut(&mut self) -> Option<&mut T> {
+        match self {
+            Remote::Ready(data, _) => Some(data),
+            Remote::Loading { previous, .. } | Remote::Failed { previous, .. } => previous.as_mut().map(|(d, _)| d),
+            Remote::Idle => None,
+        }
+    }
+
+    /// Whether a request is in flight.
+    pub fn is_loading(&self) -> bool {
+        matches!(self, Remote::Loading { .. })
+    }
+}
+
+/// Human age: `3s`, `4m`, `2h`.
+pub fn age(d: Duration) -> String {
+    let s = d.as_secs();
+    if s < 60 {
+        format!("{s}s")
+    } else if s < 3600 {
+        format!("{}m", s / 60)
+    } else {
+        format!("{}h", s / 3600)
+    }
+}
+
+/// One status line: loading (with elapsed), error with the retry key, or the data's age.
+pub fn status_line<T>(remote: &Remote<T>, now: Instant, frozen: bool, theme: &Theme) -> Line<'static> {
+    let fmt = |d: Duration| if frozen { "0s".to_string() } else { age(d) };
+    match remote {
+        Remote::Idle => Line::from(Span::styled("not loaded — press r to load", theme.dim())),
+        Remote::Loading { since, .. } => {
+            Line::from(Span::styled(format!("loading… {}", fmt(now.saturating_duration_since(*since))), theme.warn()))
+        }
+        Remote::Ready(_, at) => {
+            Line::from(Span::styled(format!("updated {} ago · r refresh", fmt(now.saturating_duration_since(*at))), theme.dim()))
+        }
+        Remote::Failed { error, previous } => {
+            let stale = previous
+                .as_ref()
+                .map(|(_, at)| format!(" · showing data from {} ago (stale)", fmt(now.saturating_duration_since(*at))))
+                .unwrap_or_default();
+            Line::from(vec![
+                Span::styled(format!("error: {error}"), theme.error()),
+                Span::styled(format!("{stale} · r retry"), theme.dim()),
+            ])
+        }
+    }
+}
+
+/// Draws a centred message (for empty and loading states).
+pub fn draw_message(frame: &mut Frame, area: Rect, message: Line<'static>) {
+    frame.render_widget(Paragraph::new(message).centered(), area);
+}
