@@ -1,14 +1,29 @@
 //! `amesops`: run every stage of the Ames house-price pipeline, and operate the deployed model.
 
+mod backend;
 mod cli;
+mod config;
 mod files;
+mod launch;
 mod params;
+mod project;
+mod retrain;
+mod pipeline;
+mod tui;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // Pipeline stages call `scripts/amesops`, which runs $AMESOPS_BIN: make that this binary,
+    // so stages run exactly the code that launched them.
+    if std::env::var_os("AMESOPS_BIN").is_none()
+        && let Ok(exe) = std::env::current_exe()
+    {
+        // SAFETY: first statement of main, before any other thread exists.
+        unsafe { std::env::set_var("AMESOPS_BIN", exe) };
+    }
     let cli = cli::Cli::parse();
     match cli::run(cli) {
         Ok(code) => code,

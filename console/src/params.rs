@@ -16,6 +16,22 @@ pub struct Params {
     pub split: SplitParams,
     /// `train` stage.
     pub train: TrainParams,
+    /// Retrain-and-redeploy gate.
+    pub retrain: RetrainParams,
+}
+
+/// The gate of retrain-and-redeploy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetrainParams {
+    /// A new model may be worse than production by at most this much RMSE(log).
+    pub tolerance: f64,
+}
+
+impl Default for RetrainParams {
+    fn default() -> Self {
+        Self { tolerance: 0.002 }
+    }
 }
 
 /// Where the raw data comes from.

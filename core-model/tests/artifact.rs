@@ -29,22 +29,7 @@ fn fixture() -> &'static Fixture {
         let first: Vec<usize> = (0..400).collect();
         let trained =
             train::train(&dataset.select(&first), &params, &mut |_| {}).expect("training works");
-        let artifact = Artifact {
-            format_version: FORMAT_VERSION,
-            crate_version: env!("CARGO_PKG_VERSION").to_string(),
-            trained_at: "2024-01-01T00:00:00Z".to_string(),
-            data_md5: digest::md5_hex(&bytes),
-            run_id: None,
-            params,
-            metrics: ArtifactMetrics {
-                cv: trained.cv,
-                train: trained.train,
-                rows: trained.rows,
-                dropped_outliers: trained.dropped_outliers,
-            },
-            feature_names: trained.model.pipeline.feature_names(),
-            model: trained.model,
-        };
+        let artifact = Artifact::from_trained(trained, params, "2024-01-01T00:00:00Z".to_string(), digest::md5_hex(&bytes));
         Fixture { dataset, artifact }
     })
 }

@@ -9,6 +9,8 @@ pub mod api;
 #[cfg(feature = "s3")]
 pub mod aws;
 pub mod error;
+#[cfg(feature = "lambda")]
+pub mod lambda;
 pub mod loader;
 pub mod logging;
 pub mod record;
@@ -16,6 +18,8 @@ pub mod schema_info;
 pub mod serve;
 pub mod state;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use api::router;
 pub use state::{AppState, ServedModel};

@@ -4,34 +4,9 @@
 //! `MODEL_SHA256` (optional, verified), `PREDICTIONS_URI` (`s3://bucket[/prefix]` or a folder;
 //! default `s3://$PREDICTIONS_BUCKET`), `AWS_LAMBDA_LOG_FORMAT`, `AWS_LAMBDA_LOG_LEVEL`.
 
-use axum::extract::Request;
-use axum::middleware::{self, Next};
-use axum::response::Response;
-use lambda_http::RequestExt;
-use lambda_http::request::RequestContext;
-use predictor::api::Caller;
+use predictor::lambda::lambda_router;
 use predictor::logging::LogSettings;
-use predictor::{AppState, loader, router, store};
-
-async fn caller_from_lambda(mut request: Request, next: Next) -> Response {
-    let extensions = request.extensions();
-    let (gateway_id, source_ip) = match extensions.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(context)) => {
-            (context.request_id.clone(), context.http.source_ip.clone())
-        }
-        _ => (None, None),
-    };
-    let request_id = extensions
-        .lambda_context_ref()
-        .map(|c| c.request_id.clone())
-        .or(gateway_id)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    request.extensions_mut().insert(Caller {
-        request_id,
-        source_ip,
-    });
-    next.run(request).await
-}
+use predictor::{AppState, loader, store};
 
 fn model_source() -> String {
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
@@ -73,6 +48,5 @@ async fn main() -> Result<(), lambda_http::Error> {
     let store = store::open_store(&uri).await.map_err(|e| e.to_string())?;
     tracing::info!(event = "cold_start", model_id = %model.id, model = %source, store = %store.describe(), "predictor ready");
     let state = AppState::new(model, store);
-    let app = router(state).layer(middleware::from_fn(caller_from_lambda));
-    lambda_http::run(app).await
+    lambda_http::run(lambda_router(state)).await
 }

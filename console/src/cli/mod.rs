@@ -1,8 +1,13 @@
 //! Command-line interface: one subcommand per pipeline stage and operation.
 
 mod data;
+mod dvc_data;
 mod model;
+mod pipeline;
+mod runs;
 mod serve;
+mod tracking;
+pub use tracking::DEFAULT_EXPERIMENT;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,16 +15,25 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-/// Train, evaluate and serve the Ames house-price model.
+/// Train, evaluate, serve and operate the Ames house-price model.
 ///
-/// The pipeline stages (fetch → split → train → evaluate) are what `dvc.yaml` runs; each can
-/// also be run by hand. Parameters come from params.yaml (`--params` to use another file).
+/// Without a subcommand, opens the operator console (local target by default: everything
+/// under .amesops/, the model served in-process). The pipeline stages (fetch → split → train →
+/// evaluate) are what `dvc.yaml` runs; each can also be run by hand. Parameters come from
+/// params.yaml (`--params` to use another file); settings from amesops.toml, `AMESOPS_*`
+/// variables and the flags below.
 #[derive(Debug, Parser)]
 #[command(name = "amesops", version, about, long_about)]
 pub struct Cli {
-    /// What to do.
+    /// What to do; nothing opens the console.
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Settings shared by every command.
+    #[command(flatten)]
+    pub global: crate::config::GlobalArgs,
+    /// Capture the mouse in the console (scroll wheel); off keeps terminal text selection.
+    #[arg(long)]
+    pub mouse: bool,
 }
 
 /// The subcommands.
@@ -37,6 +51,17 @@ pub enum Command {
     Predict(model::PredictArgs),
     /// Serve the prediction API locally (the same router as the Lambda function).
     Serve(serve::ServeArgs),
+    /// Show the DVC pipeline's status (same answer as `dvc status`, no Python) and run it.
+    Pipeline(pipeline::PipelineArgs),
+    /// Move DVC-tracked data and models to and from the remote (`dvc push` / `dvc pull`).
+    Data(dvc_data::DataArgs),
+    /// List tracked training runs (sort, filter, JSON) or compare runs side by side.
+    Runs(runs::RunsArgs),
+}
+
+/// The data snapshot shipped in the binary (smoke tests use its first house).
+pub fn bundled_data() -> &'static [u8] {
+    data::BUNDLED
 }
 
 /// Default parameters file, at the project root.
@@ -53,6 +78,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Evaluate(args)) => model::evaluate(args),
         Some(Command::Predict(args)) => model::predict(args),
         Some(Command::Serve(args)) => serve::serve(args),
-        None => model::quickstart(),
+        Some(Command::Pipeline(args)) => pipeline::run(args),
+        Some(Command::Data(args)) => dvc_data::run(args),
+        Some(Command::Runs(args)) => runs::runs(args),
+        None => {
+            let config = crate::config::Config::load(&cli.global)?;
+            crate::launch::open(config, crate::launch::ConsoleOptions { mouse: cli.mouse })?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }

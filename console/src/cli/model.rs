@@ -12,10 +12,16 @@ use core_model::train::{self as training, Progress};
 use core_model::{Metrics, Table, digest, house::format_number};
 
 use super::data::table_error;
+use super::tracking::{self, TrackerArgs, TrainingRun};
 use crate::files;
 use crate::params::Params;
 
 /// Arguments of `amesops train`.
+///
+/// The run (params, cross-validation metrics, provenance tags and the model file) is logged to
+/// the experiment tracker and its id stored in the model. If the tracker fails or cannot be
+/// reached, the model is still written, a warning says what was not tracked, and the command
+/// exits 0: a tracking outage never costs a trained model.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     /// Training rows (normalised CSV with SalePrice).
@@ -27,6 +33,9 @@ pub struct TrainArgs {
     /// Parameters file (its `train` section is used).
     #[arg(long, default_value_os_t = super::default_params())]
     pub params: PathBuf,
+    /// Experiment tracking.
+    #[command(flatten)]
+    pub tracking: TrackerArgs,
 }
 
 /// Arguments of `amesops evaluate`.
@@ -44,6 +53,10 @@ pub struct EvaluateArgs {
     /// Where to write predicted-vs-actual rows (CSV, for `dvc plots`).
     #[arg(long, default_value = "plots/predictions.csv")]
     pub plots: PathBuf,
+    /// Experiment tracking: test metrics and plot data go to the model's run (a tracker
+    /// failure only warns).
+    #[command(flatten)]
+    pub tracking: TrackerArgs,
 }
 
 /// Arguments of `amesops predict`.
@@ -103,7 +116,7 @@ pub fn train(args: TrainArgs) -> Result<ExitCode> {
         Progress::Fold { fold, folds } => eprintln!("  cross-validation fold {fold}/{folds}"),
         Progress::Final => eprintln!("  fitting the final model"),
     })?;
-    let artifact = Artifact {
+    let mut artifact = Artifact {
         format_version: FORMAT_VERSION,
         crate_version: env!("CARGO_PKG_VERSION").to_string(),
         trained_at: now_rfc3339(),
@@ -116,10 +129,16 @@ pub fn train(args: TrainArgs) -> Result<ExitCode> {
             train: trained.train,
             rows: trained.rows,
             dropped_outliers: trained.dropped_outliers.clone(),
+            price_deciles: trained.price_deciles.clone(),
         },
         model: trained.model,
     };
+    let run = TrainingRun::start(&args.tracking);
+    artifact.run_id = run.as_ref().map(|r| r.run_id().to_string());
     let id = artifact.save(&args.out)?;
+    if let Some(run) = run {
+        run.finish(&params, &artifact, &args.out, &id);
+    }
     let cv = &artifact.metrics.cv;
     eprintln!("trained in {:.2} s", started.elapsed().as_secs_f64());
     if !artifact.metrics.dropped_outliers.is_empty() {
@@ -184,6 +203,15 @@ pub fn evaluate(args: EvaluateArgs) -> Result<ExitCode> {
         args.metrics.display(),
         args.plots.display()
     );
+    tracking::record_evaluation(
+        &args.tracking,
+        loaded.artifact.run_id.as_deref(),
+        &metrics,
+        &[
+            ("plots/predictions.csv", &args.plots),
+            ("metrics/metrics.json", &args.metrics),
+        ],
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -236,34 +264,4 @@ pub fn predict(args: PredictArgs) -> Result<ExitCode> {
         }
     );
     Ok(ExitCode::SUCCESS)
-}
-
-/// Runs the whole pipeline with default paths and prints the model's quality.
-pub fn quickstart() -> Result<ExitCode> {
-    let params = super::default_params();
-    super::data::fetch(super::data::FetchArgs {
-        source: None,
-        out: "data/ames.csv".into(),
-        md5: None,
-        params: params.clone(),
-    })?;
-    super::data::split(super::data::SplitArgs {
-        data: "data/ames.csv".into(),
-        train: "data/train.csv".into(),
-        test: "data/test.csv".into(),
-        test_fraction: None,
-        seed: None,
-        params: params.clone(),
-    })?;
-    train(TrainArgs {
-        data: "data/train.csv".into(),
-        out: "models/model.json".into(),
-        params,
-    })?;
-    evaluate(EvaluateArgs {
-        model: "models/model.json".into(),
-        data: "data/test.csv".into(),
-        metrics: "metrics.json".into(),
-        plots: "plots/predictions.csv".into(),
-    })
 }

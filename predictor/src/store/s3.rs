@@ -19,9 +19,14 @@ impl S3Store {
         let s3_config = aws_sdk_s3::config::Builder::from(config)
             .force_path_style(crate::aws::custom_endpoint())
             .build();
+        Self::from_client(aws_sdk_s3::Client::from_conf(s3_config), bucket, prefix)
+    }
+
+    /// Stores through an already configured client (e.g. one pointed at a test endpoint).
+    pub fn from_client(client: aws_sdk_s3::Client, bucket: &str, prefix: &str) -> Self {
         let prefix = prefix.trim_matches('/');
         Self {
-            client: aws_sdk_s3::Client::from_conf(s3_config),
+            client,
             bucket: bucket.to_string(),
             prefix: if prefix.is_empty() {
                 String::new()

@@ -1,0 +1,208 @@
+//! The smoke test of a published version, before any traffic reaches it: the version is invoked
+//! directly with the API Gateway (payload 2.0) events a client's requests would become.
+//! `GET /health` must answer 200 naming the deployed model, and `POST /predict` of the first
+//! house of the bundled snapshot must answer 200 with the price core-model computes here.
+
+use aws_sdk_lambda::primitives::Blob;
+use serde_json::{Value, json};
+
+use super::errors::{Call, aws_error};
+use super::{AwsDeployer, Progress};
+use crate::backend::deployer::DeployError;
+
+/// Largest relative difference tolerated between the function's price and the local one: the
+/// same code on another CPU and libm can differ in the last bits, a different model cannot.
+pub const PRICE_TOLERANCE: f64 = 1e-9;
+
+/// What the candidate must answer.
+#[derive(Debug, Clone)]
+pub struct Expectation {
+    /// Model id `/health` must name.
+    pub model_id: String,
+    /// The house sent to `/predict`.
+    pub house: Value,
+    /// Its price under the candidate model, computed locally.
+    pub price: f64,
+}
+
+/// The first house of the bundled snapshot and its price under the model `bytes`.
+pub fn expectation(bytes: &[u8]) -> Result<Expectation, DeployError> {
+    let fail = |what: String| DeployError(format!("cannot prepare the smoke test: {what}"));
+    let loaded = core_model::Artifact::from_bytes(bytes).map_err(|e| fail(format!("the model does not load: {e}")))?;
+    let table = core_model::Table::read(crate::cli::bundled_data()).map_err(|e| fail(format!("bundled data: {e}")))?;
+    let house = table.records.first().map(|r| r.house.clone()).ok_or_else(|| fail("the bundled data is empty".to_string()))?;
+    let price = loaded.artifact.model.predict(&house).price;
+    Ok(Expectation { model_id: loaded.id, house: Value::Object(house.to_json()), price })
+}
+
+/// An API Gateway HTTP API (payload 2.0) event for one request.
+pub fn gateway_event(method: &str, path: &str, body: Option<&Value>) -> Value {
+    let request_id = format!("amesops-smoke-{}", uuid::Uuid::new_v4().simple());
+    let now = time::OffsetDateTime::now_utc();
+    let mut headers = json!({ "accept": "application/json", "user-agent": "amesops-smoke-test", "host": "smoke-test.amesops" });
+    if body.is_some() {
+        headers["content-type"] = json!("application/json");
+    }
+    json!({
+        "version": "2.0",
+        "routeKey": format!("{method} {path}"),
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": headers,
+        "requestContext": {
+            "accountId": "anonymous",
+            "apiId": "smoke-test",
+            "domainName": "smoke-test.amesops",
+            "domainPrefix": "smoke-test",
+            "http": { "method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "amesops-smoke-test" },
+            "requestId": request_id,
+            "routeKey": format!("{method} {path}"),
+            "stage": "$default",
+            "time": now.format(&time::format_description::well_known::Rfc2822).unwrap_or_default(),
+            "timeEpoch": now.unix_timestamp() * 1000
+        },
+        "body": body.map(Value::to_string),
+        "isBase64Encoded": false
+    })
+}
+
+/// A function's answer to a gateway event: status and JSON body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u64,
+    /// Parsed body.
+    pub body: Value,
+}
+
+/// Reads the API Gateway response document a function returned.
+pub fn parse_reply(payload: &[u8]) -> Result<Reply, String> {
+    let shown = || String::from_utf8_lossy(payload).chars().take(300).collect::<String>();
+    let document: Value = serde_json::from_slice(payload).map_err(|_| format!("the answer is not JSON: {}", shown()))?;
+    let status = document.get("statusCode").and_then(Value::as_u64).ok_or_else(|| format!("the answer has no statusCode: {}", shown()))?;
+    let text = document.get("body").and_then(Value::as_str).unwrap_or("");
+    let text = if document.get("isBase64Encoded").and_then(Value::as_bool) == Some(true) {
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(text).map_err(|e| format!("the body is not base64 ({e})"))?;
+        String::from_utf8_lossy(&bytes).into_owned()
+    } else {
+        text.to_string()
+    };
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Ok(Reply { status, body })
+}
+
+/// `GET /health` must be 200 and name the model.
+pub fn check_health(reply: &Reply, model_id: &str) -> Result<(), String> {
+    let named = reply.body.get("model_id").and_then(Value::as_str);
+    if reply.status != 200 || named != Some(model_id) {
+        return Err(format!(
+            "GET /health answered {} naming model {}, expected 200 naming model {model_id}",
+            reply.status,
+            named.unwrap_or("none")
+        ));
+    }
+    Ok(())
+}
+
+/// `POST /predict` must be 200 with the local price.
+pub fn check_price(reply: &Reply, expected: f64) -> Result<(), String> {
+    let price = reply.body.get("price").and_then(Value::as_f64);
+    match price {
+        Some(price) if reply.status == 200 && (price - expected).abs() <= PRICE_TOLERANCE * expected.abs() => Ok(()),
+        _ if reply.status != 200 => Err(format!("POST /predict answered {}: {}", reply.status, reply.body.to_string().chars().take(300).collect::<String>())),
+        Some(price) => Err(format!("POST /predict priced the first bundled house at {price}, core-model says {expected}")),
+        None => Err(format!("POST /predict answered without a price: {}", reply.body.to_string().chars().take(300).collect::<String>())),
+    }
+}
+
+impl AwsDeployer {
+    async fn invoke(&self, version: &str, event: &Value) -> Result<Reply, DeployError> {
+        let output = self
+            .lambda
+            .invoke()
+            .function_name(&self.settings.function)
+            .qualifier(version)
+            .payload(Blob::new(event.to_string().into_bytes()))
+            .send()
+            .await
+            .map_err(|e| {
+                aws_error(
+                    &Call::new(
+                        format!("invoke version {version} of Lambda function {}", self.settings.function),
+                        "lambda:InvokeFunction",
+                        format!("function:{}:{version}", self.settings.function),
+                    ),
+                    &e,
+                )
+            })?;
+        let payload = output.payload().map(|b| b.as_ref().to_vec()).unwrap_or_default();
+        if let Some(error) = output.function_error() {
+            return Err(DeployError(format!(
+                "smoke test of version {version} failed: the function raised {error}: {}",
+                String::from_utf8_lossy(&payload).chars().take(300).collect::<String>()
+            )));
+        }
+        parse_reply(&payload).map_err(|e| DeployError(format!("smoke test of version {version} failed: {e}")))
+    }
+
+    /// Invokes `version` with `GET /health` and `POST /predict`; any mismatch is an error.
+    pub(super) async fn smoke_test(&self, version: &str, expected: &Expectation, progress: Progress<'_>) -> Result<(), DeployError> {
+        let fail = |what: String| DeployError(format!("smoke test of version {version} failed: {what}; the alias {} was not moved", self.settings.alias));
+        progress(format!("smoke test: GET /health on version {version}"));
+        let reply = self.invoke(version, &gateway_event("GET", "/health", None)).await?;
+        check_health(&reply, &expected.model_id).map_err(fail)?;
+        progress(format!("smoke test: POST /predict (first bundled house, expecting {:.2})", expected.price));
+        let reply = self.invoke(version, &gateway_event("POST", "/predict", Some(&expected.house))).await?;
+        check_price(&reply, expected.price).map_err(fail)?;
+        progress("smoke test passed".to_string());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(status: u64, body: Value) -> Vec<u8> {
+        json!({ "statusCode": status, "headers": {"content-type": "application/json"}, "body": body.to_string(), "isBase64Encoded": false })
+            .to_string()
+            .into_bytes()
+    }
+
+    #[test]
+    fn health_must_name_the_candidate() {
+        let ok = parse_reply(&reply(200, json!({"status": "ok", "model_id": "abc"}))).expect("parsed");
+        assert!(check_health(&ok, "abc").is_ok());
+        let other = check_health(&ok, "def").expect_err("another model");
+        assert!(other.contains("abc") && other.contains("def"), "{other}");
+        let down = parse_reply(&reply(500, json!({"error": {}}))).expect("parsed");
+        assert!(check_health(&down, "abc").is_err());
+    }
+
+    #[test]
+    fn the_price_must_match_the_local_one() {
+        let ok = parse_reply(&reply(200, json!({"price": 208500.25}))).expect("parsed");
+        assert!(check_price(&ok, 208500.25).is_ok());
+        assert!(check_price(&ok, 208500.25 * (1.0 + 1e-12)).is_ok());
+        assert!(check_price(&ok, 200000.0).expect_err("different").contains("200000"));
+        let bad = parse_reply(&reply(400, json!({"error": {"code": "invalid_input"}}))).expect("parsed");
+        assert!(check_price(&bad, 1.0).expect_err("400").contains("400"));
+    }
+
+    #[test]
+    fn a_non_gateway_answer_is_reported() {
+        assert!(parse_reply(b"Simple Lambda happy path OK").is_err());
+        assert!(parse_reply(b"{\"hello\": 1}").expect_err("no status").contains("statusCode"));
+    }
+
+    #[test]
+    fn events_carry_method_path_and_json_body() {
+        let event = gateway_event("POST", "/predict", Some(&json!({"GrLivArea": 1710})));
+        assert_eq!(event["requestContext"]["http"]["method"], "POST");
+        assert_eq!(event["rawPath"], "/predict");
+        assert_eq!(event["headers"]["content-type"], "application/json");
+        assert_eq!(event["body"], "{\"GrLivArea\":1710}");
+        assert!(gateway_event("GET", "/health", None)["body"].is_null());
+    }
+}

@@ -1,0 +1,7 @@
+//! Backends behind small traits, each with a local and a remote implementation, so commands
+//! and views never depend on where the data lives.
+
+pub mod deployer;
+pub mod logs;
+pub mod store;
+pub mod tracker;

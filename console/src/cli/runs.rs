@@ -1,0 +1,319 @@
+//! `amesops runs`: list tracked training runs, and compare a few side by side.
+
+use std::collections::BTreeSet;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+
+use super::tracking::{self, TrackerArgs};
+use crate::backend::tracker::{ErrorKind, Run, RunSearch, Tracker};
+
+/// Params shown in the run table.
+const KEY_PARAMS: &[&str] = &["train.alpha", "train.l1_ratio"];
+/// Metrics shown in the run table.
+const KEY_METRICS: &[&str] = &["cv_rmse_log", "test_rmse_log"];
+/// How many runs a short id is matched against.
+const PREFIX_SEARCH_LIMIT: usize = 5000;
+
+/// Arguments of `amesops runs`.
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    /// `compare`, or nothing to list runs.
+    #[command(subcommand)]
+    pub command: Option<RunsCommand>,
+    /// Sort by a metric, e.g. `cv_rmse_log` (ascending) or `cv_rmse_log DESC`; also
+    /// `params.X`, `tags.X`, `attributes.start_time`. Default: newest first.
+    #[arg(long, value_name = "METRIC")]
+    pub sort: Option<String>,
+    /// MLflow filter, e.g. "metrics.cv_rmse_log < 0.13 and params.train.alpha = '0.0005'".
+    #[arg(long, value_name = "EXPR")]
+    pub filter: Option<String>,
+    /// Show at most this many runs.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub limit: usize,
+    /// Print the runs as JSON (all params, metrics and tags) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Tracker and experiment.
+    #[command(flatten)]
+    pub tracking: TrackerArgs,
+}
+
+/// Subcommands of `amesops runs`.
+#[derive(Debug, Subcommand)]
+pub enum RunsCommand {
+    /// Show the params of runs side by side (differences marked `*`) and metric deltas
+    /// against the first run.
+    Compare(CompareArgs),
+}
+
+/// Arguments of `amesops runs compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Run ids (a unique prefix is enough); the first is the baseline.
+    #[arg(required = true, num_args = 2.., value_name = "RUN")]
+    pub runs: Vec<String>,
+}
+
+/// `amesops runs`.
+pub fn runs(args: RunsArgs) -> Result<ExitCode> {
+    let runtime = tracking::runtime()?;
+    let tracker = args.tracking.open()?;
+    let output = runtime.block_on(async {
+        match &args.command {
+            Some(RunsCommand::Compare(compare)) => {
+                let mut runs = Vec::new();
+                for id in &compare.runs {
+                    runs.push(resolve(&tracker, &args.tracking, id).await?);
+                }
+                Ok(render_comparison(&runs))
+            }
+            None => list(&tracker, &args).await,
+        }
+    })?;
+    print!("{output}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--sort` as an MLflow `order_by` entry: a bare name is a metric, ascending.
+fn order_by(sort: &str) -> String {
+    let sort = sort.trim();
+    let known = ["metrics.", "params.", "tags.", "attributes."];
+    if known.iter().any(|p| sort.starts_with(p)) {
+        sort.to_string()
+    } else {
+        format!("metrics.{sort}")
+    }
+}
+
+async fn list(tracker: &Arc<dyn Tracker>, args: &RunsArgs) -> Result<String> {
+    let experiment = tracker.experiment(&args.tracking.experiment).await?;
+    let search = RunSearch {
+        experiment_ids: vec![experiment.experiment_id],
+        filter: args.filter.clone().filter(|f| !f.trim().is_empty()),
+        order_by: args.sort.as_deref().map(order_by).into_iter().collect(),
+        max_results: args.limit,
+    };
+    let runs = tracker.search_runs(&search).await?;
+    if args.json {
+        return Ok(format!("{}\n", serde_json::to_string_pretty(&runs)?));
+    }
+    if runs.is_empty() {
+        eprintln!(
+            "no runs in experiment {:?} ({}){}",
+            args.tracking.experiment,
+            tracker.describe(),
+            if search.filter.is_some() {
+                " match the filter"
+            } else {
+                ""
+            }
+        );
+        return Ok(String::new());
+    }
+    let mut metrics: Vec<String> = KEY_METRICS.iter().map(|m| m.to_string()).collect();
+    if let Some(sorted) = args.sort.as_deref().map(order_by)
+        && let Some(key) = sorted.strip_prefix("metrics.")
+    {
+        let key = key
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        if !metrics.contains(&key) {
+            metrics.push(key);
+        }
+    }
+    Ok(render_table(&runs, &metrics))
+}
+
+/// Finds a run by full id, or by a unique prefix among the experiment's runs.
+async fn resolve(tracker: &Arc<dyn Tracker>, args: &TrackerArgs, id: &str) -> Result<Run> {
+    match tracker.get_run(id).await {
+        Ok(run) => return Ok(run),
+        Err(e) if e.kind == ErrorKind::NotFound || e.kind == ErrorKind::InvalidInput => {}
+        Err(e) => return Err(e.into()),
+    }
+    let experiment = tracker.experiment(&args.experiment).await?;
+    let candidates = tracker
+        .search_runs(&RunSearch {
+            experiment_ids: vec![experiment.experiment_id],
+            filter: None,
+            order_by: Vec::new(),
+            max_results: PREFIX_SEARCH_LIMIT,
+        })
+        .await?;
+    let mut matching = candidates
+        .into_iter()
+        .filter(|r| !id.is_empty() && r.info.run_id.starts_with(id));
+    match (matching.next(), matching.next()) {
+        (Some(run), None) => Ok(run),
+        (Some(_), Some(_)) => bail!("run id prefix {id:?} is ambiguous; give more characters"),
+        (None, _) => Err(anyhow::anyhow!(
+            "no run {id:?} in experiment {:?} ({})",
+            args.experiment,
+            tracker.describe()
+        ))
+        .context("list the runs with `amesops runs`"),
+    }
+}
+
+fn short(run_id: &str) -> &str {
+    run_id.get(..8).unwrap_or(run_id)
+}
+
+/// A start time as `YYYY-MM-DD HH:MM` UTC.
+fn when(millis: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            t.format(time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute]"
+            ))
+            .ok()
+        })
+        .unwrap_or_else(|| "-".into())
+}
+
+/// A metric value with precision that suits its size (log errors vs dollars).
+fn number(value: f64) -> String {
+    let magnitude = value.abs();
+    if magnitude >= 1000.0 {
+        format!("{value:.0}")
+    } else if magnitude >= 1.0 {
+        format!("{value:.3}")
+    } else {
+        format!("{value:.4}")
+    }
+}
+
+/// Lays out rows as left-aligned columns two spaces apart.
+fn columns(rows: &[Vec<String>]) -> String {
+    let width = |i: usize| {
+        rows.iter()
+            .map(|r| r.get(i).map_or(0, |c| c.chars().count()))
+            .max()
+            .unwrap_or(0)
+    };
+    let count = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..count).map(width).collect();
+    let mut text = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                line.push_str(&format!("{cell:<width$}  ", width = widths[i]));
+            }
+        }
+        text.push_str(line.trim_end());
+        text.push('\n');
+    }
+    text
+}
+
+fn render_table(runs: &[Run], metrics: &[String]) -> String {
+    let mut header: Vec<String> = ["RUN", "NAME", "STARTED (UTC)", "STATUS"]
+        .iter()
+        .map(|h| h.to_string())
+        .collect();
+    header.extend(KEY_PARAMS.iter().map(|p| p.to_string()));
+    header.extend(metrics.iter().cloned());
+    let mut rows = vec![header];
+    for run in runs {
+        let mut row = vec![
+            short(&run.info.run_id).to_string(),
+            run.info.run_name.clone(),
+            when(run.info.start_time),
+            run.info.status.as_str().to_string(),
+        ];
+        row.extend(
+            KEY_PARAMS
+                .iter()
+                .map(|p| run.params.get(*p).cloned().unwrap_or_else(|| "-".into())),
+        );
+        row.extend(
+            metrics
+                .iter()
+                .map(|m| run.metric(m).map_or_else(|| "-".into(), number)),
+        );
+        rows.push(row);
+    }
+    columns(&rows)
+}
+
+/// Params side by side with `*` where they differ; metrics with deltas against the first run.
+fn render_comparison(runs: &[Run]) -> String {
+    let ids: Vec<String> = runs
+        .iter()
+        .map(|r| short(&r.info.run_id).to_string())
+        .collect();
+    let mut text = String::new();
+    let params: BTreeSet<&String> = runs.iter().flat_map(|r| r.params.keys()).collect();
+    let mut rows = vec![[vec!["PARAM".to_string()], ids.clone(), vec![String::new()]].concat()];
+    for key in params {
+        let values: Vec<String> = runs
+            .iter()
+            .map(|r| r.params.get(key).cloned().unwrap_or_else(|| "-".into()))
+            .collect();
+        let differs = values.iter().any(|v| *v != values[0]);
+        rows.push(
+            [
+                vec![key.clone()],
+                values,
+                vec![if differs { "*".into() } else { String::new() }],
+            ]
+            .concat(),
+        );
+    }
+    text.push_str(&columns(&rows));
+    text.push('\n');
+    let metrics: BTreeSet<&String> = runs.iter().flat_map(|r| r.metrics.keys()).collect();
+    let mut rows = vec![[vec!["METRIC".to_string()], ids].concat()];
+    for key in metrics {
+        let base = runs[0].metric(key);
+        let mut row = vec![key.clone()];
+        for (i, run) in runs.iter().enumerate() {
+            row.push(match (run.metric(key), base) {
+                (None, _) => "-".into(),
+                (Some(v), _) if i == 0 => number(v),
+                (Some(v), Some(b)) => {
+                    let delta = v - b;
+                    let relative = if b != 0.0 {
+                        format!(", {:+.1}%", delta / b.abs() * 100.0)
+                    } else {
+                        String::new()
+                    };
+                    let sign = if delta >= 0.0 { "+" } else { "" };
+                    format!("{} ({sign}{}{relative})", number(v), number(delta))
+                }
+                (Some(v), None) => number(v),
+            });
+        }
+        rows.push(row);
+    }
+    text.push_str(&columns(&rows));
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bare_sort_key_is_an_ascending_metric() {
+        assert_eq!(order_by("cv_rmse_log"), "metrics.cv_rmse_log");
+        assert_eq!(order_by("cv_rmse_log DESC"), "metrics.cv_rmse_log DESC");
+        assert_eq!(order_by("params.train.alpha"), "params.train.alpha");
+    }
+
+    #[test]
+    fn numbers_keep_the_precision_that_matters() {
+        assert_eq!(number(0.123456), "0.1235");
+        assert_eq!(number(12.34567), "12.346");
+        assert_eq!(number(21234.6), "21235");
+    }
+}

@@ -1,0 +1,348 @@
+//! Experiment tracking for the stages: `train` opens a run and logs everything that explains
+//! the model; `evaluate` adds the test metrics to the same run.
+//!
+//! Tracking never costs a model: when the tracker fails, the command still writes its outputs,
+//! prints a warning that says what was not tracked, and succeeds.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use core_model::Metrics;
+use core_model::artifact::Artifact;
+
+use crate::backend::tracker::{
+    self, Batch, KeyValue, MODEL_ARTIFACT_DIR, Metric, NewRun, RunInfo, RunStatus, Tracker,
+    TrackerUri, now_millis,
+};
+use crate::params::Params;
+
+/// The experiment runs go to unless told otherwise.
+pub const DEFAULT_EXPERIMENT: &str = "amesops";
+
+/// Which tracker and experiment to use (shared by `train`, `evaluate` and `runs`).
+#[derive(Debug, Clone, Args)]
+pub struct TrackerArgs {
+    /// Experiment tracker: http(s)://HOST:PORT for an MLflow server, `sqlite` for the local store
+    /// (.amesops/tracking.db, the default), sqlite:///PATH.db, or `none` to not track. When the
+    /// tracker fails, train and evaluate still write their outputs, warn, and exit 0.
+    #[arg(
+        long = "tracker",
+        env = "MLFLOW_TRACKING_URI",
+        value_name = "URI",
+        global = true
+    )]
+    pub tracker: Option<String>,
+    /// Experiment the runs belong to.
+    #[arg(long, env = "MLFLOW_EXPERIMENT_NAME", value_name = "NAME", default_value = DEFAULT_EXPERIMENT, global = true)]
+    pub experiment: String,
+}
+
+impl TrackerArgs {
+    /// Whether tracking is switched off (`--tracker none`).
+    pub fn disabled(&self) -> bool {
+        self.tracker
+            .as_deref()
+            .is_some_and(|t| matches!(t.trim().to_ascii_lowercase().as_str(), "none" | "off"))
+    }
+
+    /// Opens the tracker the settings name.
+    pub fn open(&self) -> Result<Arc<dyn Tracker>> {
+        let uri = TrackerUri::parse(self.tracker.as_deref())?;
+        tracker::open(&uri).with_context(|| format!("cannot open the tracker {uri}"))
+    }
+}
+
+/// A runtime for the tracker's async calls from the synchronous commands.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// A run opened by `amesops train`, before the model is saved.
+pub struct TrainingRun {
+    runtime: tokio::runtime::Runtime,
+    tracker: Arc<dyn Tracker>,
+    run: RunInfo,
+}
+
+fn warn(what: &str, error: &anyhow::Error) {
+    eprintln!("warning: {what}: {error:#}");
+}
+
+impl TrainingRun {
+    /// Opens a run, or warns and returns `None` so training goes on untracked.
+    pub fn start(args: &TrackerArgs) -> Option<TrainingRun> {
+        if args.disabled() {
+            return None;
+        }
+        let started = (|| -> Result<TrainingRun> {
+            let runtime = runtime()?;
+            let tracker = args.open()?;
+            let run = runtime.block_on(async {
+                let experiment = tracker.experiment(&args.experiment).await?;
+                let started = now_millis();
+                tracker
+                    .create_run(&NewRun {
+                        experiment_id: experiment.experiment_id,
+                        run_name: Some(format!("train-{}", started_stamp())),
+                        start_time: started,
+                        tags: provenance_tags(),
+                    })
+                    .await
+            })?;
+            Ok(TrainingRun {
+                runtime,
+                tracker,
+                run,
+            })
+        })();
+        match started {
+            Ok(run) => Some(run),
+            Err(error) => {
+                warn(
+                    "experiment tracking failed, so this model is not tracked (it is saved without a run id)",
+                    &error,
+                );
+                None
+            }
+        }
+    }
+
+    /// The run id to store in the model.
+    pub fn run_id(&self) -> &str {
+        &self.run.run_id
+    }
+
+    /// Logs params, metrics, tags and the saved model, then ends the run; warns on failure
+    /// (and marks the run FAILED when the tracker still answers).
+    pub fn finish(self, params: &Params, artifact: &Artifact, model_path: &Path, model_id: &str) {
+        let run_id = self.run.run_id.clone();
+        let tracker = &self.tracker;
+        let logged = self.runtime.block_on(async {
+            let bytes = std::fs::read(model_path)
+                .with_context(|| format!("cannot read back {}", model_path.display()))?;
+            let mut batch = training_batch(params, artifact);
+            batch.tags.push(KeyValue::new("amesops.model_id", model_id));
+            tracker.log_batch(&run_id, &batch).await?;
+            let file = model_path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "model.json".into());
+            tracker
+                .upload_artifact(&run_id, &format!("{MODEL_ARTIFACT_DIR}/{file}"), bytes)
+                .await?;
+            tracker
+                .update_run(&run_id, RunStatus::Finished, Some(now_millis()))
+                .await?;
+            anyhow::Ok(())
+        });
+        match logged {
+            Ok(()) => eprintln!(
+                "tracked run {run_id} ({}, experiment {})",
+                tracker.describe(),
+                self.run.experiment_id
+            ),
+            Err(error) => {
+                warn(
+                    &format!(
+                        "tracking run {run_id} failed; the model is saved and names this run, which may be incomplete"
+                    ),
+                    &error,
+                );
+                let _ = self.runtime.block_on(tracker.update_run(
+                    &run_id,
+                    RunStatus::Failed,
+                    Some(now_millis()),
+                ));
+            }
+        }
+    }
+}
+
+/// `YYYYMMDD-HHMMSS` in UTC, for run names that sort by time.
+fn started_stamp() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(time::macros::format_description!(
+            "[year][month][day]-[hour][minute][second]"
+        ))
+        .unwrap_or_default()
+}
+
+/// Who, where and from which commit: MLflow's standard tags plus plain ones for filters.
+fn provenance_tags() -> Vec<KeyValue> {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "unknown".into());
+    let mut tags = vec![
+        KeyValue::new("host", &host),
+        KeyValue::new("user", &user),
+        KeyValue::new("amesops.version", env!("CARGO_PKG_VERSION")),
+        KeyValue::new("mlflow.user", &user),
+        KeyValue::new("mlflow.source.name", "amesops train"),
+        KeyValue::new("mlflow.source.type", "LOCAL"),
+    ];
+    if let Some(commit) = git_commit() {
+        tags.push(KeyValue::new("git.commit", &commit));
+        tags.push(KeyValue::new("mlflow.source.git.commit", &commit));
+    }
+    tags
+}
+
+/// `git rev-parse HEAD` of the current folder, when it is a git checkout.
+fn git_commit() -> Option<String> {
+    let output = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let commit = String::from_utf8(output.stdout).ok()?.trim().to_string();
+    (output.status.success() && !commit.is_empty()).then_some(commit)
+}
+
+/// Flattens a serialisable section into `prefix.key` params.
+fn flattened(prefix: &str, section: &impl serde::Serialize) -> Vec<KeyValue> {
+    let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(section) else {
+        return Vec::new();
+    };
+    fields
+        .into_iter()
+        .map(|(key, value)| {
+            let value = match value {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            KeyValue::new(format!("{prefix}.{key}"), value)
+        })
+        .collect()
+}
+
+/// The five scores of a `Metrics`, as `<prefix>_<name>` metrics at one step.
+fn scores(prefix: &str, m: &Metrics, step: i64, timestamp: i64) -> Vec<Metric> {
+    [
+        ("rmse_log", m.rmse_log),
+        ("rmse", m.rmse),
+        ("mae", m.mae),
+        ("r2", m.r2),
+        ("mape", m.mape),
+    ]
+    .into_iter()
+    .filter(|(_, value)| value.is_finite())
+    .map(|(name, value)| Metric {
+        key: format!("{prefix}_{name}"),
+        value,
+        timestamp,
+        step,
+    })
+    .collect()
+}
+
+/// What `train` logs: params (`train.*`, `split.*`, `data.md5`), cross-validation metrics with
+/// one history step per fold (`cv_fold_*`, steps 1…k), and the final fit's metrics.
+pub fn training_batch(params: &Params, artifact: &Artifact) -> Batch {
+    let now = now_millis();
+    let cv = &artifact.metrics.cv;
+    let mut params_logged = flattened("train", &artifact.params);
+    params_logged.push(KeyValue::new(
+        "split.test_fraction",
+        params.split.test_fraction,
+    ));
+    params_logged.push(KeyValue::new("split.seed", params.split.seed));
+    params_logged.push(KeyValue::new("data.md5", &artifact.data_md5));
+    let mut metrics = scores("cv", &cv.overall, 0, now);
+    for (fold, m) in cv.folds.iter().enumerate() {
+        metrics.extend(scores("cv_fold", m, fold as i64 + 1, now));
+    }
+    metrics.extend(scores("train", &artifact.metrics.train, 0, now));
+    for (key, value) in [
+        ("cv_mean_fold_rmse_log", cv.mean_fold_rmse_log),
+        ("cv_interval_coverage", cv.interval_coverage),
+        ("train_rows", artifact.metrics.rows as f64),
+        (
+            "dropped_outliers",
+            artifact.metrics.dropped_outliers.len() as f64,
+        ),
+        ("features", artifact.feature_names.len() as f64),
+        (
+            "active_features",
+            artifact.model.estimator.active_features() as f64,
+        ),
+    ] {
+        if value.is_finite() {
+            metrics.push(Metric {
+                key: key.into(),
+                value,
+                timestamp: now,
+                step: 0,
+            });
+        }
+    }
+    Batch {
+        metrics,
+        params: params_logged,
+        tags: vec![KeyValue::new("amesops.stage", "train")],
+    }
+}
+
+/// Logs `evaluate`'s test metrics and output files to the model's run; warns on failure.
+pub fn record_evaluation(
+    args: &TrackerArgs,
+    run_id: Option<&str>,
+    metrics: &Metrics,
+    files: &[(&str, &Path)],
+) {
+    if args.disabled() {
+        return;
+    }
+    let Some(run_id) = run_id else {
+        eprintln!(
+            "note: the model has no tracker run (it was trained untracked), so the test metrics are not tracked"
+        );
+        return;
+    };
+    let result = (|| -> Result<String> {
+        let runtime = runtime()?;
+        let tracker = args.open()?;
+        runtime.block_on(async {
+            tracker.get_run(run_id).await.with_context(|| {
+                format!(
+                    "the model's run {run_id} is not readable in {}; evaluate with the --tracker it was trained with",
+                    tracker.describe()
+                )
+            })?;
+            let mut batch = Batch {
+                metrics: scores("test", metrics, 0, now_millis()),
+                ..Batch::default()
+            };
+            batch.metrics.push(Metric {
+                key: "test_rows".into(),
+                value: metrics.n as f64,
+                timestamp: now_millis(),
+                step: 0,
+            });
+            tracker.log_batch(run_id, &batch).await?;
+            for (artifact_path, local) in files {
+                let bytes = std::fs::read(local)
+                    .with_context(|| format!("cannot read back {}", local.display()))?;
+                tracker.upload_artifact(run_id, artifact_path, bytes).await?;
+            }
+            anyhow::Ok(tracker.describe())
+        })
+    })();
+    match result {
+        Ok(place) => eprintln!("tracked test metrics in run {run_id} ({place})"),
+        Err(error) => warn(
+            &format!("the test metrics were written but not tracked in run {run_id}"),
+            &error,
+        ),
+    }
+}

@@ -1,0 +1,114 @@
+//! Running the stages without DVC: each stage whose status says it would rerun runs its
+//! commands the way dvc does (the user's shell without rc files, in the stage's working
+//! directory, outputs removed first), in DAG order. Nothing is written to dvc.lock or the
+//! cache, so the run is not DVC-locked and status still shows the stages as changed.
+
+use std::process::Command;
+use std::sync::mpsc::Sender;
+
+use super::{Event, RunRequest, RunSummary, SkipReason, Stream, Tracker, process};
+use crate::pipeline::status::{Inputs, stage_status};
+use crate::pipeline::{Error, Project, dvcyaml::Stage, tool};
+
+/// Runs the changed stages (all with `force`) of the pipeline, or of one stage and its
+/// upstream, and streams what happens.
+pub fn run(request: &RunRequest, events: &Sender<Event>) -> Result<RunSummary, Error> {
+    let project = Project::load(&request.root)?;
+    let targets = match &request.stage {
+        Some(name) => project.dag.with_ancestors(project.stage_index(name)?),
+        None => project.dag.order.clone(),
+    };
+    let mut tracker = Tracker::new(events, false);
+    tracker.output(
+        Stream::Stderr,
+        format!(
+            "running the stage commands without DVC: dvc.lock and the DVC cache are not updated \
+             (to record runs, install DVC: {})",
+            tool::INSTALL
+        ),
+    );
+    for index in targets {
+        let stage = &project.stages[index];
+        // Fresh inputs: earlier stages may have rewritten this stage's dependencies.
+        let status = stage_status(&project, stage, &mut Inputs::new(&project))?;
+        if !(request.force || status.will_run()) {
+            tracker.skip(stage.name.clone(), SkipReason::Unchanged);
+            continue;
+        }
+        tracker.start(stage.name.clone());
+        if let Err(error) = run_stage(&project, stage, &tracker) {
+            tracker.fail(Some(stage.name.clone()), error);
+            break;
+        }
+        tracker.finish();
+    }
+    Ok(tracker.summary)
+}
+
+fn run_stage(project: &Project, stage: &Stage, tracker: &Tracker) -> Result<(), String> {
+    let root = &project.root;
+    if let Some(missing) = stage.deps.iter().find(|d| !root.join(&d.path).exists()) {
+        return Err(format!("dependency '{}' does not exist", missing.path));
+    }
+    for out in stage.outs.iter().filter(|o| !o.persist) {
+        let path = root.join(&out.path);
+        let removed = if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        match removed {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(format!("cannot remove output '{}': {e}", out.path));
+            }
+            _ => {}
+        }
+    }
+    let shell = std::env::var("SHELL")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "/bin/sh".to_string());
+    for cmd in stage.commands() {
+        tracker.output(Stream::Stdout, format!("> {cmd}"));
+        let mut command = shell_command(&shell, &cmd);
+        command
+            .current_dir(root.join(&stage.wdir))
+            .env("DVC_ROOT", root)
+            .env("DVC_STAGE", &stage.name);
+        let (mut child, lines) = process::spawn(&mut command).map_err(|e| e.to_string())?;
+        for (stream, text) in lines {
+            tracker.output(stream, text);
+        }
+        let status = child.wait().map_err(|e| format!("failed to run: {cmd}: {e}"))?;
+        if !status.success() {
+            let code = status
+                .code()
+                .map_or_else(|| status.to_string(), |c| c.to_string());
+            return Err(format!("failed to run: {cmd}, exited with {code}"));
+        }
+    }
+    if let Some(missing) = stage.outs.iter().find(|o| !root.join(&o.path).exists()) {
+        return Err(format!("output '{}' does not exist", missing.path));
+    }
+    Ok(())
+}
+
+/// `SHELL -c cmd`, with the flags dvc adds so rc files cannot change the environment.
+fn shell_command(shell: &str, cmd: &str) -> Command {
+    let name = std::path::Path::new(shell)
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let mut command = Command::new(shell);
+    match name.as_str() {
+        "bash" => {
+            command.args(["--noprofile", "--norc"]);
+        }
+        "zsh" => {
+            command.arg("--no-rcs");
+        }
+        _ => {}
+    }
+    command.arg("-c").arg(cmd);
+    command
+}

@@ -1,0 +1,245 @@
+//! Experiment tracking through the real `amesops` binary with the local SQLite store: `train`
+//! logs a run and stores its id in the model, `evaluate` adds test metrics, `runs` lists and
+//! compares, and a tracker outage never costs the model.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value as Json;
+
+const BIN: &str = env!("CARGO_BIN_EXE_amesops");
+
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A scratch project with the project's params.yaml, fetched and split (fast, 2-fold CV).
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let params = std::fs::read_to_string(project_root().join("params.yaml")).unwrap();
+    std::fs::write(
+        dir.path().join("params.yaml"),
+        params.replace("cv_folds: 5", "cv_folds: 2"),
+    )
+    .unwrap();
+    succeed(dir.path(), &["fetch"]);
+    succeed(dir.path(), &["split"]);
+    dir
+}
+
+fn amesops(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env_remove("MLFLOW_TRACKING_URI")
+        .env_remove("MLFLOW_EXPERIMENT_NAME")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run amesops")
+}
+
+fn describe(args: &[&str], output: &Output) -> String {
+    format!(
+        "amesops {}\nexit: {:?}\nstdout:\n{}\nstderr:\n{}",
+        args.join(" "),
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+fn succeed(dir: &Path, args: &[&str]) -> Output {
+    let output = amesops(dir, args);
+    assert!(
+        output.status.success(),
+        "expected success:\n{}",
+        describe(args, &output)
+    );
+    output
+}
+
+fn model_run_id(dir: &Path) -> Option<String> {
+    let model: Json =
+        serde_json::from_slice(&std::fs::read(dir.join("models/model.json")).unwrap()).unwrap();
+    model["run_id"].as_str().map(String::from)
+}
+
+fn runs_json(dir: &Path, extra: &[&str]) -> Vec<Json> {
+    let mut args = vec!["runs", "--json", "--tracker", "sqlite"];
+    args.extend_from_slice(extra);
+    let output = succeed(dir, &args);
+    serde_json::from_slice::<Vec<Json>>(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "runs --json is not a JSON list ({e}):\n{}",
+            describe(&args, &output)
+        )
+    })
+}
+
+#[test]
+fn train_logs_a_run_that_runs_lists_and_the_model_names() {
+    let dir = project();
+    let d = dir.path();
+    let train = succeed(d, &["train", "--tracker", "sqlite"]);
+    assert!(
+        !String::from_utf8_lossy(&train.stderr).contains("warning"),
+        "{}",
+        describe(&["train"], &train)
+    );
+    assert!(
+        d.join(".amesops/tracking.db").is_file(),
+        "the default store is .amesops/tracking.db"
+    );
+    let run_id = model_run_id(d).expect("the model stores its run id");
+
+    let runs = runs_json(d, &[]);
+    assert_eq!(runs.len(), 1);
+    let run = &runs[0];
+    assert_eq!(run["info"]["run_id"], run_id.as_str());
+    assert_eq!(run["info"]["status"], "FINISHED");
+    assert_eq!(run["params"]["train.alpha"], "0.0005");
+    assert_eq!(run["params"]["train.cv_folds"], "2");
+    assert_eq!(run["params"]["split.test_fraction"], "0.2");
+    assert!(
+        run["params"]["data.md5"]
+            .as_str()
+            .is_some_and(|m| m.len() == 32)
+    );
+    assert!(
+        run["metrics"]["cv_rmse_log"]["value"]
+            .as_f64()
+            .is_some_and(|v| v > 0.05 && v < 0.2)
+    );
+    assert_eq!(
+        run["metrics"]["cv_fold_rmse_log"]["step"], 2,
+        "one step per fold"
+    );
+    for tag in ["host", "user", "amesops.version", "amesops.model_id"] {
+        assert!(run["tags"][tag].is_string(), "tag {tag} missing: {run:#}");
+    }
+    let model = std::fs::read(d.join("models/model.json")).unwrap();
+    let stored = d.join(format!(".amesops/artifacts/{run_id}/model/model.json"));
+    assert_eq!(
+        std::fs::read(&stored).unwrap(),
+        model,
+        "the run holds the saved model"
+    );
+
+    succeed(d, &["evaluate", "--tracker", "sqlite"]);
+    let run = &runs_json(d, &[])[0];
+    assert!(
+        run["metrics"]["test_rmse_log"]["value"]
+            .as_f64()
+            .is_some_and(|v| v > 0.05 && v < 0.3)
+    );
+    assert!(
+        d.join(format!(".amesops/artifacts/{run_id}/plots/predictions.csv"))
+            .is_file(),
+        "the plot data is a run artifact"
+    );
+}
+
+#[test]
+fn runs_sorts_filters_and_compares() {
+    let dir = project();
+    let d = dir.path();
+    succeed(d, &["train"]);
+    let first = model_run_id(d).unwrap();
+    let params = std::fs::read_to_string(d.join("params.yaml")).unwrap();
+    std::fs::write(
+        d.join("params.yaml"),
+        params.replace("alpha: 0.0005", "alpha: 0.01"),
+    )
+    .unwrap();
+    succeed(d, &["train"]);
+    let second = model_run_id(d).unwrap();
+
+    let sorted: Vec<String> = runs_json(d, &["--sort", "cv_rmse_log"])
+        .iter()
+        .map(|r| {
+            r["metrics"]["cv_rmse_log"]["value"]
+                .as_f64()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let mut expected = sorted.clone();
+    expected.sort_by(|a, b| a.parse::<f64>().unwrap().total_cmp(&b.parse().unwrap()));
+    assert_eq!(sorted, expected, "--sort orders by the metric, ascending");
+
+    let filtered = runs_json(d, &["--filter", "params.train.alpha = '0.01'"]);
+    assert_eq!(filtered.len(), 1);
+    assert_eq!(filtered[0]["info"]["run_id"], second.as_str());
+    assert_eq!(runs_json(d, &["--limit", "1"]).len(), 1);
+
+    let table = String::from_utf8(succeed(d, &["runs"]).stdout).unwrap();
+    assert!(
+        table.contains(&first[..8]) && table.contains(&second[..8]),
+        "{table}"
+    );
+    assert!(table.contains("cv_rmse_log"), "{table}");
+
+    let compared = succeed(d, &["runs", "compare", &first[..8], &second]);
+    let text = String::from_utf8(compared.stdout).unwrap();
+    let alpha_line = text
+        .lines()
+        .find(|l| l.starts_with("train.alpha"))
+        .unwrap_or_else(|| panic!("no train.alpha row:\n{text}"));
+    assert!(
+        alpha_line.contains("0.0005") && alpha_line.contains("0.01"),
+        "{alpha_line}"
+    );
+    assert!(
+        alpha_line.trim_end().ends_with('*'),
+        "a differing param is marked: {alpha_line}"
+    );
+    let seed_line = text.lines().find(|l| l.starts_with("train.seed")).unwrap();
+    assert!(!seed_line.trim_end().ends_with('*'), "{seed_line}");
+    let rmse_line = text.lines().find(|l| l.starts_with("cv_rmse_log")).unwrap();
+    assert!(
+        rmse_line.contains('%'),
+        "metric deltas are shown: {rmse_line}"
+    );
+
+    let bad = amesops(d, &["runs", "--filter", "metrics.cv_rmse_log <"]);
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("expected"),
+        "{}",
+        describe(&["runs", "--filter", "…"], &bad)
+    );
+}
+
+#[test]
+fn an_unreachable_tracker_only_warns_and_the_model_is_saved() {
+    let dir = project();
+    let d = dir.path();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let uri = format!("http://127.0.0.1:{port}");
+    let output = succeed(d, &["train", "--tracker", &uri]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("warning"), "{stderr}");
+    assert!(
+        stderr.contains(&uri),
+        "the warning names the tracker: {stderr}"
+    );
+    assert!(d.join("models/model.json").is_file(), "the model is saved");
+    assert_eq!(model_run_id(d), None, "an untracked model names no run");
+
+    let output = succeed(d, &["evaluate", "--tracker", &uri]);
+    assert!(d.join("metrics.json").is_file());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not tracked"));
+
+    let output = succeed(d, &["train", "--tracker", "none"]);
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("warning"));
+    assert!(
+        !d.join(".amesops/tracking.db").exists(),
+        "--tracker none writes no store"
+    );
+}

@@ -1,0 +1,564 @@
+//! The pipeline stages through the real `amesops` binary: fetch, split, train, evaluate and
+//! predict in a scratch folder, the errors a user meets, downloads, parameters and help.
+
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use tempfile::TempDir;
+
+const BIN: &str = env!("CARGO_BIN_EXE_amesops");
+
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn bundled_csv() -> PathBuf {
+    project_root().join("datasets/ames.csv")
+}
+
+fn decock_fixture() -> PathBuf {
+    project_root().join("core-model/tests/fixtures/decock-sample.tsv")
+}
+
+/// A scratch project folder holding a copy of the project's params.yaml.
+fn scratch() -> TempDir {
+    let dir = tempfile::tempdir().expect("create a temporary folder");
+    std::fs::copy(
+        project_root().join("params.yaml"),
+        dir.path().join("params.yaml"),
+    )
+    .expect("copy params.yaml");
+    dir
+}
+
+/// Runs `amesops ARGS` in `dir`, with no proxy between it and the local test server.
+fn amesops(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .env_remove("http_proxy")
+        .env_remove("HTTP_PROXY")
+        .env_remove("https_proxy")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("all_proxy")
+        .env_remove("ALL_PROXY")
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .output()
+        .expect("run the amesops binary")
+}
+
+fn describe(args: &[&str], output: &Output) -> String {
+    format!(
+        "amesops {}\nexit: {:?}\nstdout:\n{}\nstderr:\n{}",
+        args.join(" "),
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// Runs a command that must succeed; returns its standard output.
+fn succeed(dir: &Path, args: &[&str]) -> String {
+    let output = amesops(dir, args);
+    assert!(
+        output.status.success(),
+        "expected success:\n{}",
+        describe(args, &output)
+    );
+    String::from_utf8(output.stdout).expect("stdout is UTF-8")
+}
+
+/// Runs a command that must fail cleanly (an error message, not a crash); returns its stderr.
+fn fail(dir: &Path, args: &[&str]) -> String {
+    let output = amesops(dir, args);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(
+        !output.status.success(),
+        "expected failure:\n{}",
+        describe(args, &output)
+    );
+    assert!(
+        output.status.code().is_some() && output.status.code() != Some(101),
+        "crashed instead of failing cleanly:\n{}",
+        describe(args, &output)
+    );
+    assert!(
+        !stderr.contains("panicked"),
+        "panicked:\n{}",
+        describe(args, &output)
+    );
+    stderr
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+/// Header and rows of a CSV file.
+fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::Reader::from_path(path).expect("open CSV");
+    let header = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(String::from)
+        .collect();
+    let rows = reader
+        .records()
+        .map(|r| r.expect("CSV row").iter().map(String::from).collect())
+        .collect();
+    (header, rows)
+}
+
+fn write_csv(path: &Path, header: &[String], rows: &[Vec<String>]) {
+    let mut writer = csv::Writer::from_path(path).expect("create CSV");
+    writer.write_record(header).expect("write header");
+    for row in rows {
+        writer.write_record(row).expect("write row");
+    }
+    writer.flush().expect("flush CSV");
+}
+
+fn column(header: &[String], name: &str) -> usize {
+    header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name} in {header:?}"))
+}
+
+fn first_line(path: &Path) -> String {
+    read(path).lines().next().unwrap_or_default().to_string()
+}
+
+/// fetch (bundled) and split with the default paths.
+fn fetch_and_split(dir: &Path) {
+    succeed(dir, &["fetch"]);
+    succeed(dir, &["split"]);
+}
+
+#[test]
+fn fetch_bundled_writes_the_kaggle_table() {
+    let dir = scratch();
+    succeed(dir.path(), &["fetch"]);
+    let out = dir.path().join("data/ames.csv");
+    let (header, rows) = read_csv(&out);
+    assert_eq!(rows.len(), 1460);
+    assert_eq!(
+        first_line(&out),
+        first_line(&bundled_csv()),
+        "Kaggle header"
+    );
+    assert_eq!(header.len(), 81);
+    assert_eq!(header[..3], ["Id", "MSSubClass", "MSZoning"]);
+    assert_eq!(header.last().map(String::as_str), Some("SalePrice"));
+    let ids: Vec<i64> = rows.iter().map(|r| r[0].parse().expect("Id")).collect();
+    assert_eq!(ids, (1..=1460).collect::<Vec<_>>());
+}
+
+#[test]
+fn fetch_normalises_de_cock_names_and_values() {
+    let dir = scratch();
+    let fixture = decock_fixture();
+    succeed(
+        dir.path(),
+        &[
+            "fetch",
+            "--source",
+            fixture.to_str().expect("UTF-8 path"),
+            "--out",
+            "decock.csv",
+        ],
+    );
+    let out = dir.path().join("decock.csv");
+    assert!(
+        first_line(&out).starts_with("Id,MSSubClass,MSZoning,"),
+        "{}",
+        first_line(&out)
+    );
+    let (header, rows) = read_csv(&out);
+    assert_eq!(rows.len(), 60);
+    assert_eq!(header.len(), 81);
+    let subclass = column(&header, "MSSubClass");
+    for row in &rows {
+        let value = &row[subclass];
+        let number: u32 = value
+            .parse()
+            .unwrap_or_else(|_| panic!("MSSubClass {value:?} is not a number"));
+        assert_eq!(value, &number.to_string(), "MSSubClass is zero padded");
+    }
+    // The fixture's first row is Order 1, MS SubClass "020".
+    assert_eq!(rows[0][0], "1");
+    assert_eq!(rows[0][subclass], "20");
+}
+
+#[test]
+fn split_is_seeded_and_reproducible() {
+    let dir = scratch();
+    let d = dir.path();
+    succeed(d, &["fetch"]);
+    for name in ["a", "b"] {
+        succeed(
+            d,
+            &[
+                "split",
+                "--train",
+                &format!("{name}-train.csv"),
+                "--test",
+                &format!("{name}-test.csv"),
+            ],
+        );
+    }
+    succeed(
+        d,
+        &[
+            "split",
+            "--seed",
+            "7",
+            "--train",
+            "c-train.csv",
+            "--test",
+            "c-test.csv",
+        ],
+    );
+    assert_eq!(read(&d.join("a-train.csv")), read(&d.join("b-train.csv")));
+    assert_eq!(read(&d.join("a-test.csv")), read(&d.join("b-test.csv")));
+    assert_ne!(
+        read(&d.join("a-test.csv")),
+        read(&d.join("c-test.csv")),
+        "another seed, another split"
+    );
+    let (_, train) = read_csv(&d.join("a-train.csv"));
+    let (_, test) = read_csv(&d.join("a-test.csv"));
+    assert_eq!((train.len(), test.len()), (1168, 292));
+    let mut ids: Vec<i64> = train
+        .iter()
+        .chain(&test)
+        .map(|r| r[0].parse().expect("Id"))
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(
+        ids,
+        (1..=1460).collect::<Vec<_>>(),
+        "a partition of the rows"
+    );
+}
+
+#[test]
+fn split_reads_its_parameters_from_params_yaml() {
+    let dir = scratch();
+    let d = dir.path();
+    let params = read(&d.join("params.yaml"));
+    assert!(params.contains("test_fraction: 0.2"), "{params}");
+    std::fs::write(
+        d.join("params.yaml"),
+        params.replace("test_fraction: 0.2", "test_fraction: 0.5"),
+    )
+    .expect("write params.yaml");
+    fetch_and_split(d);
+    let (_, train) = read_csv(&d.join("data/train.csv"));
+    let (_, test) = read_csv(&d.join("data/test.csv"));
+    assert_eq!((train.len(), test.len()), (730, 730));
+}
+
+#[test]
+fn train_evaluate_and_predict() {
+    let dir = scratch();
+    let d = dir.path();
+    fetch_and_split(d);
+
+    let stdout = succeed(d, &["train"]);
+    assert!(d.join("models/model.json").is_file());
+
+    succeed(d, &["evaluate"]);
+    let metrics: serde_json::Value =
+        serde_json::from_str(&read(&d.join("metrics.json"))).expect("metrics.json is JSON");
+    for key in ["rmse_log", "rmse", "mae", "r2", "mape"] {
+        let value = metrics[key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("metrics.json has no number {key}: {metrics}"));
+        assert!(value.is_finite(), "{key} = {value}");
+    }
+    assert!(metrics["r2"].as_f64().unwrap() > 0.8, "{metrics}");
+    let model_id = metrics["model_id"]
+        .as_str()
+        .expect("metrics name the model");
+    assert!(
+        stdout.contains(model_id),
+        "train output does not mention model {model_id}:\n{stdout}"
+    );
+    let (plot_header, plot_rows) = read_csv(&d.join("plots/predictions.csv"));
+    assert_eq!(plot_header, ["Id", "actual", "predicted"]);
+    assert_eq!(plot_rows.len(), 292);
+
+    // Houses to price: the test set without its prices.
+    let (header, rows) = read_csv(&d.join("data/test.csv"));
+    let price = column(&header, "SalePrice");
+    let drop_price = |row: &Vec<String>| -> Vec<String> {
+        row.iter()
+            .enumerate()
+            .filter(|(i, _)| *i != price)
+            .map(|(_, v)| v.clone())
+            .collect()
+    };
+    let houses_header = drop_price(&header);
+    let houses: Vec<Vec<String>> = rows.iter().map(drop_price).collect();
+    write_csv(&d.join("houses.csv"), &houses_header, &houses);
+
+    succeed(
+        d,
+        &["predict", "--input", "houses.csv", "--output", "priced.csv"],
+    );
+    let (priced_header, priced) = read_csv(&d.join("priced.csv"));
+    assert_eq!(priced_header, ["Id", "SalePrice"]);
+    assert_eq!(priced.len(), houses.len());
+    for (row, house) in priced.iter().zip(&houses) {
+        assert_eq!(row[0], house[0], "ids in input order");
+        let value: f64 = row[1].parse().expect("a price");
+        assert!(value.is_finite() && value > 10_000.0, "price {value}");
+    }
+
+    // One invalid cell: reported with its line and field, or skipped on request.
+    let living_area = column(&houses_header, "GrLivArea");
+    let mut broken = houses.clone();
+    broken[4][living_area] = "-5".to_string();
+    write_csv(&d.join("broken.csv"), &houses_header, &broken);
+    let stderr = fail(
+        d,
+        &["predict", "--input", "broken.csv", "--output", "out.csv"],
+    );
+    // Header on line 1, so the fifth house is on line 6.
+    assert!(stderr.contains("line 6"), "{stderr}");
+    assert!(stderr.contains("GrLivArea"), "{stderr}");
+    assert!(!d.join("out.csv").exists(), "no output on failure");
+    succeed(
+        d,
+        &[
+            "predict",
+            "--input",
+            "broken.csv",
+            "--output",
+            "out.csv",
+            "--skip-invalid",
+        ],
+    );
+    let (_, kept) = read_csv(&d.join("out.csv"));
+    assert_eq!(kept.len(), houses.len() - 1);
+    assert!(kept.iter().all(|row| row[0] != broken[4][0]));
+}
+
+#[test]
+fn a_missing_file_is_named() {
+    let dir = scratch();
+    let d = dir.path();
+    let stderr = fail(d, &["fetch", "--source", "no-such-file.csv"]);
+    assert!(stderr.contains("no-such-file.csv"), "{stderr}");
+    let stderr = fail(d, &["split", "--data", "missing/ames.csv"]);
+    assert!(stderr.contains("missing/ames.csv"), "{stderr}");
+    let stderr = fail(
+        d,
+        &[
+            "predict",
+            "--model",
+            "missing-model.json",
+            "--input",
+            "x.csv",
+        ],
+    );
+    assert!(stderr.contains("missing-model.json"), "{stderr}");
+}
+
+#[test]
+fn a_malformed_csv_names_the_line() {
+    let dir = scratch();
+    let d = dir.path();
+    std::fs::write(
+        d.join("short.csv"),
+        "Id,MSSubClass,LotArea,SalePrice\n1,20,8450,208500\n2,20,9600\n3,60,11250,223500\n",
+    )
+    .expect("write CSV");
+    let stderr = fail(d, &["fetch", "--source", "short.csv", "--out", "x.csv"]);
+    assert!(stderr.contains("short.csv"), "{stderr}");
+    assert!(stderr.contains("line 3"), "{stderr}");
+    assert!(!d.join("x.csv").exists());
+}
+
+#[test]
+fn an_unknown_column_is_named_with_a_close_match() {
+    let dir = scratch();
+    let d = dir.path();
+    std::fs::write(
+        d.join("typo.csv"),
+        "Id,MSSubClass,GrLivAera,SalePrice\n1,20,1710,208500\n",
+    )
+    .expect("write CSV");
+    let stderr = fail(d, &["fetch", "--source", "typo.csv", "--out", "x.csv"]);
+    assert!(stderr.contains("GrLivAera"), "{stderr}");
+    assert!(
+        stderr.contains("GrLivArea"),
+        "no close match suggested: {stderr}"
+    );
+}
+
+/// Serves `body` at /ames.csv (anything else is 404) on a local port; returns the base URL.
+fn serve(body: Vec<u8>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a local port");
+    let address = listener.local_addr().expect("local address");
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            // A broken connection only fails the request it belongs to.
+            let _ = respond(stream, &body);
+        }
+    });
+    format!("http://{address}")
+}
+
+fn respond(mut stream: TcpStream, body: &[u8]) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut request = String::new();
+    reader.read_line(&mut request)?;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 || line.trim().is_empty() {
+            break;
+        }
+    }
+    let path = request.split_whitespace().nth(1).unwrap_or_default();
+    let (status, body) = if path == "/ames.csv" {
+        ("200 OK", body)
+    } else {
+        ("404 Not Found", &b"not found\n"[..])
+    };
+    write!(
+        stream,
+        "HTTP/1.1 {status}\r\nContent-Type: text/csv\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )?;
+    stream.write_all(body)?;
+    stream.flush()
+}
+
+#[test]
+fn fetch_downloads_over_http_and_checks_the_md5() {
+    let bytes = std::fs::read(bundled_csv()).expect("read the bundled CSV");
+    let md5 = core_model::digest::md5_hex(&bytes);
+    let base = serve(bytes);
+    let url = format!("{base}/ames.csv");
+    let dir = scratch();
+    let d = dir.path();
+
+    succeed(d, &["fetch", "--out", "bundled.csv"]);
+    succeed(d, &["fetch", "--source", &url, "--out", "plain.csv"]);
+    assert_eq!(read(&d.join("plain.csv")), read(&d.join("bundled.csv")));
+
+    let wrong = "0".repeat(32);
+    let stderr = fail(
+        d,
+        &[
+            "fetch",
+            "--source",
+            &url,
+            "--md5",
+            &wrong,
+            "--out",
+            "wrong.csv",
+        ],
+    );
+    assert!(stderr.contains("md5"), "{stderr}");
+    assert!(
+        stderr.contains(&md5),
+        "the actual md5 is reported: {stderr}"
+    );
+    assert!(!d.join("wrong.csv").exists(), "a mismatch writes nothing");
+
+    succeed(
+        d,
+        &[
+            "fetch",
+            "--source",
+            &url,
+            "--md5",
+            &md5,
+            "--out",
+            "right.csv",
+        ],
+    );
+    assert_eq!(read(&d.join("right.csv")), read(&d.join("bundled.csv")));
+
+    let stderr = fail(
+        d,
+        &[
+            "fetch",
+            "--source",
+            &format!("{base}/gone.csv"),
+            "--out",
+            "gone.csv",
+        ],
+    );
+    assert!(stderr.contains("404"), "{stderr}");
+}
+
+#[test]
+fn an_unknown_parameter_is_named() {
+    let dir = scratch();
+    let d = dir.path();
+    let params = read(&d.join("params.yaml"));
+    let bad = params.replace("train:\n", "train:\n  alpah: 0.1\n");
+    assert_ne!(bad, params, "params.yaml has a train section");
+    std::fs::write(d.join("bad-params.yaml"), &bad).expect("write params");
+    fetch_and_split(d);
+
+    let stderr = fail(d, &["train", "--params", "bad-params.yaml"]);
+    assert!(stderr.contains("alpah"), "{stderr}");
+    assert!(stderr.contains("bad-params.yaml"), "{stderr}");
+
+    // The default params.yaml is read as strictly.
+    std::fs::write(d.join("params.yaml"), &bad).expect("write params");
+    let stderr = fail(d, &["train"]);
+    assert!(stderr.contains("alpah"), "{stderr}");
+    assert!(!d.join("models/model.json").exists());
+}
+
+#[test]
+fn every_subcommand_explains_its_options() {
+    let dir = scratch();
+    let cases: [(&str, &[&str]); 5] = [
+        ("fetch", &["--source", "--out", "--md5", "--params"]),
+        (
+            "split",
+            &[
+                "--data",
+                "--train",
+                "--test",
+                "--test-fraction",
+                "--seed",
+                "--params",
+            ],
+        ),
+        ("train", &["--data", "--out", "--params"]),
+        ("evaluate", &["--model", "--data", "--metrics", "--plots"]),
+        (
+            "predict",
+            &["--model", "--input", "--output", "--skip-invalid"],
+        ),
+    ];
+    for (command, options) in cases {
+        let help = succeed(dir.path(), &[command, "--help"]);
+        for option in options {
+            assert!(
+                help.contains(option),
+                "`amesops {command} --help` does not mention {option}:\n{help}"
+            );
+        }
+    }
+    let help = succeed(dir.path(), &["--help"]);
+    for (command, _) in cases {
+        assert!(help.contains(command), "{help}");
+    }
+}
