@@ -57,6 +57,13 @@ pub enum Command {
     Data(dvc_data::DataArgs),
     /// List tracked training runs (sort, filter, JSON) or compare runs side by side.
     Runs(runs::RunsArgs),
+    /// Write an SVG of every console view, drawn from fixed sample data (scripts/screenshots makes PNGs).
+    #[command(hide = true)]
+    Screenshots {
+        /// Output folder.
+        #[arg(long, default_value = "screenshots")]
+        out: PathBuf,
+    },
 }
 
 /// The data snapshot shipped in the binary (smoke tests use its first house).
@@ -81,6 +88,15 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Pipeline(args)) => pipeline::run(args),
         Some(Command::Data(args)) => dvc_data::run(args),
         Some(Command::Runs(args)) => runs::runs(args),
+        Some(Command::Screenshots { out }) => {
+            std::fs::create_dir_all(&out)?;
+            for (name, svg) in crate::tui::screenshot::screens() {
+                let path = out.join(format!("{name}.svg"));
+                std::fs::write(&path, svg)?;
+                println!("{}", path.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         None => {
             let config = crate::config::Config::load(&cli.global)?;
             crate::launch::open(config, crate::launch::ConsoleOptions { mouse: cli.mouse })?;

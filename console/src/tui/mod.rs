@@ -8,6 +8,7 @@ pub mod action;
 pub mod app;
 pub mod fixtures;
 pub mod runtime;
+pub mod screenshot;
 pub mod theme;
 pub mod views;
 pub mod widgets;
