@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Row, Table};
 
 use super::{DrawContext, Intent};
 use crate::tui::action::{Command, Mutation};
-use crate::tui::widgets::status::{Remote, status_line};
+use crate::tui::widgets::status::{Remote, metric, status_line};
 
 /// One published version.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,7 +84,7 @@ impl DeployView {
     pub fn draw(&self, frame: &mut Frame, area: Rect, ctx: &DrawContext) {
         let theme = &ctx.theme;
         let [status, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
-        frame.render_widget(Paragraph::new(status_line(&self.status, ctx.now, ctx.frozen, theme)), status);
+        frame.render_widget(Paragraph::new(status_line(&self.status, ctx.now, ctx.frozen, theme, "r")), status);
         let Some(s) = self.status.data() else {
             let message = if self.status.is_loading() { "reading the deployment…" } else { "no deployment status: r to retry" };
             frame.render_widget(Paragraph::new(Span::styled(message, theme.dim())).centered(), body);
@@ -106,7 +106,7 @@ impl DeployView {
         lines.push(Line::from(vec![Span::styled("model     ", theme.dim()), Span::raw(s.model_id.clone())]));
         lines.push(Line::from(vec![Span::styled("health    ", theme.dim()), health]));
         lines.push(Line::from(""));
-        lines.extend(s.metrics.iter().map(|(k, v)| Line::from(format!("{k:<14} {v:.4}"))));
+        lines.extend(s.metrics.iter().map(|(k, v)| Line::from(format!("{k:<14} {}", metric(*v)))));
         lines.push(Line::from(""));
         lines.push(match &s.candidate {
             Some(c) if *c == s.model_id => Line::from(Span::styled("models/model.json is what is deployed", theme.dim())),

@@ -10,7 +10,7 @@ use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Borders, Paragraph, Row, 
 
 use super::{DrawContext, Intent};
 use crate::tui::action::Command;
-use crate::tui::widgets::status::{Remote, status_line};
+use crate::tui::widgets::status::{Remote, metric, status_line};
 
 /// One run as listed.
 #[derive(Debug, Clone, PartialEq)]
@@ -121,7 +121,7 @@ impl ExperimentsView {
     pub fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &DrawContext) {
         let theme = &ctx.theme;
         let [status, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
-        let mut line = status_line(&self.runs, ctx.now, ctx.frozen, theme);
+        let mut line = status_line(&self.runs, ctx.now, ctx.frozen, theme, "r");
         line.spans.push(Span::styled(format!(" · sorted by {} · {} marked", self.sort_key(), self.marked.len()), theme.dim()));
         frame.render_widget(Paragraph::new(line), status);
         let Some(runs) = self.runs.data() else {
@@ -143,7 +143,7 @@ impl ExperimentsView {
         let rows: Vec<Row> = runs.iter().map(|r| {
             let mark = format!("{}{}", if self.marked.contains(&r.run_id) { "●" } else { " " }, if r.production { "★" } else { " " });
             let mut cells = vec![mark, r.run_id.chars().take(8).collect(), r.name.clone(), r.start_time.get(..16).unwrap_or(&r.start_time).replace('T', " ")];
-            cells.extend(SHOWN_METRICS.iter().map(|m| r.metrics.get(*m).map(|v| format!("{v:.4}")).unwrap_or_else(|| "–".to_string())));
+            cells.extend(SHOWN_METRICS.iter().map(|m| r.metrics.get(*m).map(|v| metric(*v)).unwrap_or_else(|| "–".to_string())));
             Row::new(cells)
         }).collect();
         let mut widths = vec![Constraint::Length(2), Constraint::Length(9), Constraint::Length(18), Constraint::Length(17)];

@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState};
 
 use super::{DrawContext, Intent};
 use crate::tui::action::{Command, Mutation};
-use crate::tui::widgets::status::{Remote, status_line};
+use crate::tui::widgets::status::{Remote, metric, status_line};
 
 /// One stage as shown.
 #[derive(Debug, Clone, PartialEq)]
@@ -164,7 +164,7 @@ impl PipelineView {
     pub fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &DrawContext) {
         let theme = &ctx.theme;
         let [status, table_area, bottom] = Layout::vertical([Constraint::Length(1), Constraint::Min(5), Constraint::Length(10)]).areas(area);
-        let mut line = status_line(&self.snapshot, ctx.now, ctx.frozen, theme);
+        let mut line = status_line(&self.snapshot, ctx.now, ctx.frozen, theme, "u");
         if let Some(s) = self.snapshot.data() {
             line.spans.push(Span::styled(
                 if s.dvc { " · runs use dvc repro" } else { " · DVC not installed: runs execute the stage commands (pip install \"dvc[s3]==3.67.1\")" },
@@ -205,7 +205,7 @@ impl PipelineView {
         let metric_lines: Vec<Line> = if snapshot.metrics.is_empty() {
             vec![Line::from(Span::styled("no metrics.json yet", theme.dim()))]
         } else {
-            snapshot.metrics.iter().map(|(k, v)| Line::from(format!("{k:<10} {v:.4}"))).collect()
+            snapshot.metrics.iter().map(|(k, v)| Line::from(format!("{k:<10} {}", metric(*v)))).collect()
         };
         frame.render_widget(Paragraph::new(metric_lines).block(Block::default().borders(Borders::ALL).title(" last evaluation ")), metrics);
     }

@@ -250,7 +250,7 @@ impl PredictView {
     pub fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &DrawContext) {
         let theme = &ctx.theme;
         let [status, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
-        frame.render_widget(Paragraph::new(status_line(&self.schema, ctx.now, ctx.frozen, theme)), status);
+        frame.render_widget(Paragraph::new(status_line(&self.schema, ctx.now, ctx.frozen, theme, "r")), status);
         let Some(schema) = self.schema.data() else {
             let message = if self.schema.is_loading() { "loading the model's schema (GET /model)…" } else { "no schema: r to retry" };
             frame.render_widget(Paragraph::new(Span::styled(message, theme.dim())).centered(), body);

@@ -177,7 +177,7 @@ impl PredictionsView {
     pub fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &DrawContext) {
         let theme = &ctx.theme;
         let [status, body, chart] = Layout::vertical([Constraint::Length(1), Constraint::Min(4), Constraint::Length(9)]).areas(area);
-        let mut status_spans = status_line(&self.page, ctx.now, ctx.frozen, theme).spans;
+        let mut status_spans = status_line(&self.page, ctx.now, ctx.frozen, theme, "r").spans;
         if !self.filter.is_empty() || self.editing_filter {
             status_spans.push(Span::styled(format!(" · filter /{}{}", self.filter, if self.editing_filter { "▏" } else { "" }), theme.accent()));
         }

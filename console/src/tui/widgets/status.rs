@@ -99,15 +99,15 @@ pub fn age(d: Duration) -> String {
 }
 
 /// One status line: loading (with elapsed), error with the retry key, or the data's age.
-pub fn status_line<T>(remote: &Remote<T>, now: Instant, frozen: bool, theme: &Theme) -> Line<'static> {
+pub fn status_line<T>(remote: &Remote<T>, now: Instant, frozen: bool, theme: &Theme, key: &str) -> Line<'static> {
     let fmt = |d: Duration| if frozen { "0s".to_string() } else { age(d) };
     match remote {
-        Remote::Idle => Line::from(Span::styled("not loaded — press r to load", theme.dim())),
+        Remote::Idle => Line::from(Span::styled(format!("not loaded — press {key} to load"), theme.dim())),
         Remote::Loading { since, .. } => {
             Line::from(Span::styled(format!("loading… {}", fmt(now.saturating_duration_since(*since))), theme.warn()))
         }
         Remote::Ready(_, at) => {
-            Line::from(Span::styled(format!("updated {} ago · r refresh", fmt(now.saturating_duration_since(*at))), theme.dim()))
+            Line::from(Span::styled(format!("updated {} ago · {key} refresh", fmt(now.saturating_duration_since(*at))), theme.dim()))
         }
         Remote::Failed { error, previous } => {
             let stale = previous
@@ -116,10 +116,15 @@ pub fn status_line<T>(remote: &Remote<T>, now: Instant, frozen: bool, theme: &Th
                 .unwrap_or_default();
             Line::from(vec![
                 Span::styled(format!("error: {error}"), theme.error()),
-                Span::styled(format!("{stale} · r retry"), theme.dim()),
+                Span::styled(format!("{stale} · {key} retry"), theme.dim()),
             ])
         }
     }
+}
+
+/// A metric value: dollars without decimals, ratios with four.
+pub fn metric(value: f64) -> String {
+    if value.abs() >= 100.0 { format!("{value:.0}") } else { format!("{value:.4}") }
 }
 
 /// Draws a centred message (for empty and loading states).
