@@ -13,10 +13,12 @@ use crate::tui::action::Loaded;
 
 /// What the gate decided.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "decision")]
+#[serde(rename_all = "snake_case")]
 pub enum Decision {
     /// The pipeline produced the model that is already live.
     NothingChanged,
+    /// The new model passes the gate and is about to be deployed.
+    WillDeploy,
     /// The new model was deployed.
     Deployed,
     /// The new model is worse than production by more than the tolerance; production kept.
@@ -27,7 +29,6 @@ pub enum Decision {
 #[derive(Debug, Clone, Serialize)]
 pub struct Outcome {
     /// What happened.
-    #[serde(flatten)]
     pub decision: Decision,
     /// Production's RMSE(log) on the current test rows (None when nothing was live).
     pub production_rmse_log: Option<f64>,
@@ -49,6 +50,7 @@ impl Outcome {
         let old = self.production_rmse_log.map(|v| format!("{v:.4}")).unwrap_or_else(|| "none".to_string());
         match self.decision {
             Decision::NothingChanged => format!("nothing changed: model {} is already live", self.candidate_model),
+            Decision::WillDeploy => format!("new model {}: RMSE(log) {old} → {:.4} (tolerance {:.4})", self.candidate_model, self.candidate_rmse_log, self.tolerance),
             Decision::Deployed => format!(
                 "deployed model {} (RMSE(log) {old} → {:.4}){}",
                 self.candidate_model,
@@ -71,15 +73,15 @@ fn rmse_log_on(bytes: &[u8], test: &Path) -> Result<f64, String> {
     Ok(core_model::train::evaluate(&model.artifact.model, &data).0.rmse_log)
 }
 
-/// Runs the pipeline, gates, and deploys through `deployer`.
-pub async fn retrain(
+/// Runs the pipeline and compares the new model with production: the decision, not yet acted on.
+pub async fn prepare(
     project: &Project,
     deployer: &dyn Deployer,
     allow_worse: bool,
     tolerance: f64,
     events: mpsc::UnboundedSender<Loaded>,
 ) -> Result<Outcome, String> {
-    project.run_pipeline(None, events.clone()).await?;
+    project.run_pipeline(None, events).await?;
     let candidate_path = project.root.join(crate::launch::CANDIDATE);
     let candidate = tokio::fs::read(&candidate_path).await.map_err(|e| format!("cannot read {}: {e}", candidate_path.display()))?;
     let candidate_model = core_model::artifact::model_id(&candidate);
@@ -91,22 +93,21 @@ pub async fn retrain(
         Some(bytes) => Some(rmse_log_on(bytes, &test)?),
         None => None,
     };
-    let mut outcome = Outcome { decision: Decision::NothingChanged, production_rmse_log, candidate_rmse_log, tolerance, production_model, candidate_model, deployed: None };
-    if outcome.production_model.as_deref() == Some(outcome.candidate_model.as_str()) {
-        return Ok(outcome);
-    }
-    if let Some(old) = production_rmse_log
-        && candidate_rmse_log > old + tolerance
-        && !allow_worse
-    {
-        outcome.decision = Decision::RefusedWorse;
-        return Ok(outcome);
-    }
-    let progress = move |line: String| {
-        let _ = events.send(Loaded::PipelineRun(crate::tui::views::pipeline::RunEvent::Output(line)));
+    let decision = if production_model.as_deref() == Some(candidate_model.as_str()) {
+        Decision::NothingChanged
+    } else if production_rmse_log.is_some_and(|old| candidate_rmse_log > old + tolerance) && !allow_worse {
+        Decision::RefusedWorse
+    } else {
+        Decision::WillDeploy
     };
-    let report = deployer.deploy(&candidate_path, &progress).await.map_err(|e| e.to_string())?;
+    Ok(Outcome { decision, production_rmse_log, candidate_rmse_log, tolerance, production_model, candidate_model, deployed: None })
+}
+
+/// Deploys the candidate of a prepared outcome (smoke test and alias move included).
+pub async fn deploy(project: &Project, deployer: &dyn Deployer, outcome: &mut Outcome, progress: &(dyn Fn(String) + Send + Sync)) -> Result<(), String> {
+    let candidate_path = project.root.join(crate::launch::CANDIDATE);
+    let report = deployer.deploy(&candidate_path, progress).await.map_err(|e| e.to_string())?;
     outcome.decision = Decision::Deployed;
     outcome.deployed = Some(report);
-    Ok(outcome)
+    Ok(())
 }

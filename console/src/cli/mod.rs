@@ -1,11 +1,17 @@
 //! Command-line interface: one subcommand per pipeline stage and operation.
 
 mod data;
+mod deploy;
 mod dvc_data;
+mod image;
 mod model;
+mod package;
 mod pipeline;
+mod retrain;
+mod production;
 mod runs;
 mod serve;
+mod status;
 mod tracking;
 pub use tracking::DEFAULT_EXPERIMENT;
 
@@ -57,6 +63,25 @@ pub enum Command {
     Data(dvc_data::DataArgs),
     /// List tracked training runs (sort, filter, JSON) or compare runs side by side.
     Runs(runs::RunsArgs),
+    /// Package the model for deployment (aws: Lambda zip built with cargo-lambda; local: copies the model to dist/).
+    Package(package::PackageArgs),
+    /// Build the Lambda container image and push it to ECR (no Docker needed).
+    Image(image::ImageArgs),
+    /// Deploy the package: new version, smoke test, then the alias `live` moves (zero downtime).
+    Deploy(deploy::DeployArgs),
+    /// Move the alias `live` back to an earlier version.
+    Rollback(deploy::RollbackArgs),
+    /// Show what is deployed: function, versions, alias routing, URL, model, health.
+    Status(status::StatusArgs),
+    /// Remove the deployment (function, versions, alias, API, permission, managed role).
+    Destroy(deploy::DestroyArgs),
+    /// Retrain and redeploy through the gate: run the pipeline, compare with production, deploy if no worse.
+    ///
+    /// Exit codes: 0 deployed or nothing changed, 3 refused (worse than production by more than
+    /// params.yaml retrain.tolerance), 4 another retrain holds the lock, 5 deploy declined.
+    Retrain(retrain::RetrainArgs),
+    /// Run retrain on a schedule with systemd or cron.
+    Schedule(retrain::ScheduleArgs),
     /// Write an SVG of every console view, drawn from fixed sample data (scripts/screenshots makes PNGs).
     #[command(hide = true)]
     Screenshots {
@@ -85,9 +110,17 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Evaluate(args)) => model::evaluate(args),
         Some(Command::Predict(args)) => model::predict(args),
         Some(Command::Serve(args)) => serve::serve(args),
-        Some(Command::Pipeline(args)) => pipeline::run(args),
-        Some(Command::Data(args)) => dvc_data::run(args),
+        Some(Command::Pipeline(args)) => pipeline::run(args, &cli.global),
+        Some(Command::Data(args)) => dvc_data::run(args, &cli.global),
         Some(Command::Runs(args)) => runs::runs(args),
+        Some(Command::Package(args)) => package::package(args, &cli.global),
+        Some(Command::Image(args)) => image::image(args, &cli.global),
+        Some(Command::Deploy(args)) => deploy::deploy(args, &cli.global),
+        Some(Command::Rollback(args)) => deploy::rollback(args, &cli.global),
+        Some(Command::Status(args)) => status::status(args, &cli.global),
+        Some(Command::Destroy(args)) => deploy::destroy(args, &cli.global),
+        Some(Command::Retrain(args)) => retrain::run(args, &crate::config::Config::load(&cli.global)?),
+        Some(Command::Schedule(args)) => retrain::schedule(args),
         Some(Command::Screenshots { out }) => {
             std::fs::create_dir_all(&out)?;
             for (name, svg) in crate::tui::screenshot::screens() {

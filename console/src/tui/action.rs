@@ -85,11 +85,8 @@ impl Mutation {
             Mutation::Rollback { to: None } => "Move the alias back to the previous version.".to_string(),
             Mutation::RunPipeline { stage: Some(s) } => format!("Run pipeline stage '{s}' (and what it needs)."),
             Mutation::RunPipeline { stage: None } => "Run the pipeline: every stage that changed.".to_string(),
-            Mutation::Retrain { allow_worse: false } => {
-                "Retrain and redeploy: run the pipeline, compare with production, deploy only if no worse.".to_string()
-            }
-            Mutation::Retrain { allow_worse: true } => {
-                "Retrain and redeploy EVEN IF the new model is worse than production.".to_string()
+            Mutation::Retrain { .. } => {
+                "Retrain: run the pipeline and compare the new model with production; you confirm the deploy after seeing the metrics.".to_string()
             }
         }
     }
@@ -147,4 +144,6 @@ pub enum Loaded {
     Deploy(Result<DeployStatus, String>),
     /// A mutation finished (message for the toast) or failed.
     Mutated(Result<String, String>),
+    /// Retrain prepared a candidate: the gate's verdict, to confirm before deploying.
+    RetrainReady(Result<crate::retrain::Outcome, String>),
 }

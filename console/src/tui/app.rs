@@ -364,6 +364,29 @@ impl App {
                 }
                 self.deploy.status.finish(result, now);
             }
+            Loaded::RetrainReady(result) => {
+                self.busy = None;
+                self.pipeline.run_active = false;
+                match result {
+                    Err(message) => self.note(message, Level::Error, now),
+                    Ok(outcome) => match outcome.decision {
+                        crate::retrain::Decision::NothingChanged | crate::retrain::Decision::Deployed => {
+                            self.note(outcome.summary(), Level::Info, now)
+                        }
+                        crate::retrain::Decision::WillDeploy | crate::retrain::Decision::RefusedWorse => {
+                            self.ask(Mutation::Deploy, now);
+                            if let Some(Overlay::Confirm(dialog)) = &mut self.overlay {
+                                dialog.warning = Some(if outcome.decision == crate::retrain::Decision::RefusedWorse {
+                                    format!("{} — confirming overrides the gate", outcome.summary())
+                                } else {
+                                    outcome.summary()
+                                });
+                            }
+                        }
+                    },
+                }
+                return vec![self.pipeline.reload(now)];
+            }
             Loaded::Mutated(result) => {
                 self.busy = None;
                 self.pipeline.run_active = false;

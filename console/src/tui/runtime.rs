@@ -85,6 +85,9 @@ async fn run(b: &Backends, command: Command, tx: mpsc::UnboundedSender<Loaded>) 
         Command::LoadSchema => Loaded::Schema(load_schema(b).await),
         Command::SubmitPrediction(body) => Loaded::Prediction(submit(b, body).await),
         Command::LoadDeploy => Loaded::Deploy(load_deploy(b).await),
+        Command::Mutate(Mutation::Retrain { allow_worse }) => {
+            Loaded::RetrainReady(crate::retrain::prepare(&b.project, b.deployer.as_ref(), allow_worse, b.tolerance, tx).await)
+        }
         Command::Mutate(mutation) => Loaded::Mutated(mutate(b, mutation, tx).await),
     })
 }
@@ -214,11 +217,7 @@ async fn mutate(b: &Backends, mutation: Mutation, tx: mpsc::UnboundedSender<Load
             b.project.run_pipeline(stage, tx).await.map(|()| "pipeline run finished".to_string())
         }
         Mutation::Retrain { allow_worse } => {
-            let outcome = crate::retrain::retrain(&b.project, b.deployer.as_ref(), allow_worse, b.tolerance, tx).await?;
-            match outcome.decision {
-                crate::retrain::Decision::RefusedWorse => Err(outcome.summary()),
-                _ => Ok(outcome.summary()),
-            }
+            crate::retrain::prepare(&b.project, b.deployer.as_ref(), allow_worse, b.tolerance, tx).await.map(|o| o.summary())
         }
     }
 }

@@ -4,6 +4,8 @@
 pub mod aws;
 pub mod local;
 
+use std::sync::Arc;
+
 use futures_util::future::BoxFuture;
 use serde::Serialize;
 
@@ -67,4 +69,18 @@ pub trait Deployer: Send + Sync {
     fn served_artifact(&self) -> BoxFuture<'_, Result<Vec<u8>, DeployError>>;
     /// Where predictions are sent.
     fn url(&self) -> String;
+}
+
+/// The deployer of the configured target.
+pub async fn for_config(config: &crate::config::Config) -> anyhow::Result<Arc<dyn Deployer>> {
+    match config.target {
+        crate::config::Target::Local => Ok(Arc::new(local::LocalDeployer::new(
+            config.state_path("deployments"),
+            None,
+            "local predictor (served by `amesops` and `amesops serve`)".to_string(),
+        ))),
+        crate::config::Target::Aws => anyhow::bail!(
+            "the aws target needs a build with AWS support: cargo build --release -p console --features aws"
+        ),
+    }
 }

@@ -1,0 +1,313 @@
+//! `amesops retrain` (once, or on a schedule) and `amesops schedule install`.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use tokio::sync::mpsc;
+
+use crate::backend::deployer::Deployer;
+use crate::config::Config;
+use crate::project::Project;
+use crate::retrain::{self, Decision, Outcome};
+use crate::tui::action::Loaded;
+use crate::tui::views::pipeline::RunEvent;
+
+/// Exit code when the gate refuses a worse model.
+pub const EXIT_REFUSED_WORSE: u8 = 3;
+/// Exit code when another scheduler holds the lock.
+pub const EXIT_LOCKED: u8 = 4;
+/// Exit code when the user declined the deploy.
+pub const EXIT_DECLINED: u8 = 5;
+
+/// Arguments of `amesops retrain`.
+#[derive(Debug, Args)]
+pub struct RetrainArgs {
+    /// Deploy without asking.
+    #[arg(long)]
+    pub yes: bool,
+    /// Deploy even when the new model is worse than production by more than the tolerance.
+    #[arg(long)]
+    pub allow_worse: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Run every DURATION (e.g. 30m, 24h, 7d) in the foreground until SIGTERM/ctrl-c.
+    #[arg(long, value_parser = parse_duration)]
+    pub every: Option<Duration>,
+    /// Stop after this many scheduled runs (for tests and one-off batches).
+    #[arg(long, hide = true)]
+    pub max_runs: Option<u32>,
+}
+
+/// `amesops schedule …`.
+#[derive(Debug, Args)]
+pub struct ScheduleArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: ScheduleCommand,
+}
+
+/// Schedule subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ScheduleCommand {
+    /// Print (or write) a systemd user timer and a crontab line that run `amesops retrain --yes`.
+    Install {
+        /// How often, e.g. 24h.
+        #[arg(long, default_value = "24h", value_parser = parse_duration)]
+        every: Duration,
+        /// Write the systemd units to ~/.config/systemd/user/ instead of printing them.
+        #[arg(long)]
+        write: bool,
+    },
+}
+
+/// Parses `90s`, `30m`, `24h`, `7d` (a bare number is seconds).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
+    let n: u64 = number.parse().map_err(|_| format!("{text:?}: expected a number with s, m, h or d, e.g. 24h"))?;
+    let seconds = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        other => return Err(format!("{text:?}: unknown unit {other:?}; use s, m, h or d")),
+    };
+    if seconds == 0 {
+        return Err("the interval must be at least 1s".to_string());
+    }
+    Ok(Duration::from_secs(seconds))
+}
+
+/// A lock file that keeps two schedulers (or retrains) from overlapping.
+struct RunLock {
+    path: PathBuf,
+}
+
+impl RunLock {
+    fn acquire(path: &Path) -> Result<Option<RunLock>> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        for _ in 0..2 {
+            match std::fs::OpenOptions::new().write(true).create_new(true).open(path) {
+                Ok(mut file) => {
+                    writeln!(file, "{}", std::process::id())?;
+                    return Ok(Some(RunLock { path: path.to_path_buf() }));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let holder = std::fs::read_to_string(path).ok().and_then(|t| t.trim().parse::<u32>().ok());
+                    let alive = holder.is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+                    if alive {
+                        return Ok(None);
+                    }
+                    // The holder died without cleaning up: take the lock over.
+                    let _ = std::fs::remove_file(path);
+                }
+                Err(e) => return Err(e).with_context(|| format!("cannot create lock {}", path.display())),
+            }
+        }
+        Ok(None)
+    }
+}
+
+impl Drop for RunLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+fn log(event: &str, fields: serde_json::Value) {
+    let mut line = serde_json::json!({
+        "timestamp": time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+        "event": event,
+    });
+    if let (Some(object), serde_json::Value::Object(more)) = (line.as_object_mut(), fields) {
+        object.extend(more);
+    }
+    eprintln!("{line}");
+}
+
+fn confirm_on_terminal(outcome: &Outcome) -> bool {
+    if !std::io::stdin().is_terminal() {
+        eprintln!("not deploying: no terminal to confirm on; pass --yes to deploy unattended");
+        return false;
+    }
+    eprint!("{}\ndeploy it? [y/N] ", outcome.summary());
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+}
+
+/// One retrain: pipeline, gate, deploy; returns the exit code.
+async fn retrain_once(project: &Project, deployer: &dyn Deployer, args: &RetrainArgs, tolerance: f64, stop: &AtomicBool) -> Result<u8> {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let printer = tokio::spawn(async move {
+        while let Some(Loaded::PipelineRun(event)) = rx.recv().await {
+            match event {
+                RunEvent::Started(s) => log("stage_started", serde_json::json!({ "stage": s })),
+                RunEvent::Skipped(s) => log("stage_skipped", serde_json::json!({ "stage": s })),
+                RunEvent::Finished(s, secs) => log("stage_finished", serde_json::json!({ "stage": s, "seconds": secs })),
+                RunEvent::Failed(s, e) => log("stage_failed", serde_json::json!({ "stage": s, "error": e })),
+                RunEvent::Output(_) | RunEvent::Done(_) => {}
+            }
+        }
+    });
+    let prepared = retrain::prepare(project, deployer, args.allow_worse, tolerance, tx).await;
+    let _ = printer.await;
+    let mut outcome = prepared.map_err(anyhow::Error::msg)?;
+    let code = match outcome.decision {
+        Decision::NothingChanged | Decision::Deployed => 0,
+        Decision::RefusedWorse => EXIT_REFUSED_WORSE,
+        Decision::WillDeploy if stop.load(Ordering::SeqCst) => {
+            log("stopped", serde_json::json!({ "reason": "SIGTERM before deploying; production unchanged" }));
+            0
+        }
+        Decision::WillDeploy if !args.yes && !confirm_on_terminal(&outcome) => EXIT_DECLINED,
+        Decision::WillDeploy => {
+            let progress = |line: String| log("deploy_step", serde_json::json!({ "step": line }));
+            retrain::deploy(project, deployer, &mut outcome, &progress).await.map_err(anyhow::Error::msg)?;
+            0
+        }
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&outcome)?);
+    } else {
+        println!("{}", outcome.summary());
+    }
+    log("retrain_finished", serde_json::json!({ "decision": outcome.decision, "exit_code": code }));
+    Ok(code)
+}
+
+/// `amesops retrain`.
+pub fn run(args: RetrainArgs, config: &Config) -> Result<ExitCode> {
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let project = Project::open(config)?;
+        ensure_project(&project.root)?;
+        let tolerance = crate::params::Params::load(&project.root.join("params.yaml"), false)?.retrain.tolerance;
+        let deployer: Arc<dyn Deployer> = crate::backend::deployer::for_config(config).await?;
+        let lock_path = config.state_path("retrain.lock");
+        let Some(_lock) = RunLock::acquire(&lock_path)? else {
+            eprintln!("another retrain or scheduler is running (lock {}); not starting", lock_path.display());
+            return Ok(ExitCode::from(EXIT_LOCKED));
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = sigterm.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            flag.store(true, Ordering::SeqCst);
+            log("stop_requested", serde_json::json!({ "note": "finishing the current step" }));
+        });
+        let Some(every) = args.every else {
+            return Ok(ExitCode::from(retrain_once(&project, deployer.as_ref(), &args, tolerance, &stop).await?));
+        };
+        log("scheduler_started", serde_json::json!({ "every_s": every.as_secs(), "pid": std::process::id() }));
+        let mut runs = 0u32;
+        loop {
+            runs += 1;
+            log("run_started", serde_json::json!({ "run": runs }));
+            match retrain_once(&project, deployer.as_ref(), &args, tolerance, &stop).await {
+                Ok(code) => log("run_finished", serde_json::json!({ "run": runs, "exit_code": code })),
+                Err(e) => log("run_failed", serde_json::json!({ "run": runs, "error": format!("{e:#}") })),
+            }
+            if stop.load(Ordering::SeqCst) || args.max_runs.is_some_and(|m| runs >= m) {
+                break;
+            }
+            let deadline = tokio::time::Instant::now() + every;
+            while tokio::time::Instant::now() < deadline && !stop.load(Ordering::SeqCst) {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            if stop.load(Ordering::SeqCst) {
+                break;
+            }
+        }
+        log("scheduler_stopped", serde_json::json!({ "runs": runs }));
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// `amesops schedule install`.
+pub fn schedule(args: ScheduleArgs) -> Result<ExitCode> {
+    let ScheduleCommand::Install { every, write } = args.command;
+    let exe = std::env::current_exe().context("cannot find this binary's path")?;
+    let dir = std::env::current_dir()?;
+    let minutes = (every.as_secs() / 60).max(1);
+    let service = format!(
+        "[Unit]\nDescription=amesops retrain-and-redeploy\n\n[Service]\nType=oneshot\nWorkingDirectory={}\nExecStart={} retrain --yes\n",
+        dir.display(),
+        exe.display()
+    );
+    let timer = format!(
+        "[Unit]\nDescription=Run amesops retrain every {}\n\n[Timer]\nOnBootSec=5min\nOnUnitActiveSec={}s\nPersistent=true\n\n[Install]\nWantedBy=timers.target\n",
+        humanize(every),
+        every.as_secs()
+    );
+    let cron = if minutes % (24 * 60) == 0 {
+        format!("0 3 */{} * *", (minutes / (24 * 60)).max(1))
+    } else if minutes % 60 == 0 {
+        format!("0 */{} * * *", minutes / 60)
+    } else {
+        format!("*/{minutes} * * * *")
+    };
+    let crontab = format!("{cron} cd {} && {} retrain --yes >> .amesops/logs/retrain.jsonl 2>&1", dir.display(), exe.display());
+    if write {
+        let home = std::env::var_os("HOME").context("HOME is not set")?;
+        let units = PathBuf::from(home).join(".config/systemd/user");
+        std::fs::create_dir_all(&units)?;
+        std::fs::write(units.join("amesops-retrain.service"), &service)?;
+        std::fs::write(units.join("amesops-retrain.timer"), &timer)?;
+        println!("wrote {0}/amesops-retrain.service and {0}/amesops-retrain.timer", units.display());
+        println!("enable with: systemctl --user daemon-reload && systemctl --user enable --now amesops-retrain.timer");
+    } else {
+        println!("# ~/.config/systemd/user/amesops-retrain.service\n{service}");
+        println!("# ~/.config/systemd/user/amesops-retrain.timer\n{timer}");
+        println!("# or one crontab line (crontab -e):\n{crontab}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn humanize(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+/// Fails early, before the lock is taken, when run outside a project.
+fn ensure_project(root: &Path) -> Result<()> {
+    if !root.join("dvc.yaml").exists() {
+        bail!("no dvc.yaml in {}: run retrain from the project folder", root.display());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units_and_reject_nonsense() {
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("30m"), Ok(Duration::from_secs(1800)));
+        assert_eq!(parse_duration("24h"), Ok(Duration::from_secs(86_400)));
+        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(604_800)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("5 weeks").is_err());
+        assert!(parse_duration("h").is_err());
+    }
+}
