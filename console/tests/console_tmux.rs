@@ -1,0 +1,98 @@
+//! The real console in a real terminal (tmux): first start on the local target trains and
+//! serves a model, every view opens, a prediction sent from the form shows up in the
+//! Predictions and Logs views, and quitting restores the terminal.
+//!
+//! Needs `tmux`, `dvc` and `git` (scripts/test installs them); without them the test fails.
+
+mod support;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use predictor::testing::find_tool;
+use support::{BIN, Repo};
+
+struct Tmux {
+    tmux: std::path::PathBuf,
+    session: String,
+}
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> String {
+        let output = Command::new(&self.tmux).args(args).output().expect("tmux runs");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", &self.session])
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", self.session.as_str()];
+        args.extend_from_slice(keys);
+        self.run(&args);
+    }
+
+    fn wait_for(&self, text: &str, seconds: u64) -> String {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(Instant::now() < deadline, "waited {seconds} s for {text:?}; the screen shows:\n{screen}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new(&self.tmux).args(["kill-session", "-t", &self.session]).output();
+    }
+}
+
+#[test]
+fn the_console_serves_predicts_lists_logs_and_restores_the_terminal() {
+    let repo = Repo::git();
+    repo.copy_from_project(&["dvc.yaml", "params.yaml", "datasets", "core-model/src", "scripts/amesops", ".dvc/config"]);
+    repo.keep_dvc_state_inside();
+    let tmux = Tmux { tmux: find_tool("tmux"), session: format!("amesops-test-{}", std::process::id()) };
+    let command = format!(
+        "cd '{}' && AMESOPS_BIN='{BIN}' DVC_NO_ANALYTICS=1 '{BIN}'; echo \"EXIT:$?\"; sleep 60",
+        repo.path().display()
+    );
+    tmux.run(&["new-session", "-d", "-s", &tmux.session, "-x", "130", "-y", "40", &command]);
+
+    // First start: the pipeline runs, the model is deployed, the console opens on Pipeline.
+    tmux.wait_for("1 Pipeline", 240);
+    tmux.wait_for("stages (DAG order)", 30);
+
+    tmux.keys(&["5"]);
+    tmux.wait_for("house ·", 30);
+    // Neighborhood (select) → CollgCr; OverallQual 7; GrLivArea 1710.
+    tmux.keys(&["Right", "Right", "Right", "Right", "Right", "Right"]);
+    tmux.keys(&["Down", "Enter", "7", "Enter", "Down", "Enter", "1", "7", "1", "0", "Enter", "s"]);
+    let screen = tmux.wait_for("agree: identical to the last bit", 30);
+    assert!(screen.contains("endpoint"), "{screen}");
+
+    tmux.keys(&["3"]);
+    tmux.wait_for("GrLivArea=1710", 30);
+
+    tmux.keys(&["2"]);
+    let logs = tmux.wait_for("path=/predict", 30);
+    assert!(logs.contains("request served"), "{logs}");
+
+    tmux.keys(&["4"]);
+    tmux.wait_for("4 Experiments", 10);
+    tmux.keys(&["6"]);
+    tmux.wait_for("deployment", 30);
+    tmux.keys(&["1"]);
+    tmux.wait_for("stages (DAG order)", 10);
+
+    tmux.keys(&["q"]);
+    let after = tmux.wait_for("EXIT:0", 20);
+    assert!(!after.contains("1 Pipeline"), "the console's screen is gone after quitting:\n{after}");
+    let alternate = tmux.run(&["display-message", "-p", "-t", &tmux.session, "#{alternate_on}"]);
+    assert_eq!(alternate.trim(), "0", "the terminal left the alternate screen");
+}
