@@ -47,6 +47,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/health", get(health).fallback(method_not_allowed))
         .route("/model", get(model_info).fallback(method_not_allowed))
+        .route("/", get(crate::page::index).fallback(method_not_allowed))
+        .route(
+            "/assets/{file}",
+            get(crate::page::asset).fallback(method_not_allowed),
+        )
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), log_request))
         .with_state(state)
@@ -54,7 +59,7 @@ pub fn router(state: AppState) -> Router {
 
 async fn not_found(method: Method, uri: axum::http::Uri) -> ApiError {
     ApiError::NotFound(format!(
-        "no route for {method} {}; routes: POST /predict, POST /predict/batch, GET /health, GET /model",
+        "no route for {method} {}; routes: GET /, POST /predict, POST /predict/batch, GET /health, GET /model",
         uri.path()
     ))
 }

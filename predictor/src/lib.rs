@@ -13,6 +13,7 @@ pub mod error;
 pub mod lambda;
 pub mod loader;
 pub mod logging;
+pub mod page;
 pub mod record;
 pub mod schema_info;
 pub mod serve;
