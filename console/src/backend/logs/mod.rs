@@ -1,10 +1,14 @@
 //! `LogSource`: the predictor's log stream (a local JSONL file, or CloudWatch Logs).
 
+#[cfg(feature = "aws")]
+mod cloudwatch;
 mod file;
 
 use futures_util::future::BoxFuture;
 use tokio::sync::mpsc;
 
+#[cfg(feature = "aws")]
+pub use cloudwatch::CloudWatchLogSource;
 pub use file::FileLogSource;
 
 /// One log line as written by the predictor (usually a JSON object).

@@ -1,0 +1,219 @@
+//! Following the predictor's CloudWatch log group: `StartLiveTail`, falling back to polling
+//! `FilterLogEvents` when live tail is unavailable or ends.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use aws_sdk_cloudwatchlogs::Client;
+use aws_sdk_cloudwatchlogs::config::interceptors::BeforeTransmitInterceptorContextMut;
+use aws_sdk_cloudwatchlogs::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_cloudwatchlogs::error::BoxError;
+use aws_sdk_cloudwatchlogs::types::StartLiveTailResponseStream;
+use futures_util::future::BoxFuture;
+use tokio::sync::mpsc;
+
+use super::{LogEvent, LogLine, LogSource};
+
+/// How often the fallback polls.
+const POLL: Duration = Duration::from_secs(2);
+/// How far back the first poll reaches.
+const BACKLOG: Duration = Duration::from_secs(3600);
+
+/// Removes the `stream-` host prefix the SDK adds to live-tail requests, which only resolves on
+/// AWS itself: against a custom endpoint (`AWS_ENDPOINT_URL`) the request must go to that host.
+#[derive(Debug)]
+pub struct StripStreamPrefix;
+
+impl Intercept for StripStreamPrefix {
+    fn name(&self) -> &'static str {
+        "StripStreamPrefix"
+    }
+
+    fn modify_before_signing(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let request = context.request_mut();
+        let uri = request.uri().to_string();
+        if let Some(fixed) = strip_stream_prefix(&uri) {
+            request.set_uri(fixed.as_str())?;
+        }
+        Ok(())
+    }
+}
+
+/// `http://stream-127.0.0.1:5000/…` → `http://127.0.0.1:5000/…`; `None` when there is no prefix.
+pub fn strip_stream_prefix(uri: &str) -> Option<String> {
+    let (scheme, rest) = uri.split_once("://")?;
+    rest.strip_prefix("stream-").map(|host| format!("{scheme}://{host}"))
+}
+
+/// A CloudWatch Logs log group.
+#[derive(Debug, Clone)]
+pub struct CloudWatchLogSource {
+    client: Client,
+    group: String,
+}
+
+impl CloudWatchLogSource {
+    /// Follows `group` with a client from the shared SDK configuration.
+    pub fn new(config: &aws_config::SdkConfig, group: impl Into<String>, custom_endpoint: bool) -> Self {
+        let mut builder = aws_sdk_cloudwatchlogs::config::Builder::from(config);
+        if custom_endpoint {
+            builder = builder.interceptor(StripStreamPrefix);
+        }
+        Self { client: Client::from_conf(builder.build()), group: group.into() }
+    }
+
+    async fn group_arn(&self) -> Result<String, String> {
+        let groups = self
+            .client
+            .describe_log_groups()
+            .log_group_name_prefix(&self.group)
+            .send()
+            .await
+            .map_err(|e| format!("DescribeLogGroups {}: {}", self.group, aws_sdk_cloudwatchlogs::error::DisplayErrorContext(&e)))?;
+        groups
+            .log_groups()
+            .iter()
+            .find(|g| g.log_group_name() == Some(self.group.as_str()))
+            .and_then(|g| g.arn().map(|arn| arn.trim_end_matches(":*").to_string()))
+            .ok_or_else(|| format!("log group {} does not exist yet (it appears after the function's first invocation)", self.group))
+    }
+
+    /// Live tail until the session ends; `Err` when it cannot start.
+    async fn live_tail(&self, tx: &mpsc::Sender<LogEvent>) -> Result<(), String> {
+        let arn = self.group_arn().await?;
+        let output = self
+            .client
+            .start_live_tail()
+            .log_group_identifiers(arn)
+            .send()
+            .await
+            .map_err(|e| format!("StartLiveTail: {}", aws_sdk_cloudwatchlogs::error::DisplayErrorContext(&e)))?;
+        let _ = tx.send(LogEvent::Mode(format!("live tail of {}", self.group))).await;
+        let mut stream = output.response_stream;
+        loop {
+            match stream.recv().await {
+                Ok(Some(StartLiveTailResponseStream::SessionUpdate(update))) => {
+                    let lines: Vec<LogLine> = update
+                        .session_results()
+                        .iter()
+                        .map(|e| LogLine { timestamp_ms: e.timestamp(), text: e.message().unwrap_or_default().trim_end().to_string() })
+                        .collect();
+                    if !lines.is_empty() && tx.send(LogEvent::Lines(lines)).await.is_err() {
+                        return Ok(());
+                    }
+                }
+                Ok(Some(_)) => {}
+                Ok(None) => return Ok(()),
+                Err(e) => return Err(format!("live tail ended: {}", aws_sdk_cloudwatchlogs::error::DisplayErrorContext(&e))),
+            }
+        }
+    }
+
+    /// Polls `FilterLogEvents` forever (until the receiver is gone).
+    async fn poll(&self, tx: &mpsc::Sender<LogEvent>, mut since_ms: i64) {
+        let _ = tx.send(LogEvent::Mode(format!("polling {} every {} s", self.group, POLL.as_secs()))).await;
+        let mut seen: HashSet<String> = HashSet::new();
+        loop {
+            let mut pages = self.client.filter_log_events().log_group_name(&self.group).start_time(since_ms).into_paginator().send();
+            let mut lines = Vec::new();
+            let mut newest = since_ms;
+            while let Some(page) = pages.next().await {
+                match page {
+                    Ok(page) => {
+                        for event in page.events() {
+                            let id = event.event_id().unwrap_or_default().to_string();
+                            if !seen.insert(id) {
+                                continue;
+                            }
+                            newest = newest.max(event.timestamp().unwrap_or(newest));
+                            lines.push(LogLine { timestamp_ms: event.timestamp(), text: event.message().unwrap_or_default().trim_end().to_string() });
+                        }
+                    }
+                    Err(e) => {
+                        let message = format!("FilterLogEvents {}: {}", self.group, aws_sdk_cloudwatchlogs::error::DisplayErrorContext(&e));
+                        if tx.send(LogEvent::Error(message)).await.is_err() {
+                            return;
+                        }
+                        break;
+                    }
+                }
+            }
+            if !lines.is_empty() && tx.send(LogEvent::Lines(lines)).await.is_err() {
+                return;
+            }
+            // Events with the same millisecond may still arrive: keep the boundary, dedupe by id.
+            since_ms = newest;
+            if seen.len() > 100_000 {
+                seen.clear();
+            }
+            if tx.is_closed() {
+                return;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+impl LogSource for CloudWatchLogSource {
+    fn follow(&self, tx: mpsc::Sender<LogEvent>) -> BoxFuture<'static, ()> {
+        let source = self.clone();
+        Box::pin(async move {
+            let started = now_ms();
+            // Recent history first (live tail only shows new events), then live tail.
+            let backlog_from = started - BACKLOG.as_millis() as i64;
+            if let Err(e) = source.backlog(&tx, backlog_from, started).await {
+                let _ = tx.send(LogEvent::Error(e)).await;
+            }
+            match source.live_tail(&tx).await {
+                Ok(()) | Err(_) if tx.is_closed() => {}
+                Ok(()) => source.poll(&tx, now_ms()).await,
+                Err(e) => {
+                    let _ = tx.send(LogEvent::Error(format!("{e}; falling back to polling"))).await;
+                    source.poll(&tx, started).await;
+                }
+            }
+        })
+    }
+
+    fn describe(&self) -> String {
+        format!("CloudWatch Logs {}", self.group)
+    }
+}
+
+impl CloudWatchLogSource {
+    async fn backlog(&self, tx: &mpsc::Sender<LogEvent>, from_ms: i64, to_ms: i64) -> Result<(), String> {
+        let mut pages = self.client.filter_log_events().log_group_name(&self.group).start_time(from_ms).end_time(to_ms).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| format!("FilterLogEvents {}: {}", self.group, aws_sdk_cloudwatchlogs::error::DisplayErrorContext(&e)))?;
+            let lines: Vec<LogLine> = page
+                .events()
+                .iter()
+                .map(|e| LogLine { timestamp_ms: e.timestamp(), text: e.message().unwrap_or_default().trim_end().to_string() })
+                .collect();
+            if !lines.is_empty() && tx.send(LogEvent::Lines(lines)).await.is_err() {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stream_prefix_is_removed_only_where_present() {
+        assert_eq!(strip_stream_prefix("http://stream-127.0.0.1:5000/").as_deref(), Some("http://127.0.0.1:5000/"));
+        assert_eq!(strip_stream_prefix("https://logs.eu-west-1.amazonaws.com/"), None);
+    }
+}
