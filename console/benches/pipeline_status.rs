@@ -9,7 +9,8 @@ use std::process::Command;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 
-#[allow(dead_code)]
+// The module is compiled here again, outside the binary: most of it is unused by the bench.
+#[allow(dead_code, unused_imports)]
 #[path = "../src/pipeline/mod.rs"]
 mod pipeline;
 

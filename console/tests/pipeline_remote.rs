@@ -26,8 +26,15 @@ fn pushed_data_and_model_pull_back_byte_identical() {
     let moto = MotoServer::start();
     let address = SocketAddr::from(([127, 0, 0, 1], moto.port()));
     // The remote of .dvc/config is s3://amesops-data/dvc.
-    let (code, body) = http_request(address, "PUT", "/amesops-data", &[], b"", Duration::from_secs(10))
-        .expect("create the bucket on moto");
+    let (code, body) = http_request(
+        address,
+        "PUT",
+        "/amesops-data",
+        &[],
+        b"",
+        Duration::from_secs(10),
+    )
+    .expect("create the bucket on moto");
     assert_eq!(code, 200, "{}", String::from_utf8_lossy(&body));
 
     let repo = Repo::git();
@@ -46,7 +53,8 @@ fn pushed_data_and_model_pull_back_byte_identical() {
         ("access_key_id", TEST_CREDENTIAL),
         ("secret_access_key", TEST_CREDENTIAL),
     ] {
-        repo.dvc(&["remote", "modify", "--local", "storage", option, value]).ok();
+        repo.dvc(&["remote", "modify", "--local", "storage", option, value])
+            .ok();
     }
     repo.dvc(&["repro", "-q"]).ok();
     let originals: Vec<Vec<u8>> = CACHED.iter().map(|path| repo.read(path)).collect();
@@ -71,13 +79,21 @@ fn pushed_data_and_model_pull_back_byte_identical() {
     }
     let pull = repo.amesops(&["data", "pull"]).ok();
     assert!(
-        pull.stdout.contains("4 files fetched, 4 files added from storage"),
+        pull.stdout
+            .contains("4 files fetched, 4 files added from storage"),
         "{}",
         pull.report()
     );
-    assert!(pull.stdout.contains("added: data/ames.csv"), "{}", pull.report());
+    assert!(
+        pull.stdout.contains("added: data/ames.csv"),
+        "{}",
+        pull.report()
+    );
     for (path, original) in CACHED.iter().zip(&originals) {
-        assert!(repo.read(path) == *original, "{path} differs after the pull");
+        assert!(
+            repo.read(path) == *original,
+            "{path} differs after the pull"
+        );
     }
     assert_eq!(repo.dvc_status(), json!({}));
     assert_eq!(repo.amesops_status(), json!({}));
@@ -91,4 +107,15 @@ fn a_push_to_an_unknown_remote_fails_with_dvc_s_reason() {
     assert_eq!(run.code, Some(1), "{}", run.report());
     assert!(run.stderr.contains("dvc push failed"), "{}", run.report());
     assert!(run.stderr.contains("nowhere"), "{}", run.report());
+}
+
+#[test]
+fn read_only_mode_refuses_to_move_data() {
+    let repo = Repo::dvc_init();
+    repo.write("dvc.yaml", "stages: {}\n");
+    for direction in ["push", "pull"] {
+        let run = repo.amesops(&["--read-only", "data", direction]);
+        assert_eq!(run.code, Some(1), "{}", run.report());
+        assert!(run.stderr.contains("read-only"), "{}", run.report());
+    }
 }

@@ -50,7 +50,9 @@ fn the_project_pipeline_runs_through_dvc_and_leaves_nothing_to_do() {
     let again = repo.amesops(&["pipeline", "run"]).ok();
     for stage in STAGES {
         assert!(
-            again.stdout.contains(&format!("[{stage}] skipped: unchanged")),
+            again
+                .stdout
+                .contains(&format!("[{stage}] skipped: unchanged")),
             "{}",
             again.report()
         );
@@ -78,7 +80,11 @@ fn without_dvc_only_the_changed_stages_run_and_the_run_is_not_locked() {
     repo.append("a.txt", "more\n");
     let run = repo.amesops(&["pipeline", "run", "--without-dvc"]).ok();
     assert_ran_in_order(&run.stdout, &["copy", "after"]);
-    assert!(run.stdout.contains("[dir] skipped: unchanged"), "{}", run.report());
+    assert!(
+        run.stdout.contains("[dir] skipped: unchanged"),
+        "{}",
+        run.report()
+    );
     assert_eq!(repo.read("c.txt"), b"hello\nmore\nx\n");
     assert!(run.stderr.contains("not DVC-locked"), "{}", run.report());
     assert!(
@@ -87,7 +93,10 @@ fn without_dvc_only_the_changed_stages_run_and_the_run_is_not_locked() {
         run.report()
     );
     let status = repo.dvc_status();
-    assert!(status.get("copy").is_some(), "dvc.lock was not updated: {status}");
+    assert!(
+        status.get("copy").is_some(),
+        "dvc.lock was not updated: {status}"
+    );
 }
 
 #[test]
@@ -106,7 +115,11 @@ fn with_no_dvc_on_path_the_commands_run_directly() {
         )
         .ok();
     assert_ran_in_order(&run.stdout, &["copy"]);
-    assert!(!run.stdout.contains("[after]"), "only copy and its upstream: {}", run.report());
+    assert!(
+        !run.stdout.contains("[after]"),
+        "only copy and its upstream: {}",
+        run.report()
+    );
     assert!(run.stderr.contains("dvc[s3]==3.67.1"), "{}", run.report());
     assert_eq!(repo.read("b.txt"), b"hello\n");
 }
@@ -115,12 +128,23 @@ fn with_no_dvc_on_path_the_commands_run_directly() {
 fn a_failing_stage_stops_the_run_with_a_non_zero_exit() {
     let repo = small_pipeline();
     repo.replace("dvc.yaml", "cp a.txt b.txt", "echo broken >&2; exit 3");
-    for args in [&["pipeline", "run"][..], &["pipeline", "run", "--without-dvc"][..]] {
+    for args in [
+        &["pipeline", "run"][..],
+        &["pipeline", "run", "--without-dvc"][..],
+    ] {
         let run = repo.amesops(args);
         assert_eq!(run.code, Some(1), "{}", run.report());
-        assert!(run.stdout.contains("[copy] FAILED after"), "{}", run.report());
+        assert!(
+            run.stdout.contains("[copy] FAILED after"),
+            "{}",
+            run.report()
+        );
         assert!(run.stderr.contains("broken"), "{}", run.report());
-        assert!(run.stderr.contains("pipeline failed in stage copy"), "{}", run.report());
+        assert!(
+            run.stderr.contains("pipeline failed in stage copy"),
+            "{}",
+            run.report()
+        );
         assert!(!run.stdout.contains("[after] started"), "{}", run.report());
     }
 }
@@ -132,4 +156,18 @@ fn an_unknown_stage_is_refused_with_the_known_names() {
     assert_eq!(run.code, Some(1), "{}", run.report());
     assert!(run.stderr.contains("no stage 'nope'"), "{}", run.report());
     assert!(run.stderr.contains("copy, dir, after"), "{}", run.report());
+}
+
+#[test]
+fn read_only_mode_refuses_runs_but_shows_status() {
+    let repo = small_pipeline();
+    repo.append("a.txt", "more\n");
+    let run = repo.amesops(&["--read-only", "pipeline", "run"]);
+    assert_eq!(run.code, Some(1), "{}", run.report());
+    assert!(run.stderr.contains("read-only"), "{}", run.report());
+    assert_eq!(repo.read("b.txt"), b"hello\n", "nothing ran");
+    let status = repo
+        .amesops(&["--read-only", "pipeline", "status", "--json"])
+        .ok();
+    assert!(status.stdout.contains("\"copy\""), "{}", status.report());
 }

@@ -92,7 +92,10 @@ fn a_pipeline_that_never_ran_is_reported_like_dvc() {
                {"changed outs": {"b.txt": "deleted"}}])
     );
     let verbose = repo.amesops_verbose();
-    assert!(states(&verbose).iter().all(|s| s.1 == "never run"), "{verbose:#}");
+    assert!(
+        states(&verbose).iter().all(|s| s.1 == "never run"),
+        "{verbose:#}"
+    );
 }
 
 #[test]
@@ -100,14 +103,21 @@ fn a_modified_dependency_changes_its_stage_and_stales_the_downstream_one() {
     let repo = reproduced();
     repo.append("a.txt", "more\n");
     let status = repo.assert_same_status();
-    assert_eq!(status, json!({"copy": [{"changed deps": {"a.txt": "modified"}}]}));
+    assert_eq!(
+        status,
+        json!({"copy": [{"changed deps": {"a.txt": "modified"}}]})
+    );
     let verbose = repo.amesops_verbose();
     assert_eq!(
         states(&verbose),
         [
             ("copy".to_string(), "changed".to_string(), json!([])),
             ("dir".to_string(), "up to date".to_string(), json!([])),
-            ("after".to_string(), "stale upstream".to_string(), json!(["copy"])),
+            (
+                "after".to_string(),
+                "stale upstream".to_string(),
+                json!(["copy"])
+            ),
         ]
     );
 }
@@ -117,8 +127,14 @@ fn a_modified_parameter_is_named_per_key_or_section() {
     let repo = reproduced();
     repo.replace("params.yaml", "b: 1", "b: 2");
     let status = repo.assert_same_status();
-    assert_eq!(status["copy"], json!([{"changed deps": {"params.yaml": {"a.b": "modified"}}}]));
-    assert_eq!(status["dir"], json!([{"changed deps": {"params.yaml": {"a": "modified"}}}]));
+    assert_eq!(
+        status["copy"],
+        json!([{"changed deps": {"params.yaml": {"a.b": "modified"}}}])
+    );
+    assert_eq!(
+        status["dir"],
+        json!([{"changed deps": {"params.yaml": {"a": "modified"}}}])
+    );
 
     // An equal value written differently (1.0 for 1) is not a change, as in Python.
     repo.replace("params.yaml", "b: 2", "b: 1.0");
@@ -126,7 +142,10 @@ fn a_modified_parameter_is_named_per_key_or_section() {
 
     repo.replace("params.yaml", "top: 3\n", "");
     let status = repo.assert_same_status();
-    assert_eq!(status["copy"], json!([{"changed deps": {"params.yaml": {"top": "deleted"}}}]));
+    assert_eq!(
+        status["copy"],
+        json!([{"changed deps": {"params.yaml": {"top": "deleted"}}}])
+    );
 }
 
 #[test]
@@ -134,8 +153,14 @@ fn a_deleted_output_is_reported_for_its_stage_and_as_a_dependency_downstream() {
     let repo = reproduced();
     repo.remove("b.txt");
     let status = repo.assert_same_status();
-    assert_eq!(status["copy"], json!([{"changed outs": {"b.txt": "deleted"}}]));
-    assert_eq!(status["after"], json!([{"changed deps": {"b.txt": "deleted"}}]));
+    assert_eq!(
+        status["copy"],
+        json!([{"changed outs": {"b.txt": "deleted"}}])
+    );
+    assert_eq!(
+        status["after"],
+        json!([{"changed deps": {"b.txt": "deleted"}}])
+    );
 }
 
 #[test]
@@ -160,16 +185,27 @@ fn a_new_stage_has_never_run() {
 #[test]
 fn a_frozen_stage_reports_outputs_but_not_dependencies() {
     let repo = reproduced();
-    repo.replace("dvc.yaml", "    outs: [b.txt]\n", "    outs: [b.txt]\n    frozen: true\n");
+    repo.replace(
+        "dvc.yaml",
+        "    outs: [b.txt]\n",
+        "    outs: [b.txt]\n    frozen: true\n",
+    );
     repo.append("a.txt", "more\n");
     assert_eq!(repo.assert_same_status(), json!({}));
     let verbose = repo.amesops_verbose();
     assert_eq!(states(&verbose)[0].1, "frozen");
-    assert_eq!(states(&verbose)[2].1, "up to date", "a frozen stage never reruns");
+    assert_eq!(
+        states(&verbose)[2].1,
+        "up to date",
+        "a frozen stage never reruns"
+    );
 
     repo.remove("b.txt");
     let status = repo.assert_same_status();
-    assert_eq!(status["copy"], json!([{"changed outs": {"b.txt": "deleted"}}]));
+    assert_eq!(
+        status["copy"],
+        json!([{"changed outs": {"b.txt": "deleted"}}])
+    );
 }
 
 #[test]
@@ -178,12 +214,18 @@ fn a_directory_output_and_dependency_change_with_any_file_inside() {
     repo.write("d/new", "new file\n");
     let status = repo.assert_same_status();
     assert_eq!(status["dir"], json!([{"changed outs": {"d": "modified"}}]));
-    assert_eq!(status["after"], json!([{"changed deps": {"d": "modified"}}]));
+    assert_eq!(
+        status["after"],
+        json!([{"changed deps": {"d": "modified"}}])
+    );
 
     repo.remove("d/new");
     repo.remove("src/sub/z");
     let status = repo.assert_same_status();
-    assert_eq!(status, json!({"dir": [{"changed deps": {"src": "modified"}}]}));
+    assert_eq!(
+        status,
+        json!({"dir": [{"changed deps": {"src": "modified"}}]})
+    );
 }
 
 #[test]
@@ -205,7 +247,10 @@ fn a_changed_command_a_missing_cache_and_always_changed_are_reported() {
         status["copy"],
         json!([{"changed outs": {"b.txt": "not in cache"}}, "changed command"])
     );
-    assert_eq!(status["dir"], json!([{"changed outs": {"d": "not in cache"}}]));
+    assert_eq!(
+        status["dir"],
+        json!([{"changed outs": {"d": "not in cache"}}])
+    );
 }
 
 const TEMPLATED: &str = r#"vars:
@@ -248,8 +293,18 @@ fn foreach_matrix_vars_and_wdir_stages_resolve_like_dvc() {
     repo.write("params.yaml", PARAMS);
     repo.write("dvc.yaml", TEMPLATED);
     let never_run = repo.assert_same_status();
-    for name in ["each@x", "each@y", "grid@1-n0", "grid@2-n1", "opts@one", "sub"] {
-        assert!(never_run.get(name).is_some(), "{name} missing: {never_run:#}");
+    for name in [
+        "each@x",
+        "each@y",
+        "grid@1-n0",
+        "grid@2-n1",
+        "opts@one",
+        "sub",
+    ] {
+        assert!(
+            never_run.get(name).is_some(),
+            "{name} missing: {never_run:#}"
+        );
     }
     repo.dvc(&["repro", "-q"]).ok();
     assert_eq!(repo.assert_same_status(), json!({}));
@@ -280,7 +335,11 @@ fn file_and_directory_hashes_are_the_ones_in_dvc_lock() {
     for stage in verbose["stages"].as_array().expect("stages") {
         let name = stage["name"].as_str().expect("name");
         for file in stage["files"].as_array().expect("files") {
-            let section = if file["role"] == "out" { "outs" } else { "deps" };
+            let section = if file["role"] == "out" {
+                "outs"
+            } else {
+                "deps"
+            };
             let path = file["path"].as_str().expect("path");
             let entry = lock["stages"][name][section]
                 .as_sequence()
@@ -288,12 +347,23 @@ fn file_and_directory_hashes_are_the_ones_in_dvc_lock() {
                 .unwrap_or_else(|| panic!("dvc.lock has no {section} {path} for {name}"));
             assert_eq!(file["md5"].as_str(), entry["md5"].as_str(), "md5 of {path}");
             assert_eq!(file["recorded_md5"], file["md5"], "{path}");
-            assert_eq!(file["size"].as_u64(), entry["size"].as_u64(), "size of {path}");
-            assert_eq!(file["nfiles"].as_u64(), entry["nfiles"].as_u64(), "nfiles of {path}");
+            assert_eq!(
+                file["size"].as_u64(),
+                entry["size"].as_u64(),
+                "size of {path}"
+            );
+            assert_eq!(
+                file["nfiles"].as_u64(),
+                entry["nfiles"].as_u64(),
+                "nfiles of {path}"
+            );
             checked += 1;
         }
     }
-    assert_eq!(checked, 7, "every dependency and output was compared: {verbose:#}");
+    assert_eq!(
+        checked, 7,
+        "every dependency and output was compared: {verbose:#}"
+    );
     let src = &verbose["stages"][1]["files"][0];
     assert!(
         src["md5"].as_str().is_some_and(|m| m.ends_with(".dir")) && src["nfiles"] == 4,

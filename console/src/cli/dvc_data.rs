@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Args, Subcommand};
 
+use crate::config::GlobalArgs;
 use crate::pipeline::config::DvcConfig;
 use crate::pipeline::runner::Stream;
 use crate::pipeline::transfer::{self, Direction, TransferReport};
@@ -36,11 +37,12 @@ pub struct TransferArgs {
 }
 
 /// `amesops data …`.
-pub fn run(args: DataArgs) -> Result<ExitCode> {
+pub fn run(args: DataArgs, global: &GlobalArgs) -> Result<ExitCode> {
     let (direction, args) = match args.command {
         DataCommand::Push(args) => (Direction::Push, args),
         DataCommand::Pull(args) => (Direction::Pull, args),
     };
+    super::pipeline::refuse_if_read_only(global, &format!("dvc {}", direction.command()))?;
     let root = super::pipeline::project_root()?;
     let config = DvcConfig::load(&root)?;
     let remote = args

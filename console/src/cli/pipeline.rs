@@ -4,9 +4,10 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Subcommand};
 
+use crate::config::{Config, GlobalArgs};
 use crate::pipeline::report::{DvcJson, Verbose, reasons};
 use crate::pipeline::runner::{self, Engine, Event, RunRequest, RunSummary, SkipReason, Stream};
 use crate::pipeline::status::{PipelineStatus, State};
@@ -71,11 +72,24 @@ pub struct RunArgs {
 }
 
 /// `amesops pipeline …`.
-pub fn run(args: PipelineArgs) -> Result<ExitCode> {
+pub fn run(args: PipelineArgs, global: &GlobalArgs) -> Result<ExitCode> {
     match args.command {
         PipelineCommand::Status(args) => status(args),
-        PipelineCommand::Run(args) => run_pipeline(args),
+        PipelineCommand::Run(args) => {
+            refuse_if_read_only(global, "running the pipeline")?;
+            run_pipeline(args)
+        }
     }
+}
+
+/// Stops a command that changes files or remote data in read-only mode.
+pub fn refuse_if_read_only(global: &GlobalArgs, what: &str) -> Result<()> {
+    if Config::load(global)?.read_only {
+        bail!(
+            "read-only mode (--read-only, AMESOPS_READ_ONLY or read_only in amesops.toml): {what} refused"
+        );
+    }
+    Ok(())
 }
 
 /// The project root: the nearest folder with a dvc.yaml, from the working directory up.
@@ -107,12 +121,20 @@ fn print_table(status: &PipelineStatus) {
         .map(|s| (s.name.as_str(), s.state().as_str(), reasons(s).join("; ")))
         .collect();
     let width = |column: fn(&(&str, &str, String)) -> usize, title: &str| {
-        rows.iter().map(column).chain([title.len()]).max().unwrap_or(0)
+        rows.iter()
+            .map(column)
+            .chain([title.len()])
+            .max()
+            .unwrap_or(0)
     };
-    let (name_width, state_width) = (width(|r| r.0.len(), "stage"), width(|r| r.1.len(), "status"));
+    let (name_width, state_width) = (
+        width(|r| r.0.len(), "stage"),
+        width(|r| r.1.len(), "status"),
+    );
     println!("{:name_width$}  {:state_width$}  why", "stage", "status");
     for (name, state, why) in &rows {
-        println!("{name:name_width$}  {state:state_width$}  {why}");
+        let line = format!("{name:name_width$}  {state:state_width$}  {why}");
+        println!("{}", line.trim_end());
     }
     let to_run = status.stages.iter().filter(|s| s.will_run()).count();
     let stale = status

@@ -23,9 +23,10 @@ impl Dag {
             .map(|stage| {
                 (0..stages.len())
                     .filter(|&other| {
-                        stages[other].outs.iter().any(|out| {
-                            stage.input_paths().any(|input| overlaps(&out.path, input))
-                        })
+                        stages[other]
+                            .outs
+                            .iter()
+                            .any(|out| stage.input_paths().any(|input| overlaps(&out.path, input)))
                     })
                     .collect()
             })

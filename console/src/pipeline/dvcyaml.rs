@@ -101,8 +101,15 @@ pub fn load(root: &Path, parsing: &ParsingConfig) -> Result<Vec<Stage>, Error> {
         let Value::Mapping(definition) = definition else {
             return Err(invalid(&format!("stage '{name}' is not a mapping")));
         };
-        for (generated, member_context, template) in members(&name, definition, &context, parsing)? {
-            stages.push(resolve_stage(root, generated, &template, &member_context, parsing)?);
+        for (generated, member_context, template) in members(&name, definition, &context, parsing)?
+        {
+            stages.push(resolve_stage(
+                root,
+                generated,
+                &template,
+                &member_context,
+                parsing,
+            )?);
         }
     }
     Ok(stages)
@@ -148,10 +155,8 @@ fn members(
             let mut next = Vec::new();
             for (fragments, item) in &combinations {
                 for (i, value) in values.iter().enumerate() {
-                    let fragment = match scalar_str(value) {
-                        Some(text) if !value.is_sequence() && !value.is_mapping() => text,
-                        _ => format!("{axis_name}{i}"),
-                    };
+                    // A list or mapping member is named by its axis and position (`n0`).
+                    let fragment = scalar_str(value).unwrap_or_else(|| format!("{axis_name}{i}"));
                     let mut fragments = fragments.clone();
                     fragments.push(fragment);
                     let mut item = item.clone();
@@ -200,7 +205,12 @@ fn members(
                     })
                     .collect()
             }
-            _ => return Err(interpolation(&location, "expected a list or mapping".to_string())),
+            _ => {
+                return Err(interpolation(
+                    &location,
+                    "expected a list or mapping".to_string(),
+                ));
+            }
         };
         return Ok(keyed
             .into_iter()
@@ -213,7 +223,11 @@ fn members(
             })
             .collect());
     }
-    Ok(vec![(name.to_string(), context.clone(), definition.clone())])
+    Ok(vec![(
+        name.to_string(),
+        context.clone(),
+        definition.clone(),
+    )])
 }
 
 fn resolve_stage(
@@ -226,6 +240,19 @@ fn resolve_stage(
     let field = |key: &str| format!("stages.{name}.{key}");
     let text = |value: Value, key: &str| -> Result<String, Error> {
         scalar_str(&value).ok_or_else(|| interpolation(&field(key), "expected text".to_string()))
+    };
+    // dvc checks URLs (s3://, https://, remote://) with their own metadata; we cannot.
+    let local = |path: String, key: &str| -> Result<String, Error> {
+        if path.contains("://") {
+            return Err(Error::Invalid {
+                file: "dvc.yaml".to_string(),
+                message: format!(
+                    "{}: external path {path} is not supported; use `dvc status`",
+                    field(key)
+                ),
+            });
+        }
+        Ok(path)
     };
     let wdir = match template.get("wdir") {
         Some(wdir) => {
@@ -254,11 +281,15 @@ fn resolve_stage(
     let cmd = resolve("cmd")?.ok_or_else(|| interpolation(&field("cmd"), "missing".to_string()))?;
     let mut deps = Vec::new();
     for dep in list(resolve("deps")?, &field("deps"))? {
-        let def_path = text(dep, "deps")?;
+        let def_path = local(text(dep, "deps")?, "deps")?;
         let path = paths::join(&wdir, &def_path);
         deps.push(PathDep { def_path, path });
     }
-    let params = params_deps(&wdir, list(resolve("params")?, &field("params"))?, &field("params"))?;
+    let params = params_deps(
+        &wdir,
+        list(resolve("params")?, &field("params"))?,
+        &field("params"),
+    )?;
     let mut declared: Vec<(String, Mapping)> = Vec::new();
     for key in ["outs", "metrics", "plots"] {
         for entry in list(resolve(key)?, &field(key))? {
@@ -267,7 +298,7 @@ fn resolve_stage(
                 other => vec![(other, Value::Null)],
             };
             for (path, flags) in entries {
-                let def_path = text(path, key)?;
+                let def_path = local(text(path, key)?, key)?;
                 let flags = match flags {
                     Value::Mapping(flags) => flags,
                     _ => Mapping::new(),
@@ -335,10 +366,11 @@ fn params_deps(wdir: &str, entries: Vec<Value>, location: &str) -> Result<Vec<Pa
         }
     }
     let mut grouped: Vec<(String, Vec<String>)> = Vec::new();
-    let mut add = |file: String, keys: Vec<String>| match grouped.iter_mut().find(|(f, _)| *f == file) {
-        Some((_, existing)) => existing.extend(keys),
-        None => grouped.push((file, keys)),
-    };
+    let mut add =
+        |file: String, keys: Vec<String>| match grouped.iter_mut().find(|(f, _)| *f == file) {
+            Some((_, existing)) => existing.extend(keys),
+            None => grouped.push((file, keys)),
+        };
     for entry in entries {
         match entry {
             Value::Mapping(map) => {
@@ -347,14 +379,20 @@ fn params_deps(wdir: &str, entries: Vec<Value>, location: &str) -> Result<Vec<Pa
                     let keys = match keys {
                         _ if whole.contains(&file) => Vec::new(),
                         Value::Sequence(keys) => keys.iter().filter_map(scalar_str).collect(),
-                        _ => return Err(interpolation(location, format!("expected a list of keys for '{file}'"))),
+                        _ => {
+                            return Err(interpolation(
+                                location,
+                                format!("expected a list of keys for '{file}'"),
+                            ));
+                        }
                     };
                     add(file, keys);
                 }
             }
             other => {
-                let key = scalar_str(&other)
-                    .ok_or_else(|| interpolation(location, "expected keys or {file: [keys]}".to_string()))?;
+                let key = scalar_str(&other).ok_or_else(|| {
+                    interpolation(location, "expected keys or {file: [keys]}".to_string())
+                })?;
                 if whole.iter().any(|f| f == "params.yaml") {
                     add("params.yaml".to_string(), Vec::new());
                 } else {

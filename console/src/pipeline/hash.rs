@@ -92,7 +92,12 @@ impl Hasher {
     }
 
     /// The hash of `root/path` (a file or a directory); None when nothing is there.
-    pub fn hash(&mut self, root: &Path, path: &str, kind: HashKind) -> io::Result<Option<PathHash>> {
+    pub fn hash(
+        &mut self,
+        root: &Path,
+        path: &str,
+        kind: HashKind,
+    ) -> io::Result<Option<PathHash>> {
         let full = root.join(path);
         let meta = match std::fs::metadata(&full) {
             Ok(meta) => meta,
@@ -134,7 +139,12 @@ impl Hasher {
     }
 
     /// Every file under a directory, sorted by relative path, with its md5 and size.
-    pub fn tree(&mut self, dir: &Path, rel_dir: &str, kind: HashKind) -> io::Result<Vec<TreeEntry>> {
+    pub fn tree(
+        &mut self,
+        dir: &Path,
+        rel_dir: &str,
+        kind: HashKind,
+    ) -> io::Result<Vec<TreeEntry>> {
         let mut entries = Vec::new();
         self.walk(dir, rel_dir, "", kind, &mut entries)?;
         entries.sort_by(|a, b| a.relpath.cmp(&b.relpath));

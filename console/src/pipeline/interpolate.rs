@@ -167,7 +167,9 @@ impl Context {
             let next = match current {
                 None => self.data.get(part),
                 Some(Value::Mapping(map)) => map.get(part),
-                Some(Value::Sequence(items)) => part.parse::<usize>().ok().and_then(|i| items.get(i)),
+                Some(Value::Sequence(items)) => {
+                    part.parse::<usize>().ok().and_then(|i| items.get(i))
+                }
                 Some(_) => None,
             };
             current = Some(next.ok_or_else(|| format!("could not find '{expression}'"))?);
@@ -272,7 +274,10 @@ fn to_str(value: &Value, config: &ParsingConfig) -> Result<String, String> {
                     }
                 }
             }
-            other => out.push_str(&format!("--{name} {} ", scalar_str(other).unwrap_or_default())),
+            other => out.push_str(&format!(
+                "--{name} {} ",
+                scalar_str(other).unwrap_or_default()
+            )),
         }
     }
     Ok(out.trim_end().to_string())
@@ -326,15 +331,23 @@ mod tests {
             resolve(&c, "x ${train.alpha} ${train.on} ${ train.n }", "cmd"),
             Ok(Value::from("x 0.0005 true 3"))
         );
-        assert_eq!(resolve(&c, "${names[1]}.csv", "outs"), Ok(Value::from("b.csv")));
-        assert_eq!(resolve(&c, "\\${train.n}", "cmd"), Ok(Value::from("${train.n}")));
+        assert_eq!(
+            resolve(&c, "${names[1]}.csv", "outs"),
+            Ok(Value::from("b.csv"))
+        );
+        assert_eq!(
+            resolve(&c, "\\${train.n}", "cmd"),
+            Ok(Value::from("${train.n}"))
+        );
         assert!(resolve(&c, "${missing}", "cmd").is_err());
         assert!(resolve(&c, "${names}", "deps").is_err());
     }
 
     #[test]
     fn a_dictionary_in_a_command_becomes_options() {
-        let c = context("opts: {lr: 0.1, name: 'a b', flag: true, off: false, ids: [1, 2], nested: {k: v}}");
+        let c = context(
+            "opts: {lr: 0.1, name: 'a b', flag: true, off: false, ids: [1, 2], nested: {k: v}}",
+        );
         assert_eq!(
             resolve(&c, "python t.py ${opts}", "cmd"),
             Ok(Value::from(

@@ -50,7 +50,7 @@ impl ParamsFiles {
 }
 
 /// The values a dependency reads now: the whole file, or each listed key that exists.
-pub fn current_values(dep: &ParamsDep, file: &Value) -> Mapping {
+fn current_values(dep: &ParamsDep, file: &Value) -> Mapping {
     let top = match file {
         Value::Mapping(map) => map.clone(),
         _ => Mapping::new(),
@@ -80,7 +80,11 @@ fn lookup<'a>(mut value: &'a Value, key: &str) -> Option<&'a Value> {
 }
 
 /// `ParamsDependency.workspace_status`: None when nothing changed.
-pub fn status(dep: &ParamsDep, file: Option<&Value>, locked: Option<&Value>) -> Option<ParamsChange> {
+pub fn status(
+    dep: &ParamsDep,
+    file: Option<&Value>,
+    locked: Option<&Value>,
+) -> Option<ParamsChange> {
     let Some(file) = file else {
         return Some(ParamsChange::File(Change::Deleted));
     };
@@ -138,7 +142,11 @@ mod tests {
         let file = yaml("train: {alpha: 0.001, seed: 42}\nsplit: {seed: 1}");
         let locked = yaml("train.alpha: 0.0005\ntrain.gone: 1\nsplit: {seed: 1.0}");
         assert_eq!(
-            status(&dep(&["train.alpha", "split", "train.gone", "train.seed"]), Some(&file), Some(&locked)),
+            status(
+                &dep(&["train.alpha", "split", "train.gone", "train.seed"]),
+                Some(&file),
+                Some(&locked)
+            ),
             Some(ParamsChange::Keys(vec![
                 ("train.alpha".to_string(), Change::Modified),
                 ("train.gone".to_string(), Change::Deleted),

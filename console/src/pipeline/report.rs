@@ -12,8 +12,12 @@ pub struct DvcJson<'a>(pub &'a PipelineStatus);
 
 impl Serialize for DvcJson<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let listed: Vec<&StageStatus> =
-            self.0.stages.iter().filter(|s| s.reported_by_dvc()).collect();
+        let listed: Vec<&StageStatus> = self
+            .0
+            .stages
+            .iter()
+            .filter(|s| s.reported_by_dvc())
+            .collect();
         let mut map = serializer.serialize_map(Some(listed.len()))?;
         for stage in listed {
             map.serialize_entry(&stage.name, &Entries(stage))?;
@@ -196,7 +200,10 @@ pub fn reasons(stage: &StageStatus) -> Vec<String> {
         why.push("always changed".to_string());
     }
     if !stage.stale_upstream.is_empty() && !stage.frozen {
-        why.push(format!("{} will run first", stage.stale_upstream.join(", ")));
+        why.push(format!(
+            "{} will run first",
+            stage.stale_upstream.join(", ")
+        ));
     }
     why
 }

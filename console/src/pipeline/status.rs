@@ -211,7 +211,11 @@ pub fn compute(project: &Project) -> Result<PipelineStatus, Error> {
 }
 
 /// The status of one stage, as `Stage.status()` in dvc computes it.
-pub fn stage_status(project: &Project, stage: &Stage, inputs: &mut Inputs) -> Result<StageStatus, Error> {
+pub fn stage_status(
+    project: &Project,
+    stage: &Stage,
+    inputs: &mut Inputs,
+) -> Result<StageStatus, Error> {
     let locked = project.lock.stage(&stage.name);
     let root = project.root.as_path();
     let mut changed_deps = Vec::new();
@@ -219,8 +223,8 @@ pub fn stage_status(project: &Project, stage: &Stage, inputs: &mut Inputs) -> Re
     if !stage.frozen {
         for dep in &stage.deps {
             let entry = locked.and_then(|l| l.dep(&dep.def_path));
-            let (change, file) = path_change(root, &dep.path, entry, &mut inputs.hasher)?;
-            files.push(FileState { output: false, ..file });
+            let (change, file) = path_change(root, &dep.path, entry, false, &mut inputs.hasher)?;
+            files.push(file);
             if let Some(change) = change {
                 changed_deps.push((dep.path.clone(), DepChange::Path(change)));
             }
@@ -246,9 +250,13 @@ pub fn stage_status(project: &Project, stage: &Stage, inputs: &mut Inputs) -> Re
             }
             _ => true,
         };
-        let (change, file) = path_change(root, &out.path, entry, &mut inputs.hasher)?;
-        files.push(FileState { output: true, ..file });
-        let change = if in_cache { change } else { Some(Change::NotInCache) };
+        let (change, file) = path_change(root, &out.path, entry, true, &mut inputs.hasher)?;
+        files.push(file);
+        let change = if in_cache {
+            change
+        } else {
+            Some(Change::NotInCache)
+        };
         if let Some(change) = change {
             changed_outs.push((out.path.clone(), change));
         }
@@ -279,6 +287,7 @@ fn path_change(
     root: &Path,
     path: &str,
     entry: Option<&LockEntry>,
+    output: bool,
     hasher: &mut Hasher,
 ) -> Result<(Option<Change>, FileState), Error> {
     let kind = HashKind::from_lock(entry.map_or(Some("md5"), |e| e.hash.as_deref()));
@@ -293,7 +302,7 @@ fn path_change(
     };
     let file = FileState {
         path: path.to_string(),
-        output: false,
+        output,
         size: actual.as_ref().map(|a| a.size),
         nfiles: actual.as_ref().and_then(|a| a.nfiles),
         md5: actual.map(|a| a.md5),

@@ -104,11 +104,17 @@ pub fn parse_summary(line: &str) -> Option<Vec<(u64, String)>> {
     Some(counts)
 }
 
-/// `A\tdata/` → ('A', "data/").
+/// `A       data/` (dvc separates the flag with a tab, or spaces once rendered) → ('A', "data/").
 fn parse_change(line: &str) -> Option<(char, String)> {
-    let (flag, path) = line.split_once('\t')?;
-    let flag = flag.trim();
-    matches!(flag, "A" | "M" | "D").then(|| (flag.chars().next().unwrap_or('?'), path.trim().to_string()))
+    let (flag, path) = line.split_once(char::is_whitespace)?;
+    let flag = match flag {
+        "A" => 'A',
+        "M" => 'M',
+        "D" => 'D',
+        _ => return None,
+    };
+    let path = path.trim();
+    (!path.is_empty()).then(|| (flag, path.to_string()))
 }
 
 #[cfg(test)]
@@ -117,8 +123,14 @@ mod tests {
 
     #[test]
     fn dvc_summaries_are_parsed() {
-        assert_eq!(parse_summary("5 files pushed"), Some(vec![(5, "pushed".to_string())]));
-        assert_eq!(parse_summary("1 file fetched"), Some(vec![(1, "fetched".to_string())]));
+        assert_eq!(
+            parse_summary("5 files pushed"),
+            Some(vec![(5, "pushed".to_string())])
+        );
+        assert_eq!(
+            parse_summary("1 file fetched"),
+            Some(vec![(1, "fetched".to_string())])
+        );
         assert_eq!(
             parse_summary("5 files fetched and 4 files added"),
             Some(vec![(5, "fetched".to_string()), (4, "added".to_string())])
@@ -134,6 +146,10 @@ mod tests {
         assert_eq!(parse_summary("Everything is up to date."), None);
         assert_eq!(parse_summary("2 stages changed"), None);
         assert_eq!(parse_change("A\tdata/"), Some(('A', "data/".to_string())));
+        assert_eq!(
+            parse_change("M       models/model.json"),
+            Some(('M', "models/model.json".to_string()))
+        );
         assert_eq!(parse_change("no tab here"), None);
     }
 }

@@ -79,7 +79,9 @@ fn run_stage(project: &Project, stage: &Stage, tracker: &Tracker) -> Result<(), 
         for (stream, text) in lines {
             tracker.output(stream, text);
         }
-        let status = child.wait().map_err(|e| format!("failed to run: {cmd}: {e}"))?;
+        let status = child
+            .wait()
+            .map_err(|e| format!("failed to run: {cmd}: {e}"))?;
         if !status.success() {
             let code = status
                 .code()

@@ -21,7 +21,10 @@ enum Line {
 }
 
 fn parse(line: &str) -> Line {
-    let quoted = |rest: &str| rest.split_once('\'').map(|(name, tail)| (name.to_string(), tail.to_string()));
+    let quoted = |rest: &str| {
+        rest.split_once('\'')
+            .map(|(name, tail)| (name.to_string(), tail.to_string()))
+    };
     if let Some((stage, tail)) = line.strip_prefix("Running stage '").and_then(quoted)
         && tail == ":"
     {
@@ -38,7 +41,9 @@ fn parse(line: &str) -> Line {
     if line == "Updating lock file 'dvc.lock'" || line == "Generating lock file 'dvc.lock'" {
         return Line::LockWritten;
     }
-    if let Some((stage, tail)) = line.strip_prefix("ERROR: failed to reproduce '").and_then(quoted)
+    if let Some((stage, tail)) = line
+        .strip_prefix("ERROR: failed to reproduce '")
+        .and_then(quoted)
         && let Some(message) = tail.strip_prefix(": ")
     {
         return Line::Failed(stage, message.to_string());
@@ -58,7 +63,9 @@ pub fn run(dvc: &Path, request: &RunRequest, events: &Sender<Event>) -> Result<R
     }
     command.args(&request.stage);
     // Python buffers a piped stdout; unbuffered, each line arrives when it is printed.
-    command.current_dir(&request.root).env("PYTHONUNBUFFERED", "1");
+    command
+        .current_dir(&request.root)
+        .env("PYTHONUNBUFFERED", "1");
     let (mut child, lines) = process::spawn(&mut command)?;
     let mut tracker = Tracker::new(events, true);
     let mut last_error = None;
@@ -97,7 +104,10 @@ mod tests {
 
     #[test]
     fn dvc_repro_lines_are_recognised() {
-        assert_eq!(parse("Running stage 'train':"), Line::Running("train".into()));
+        assert_eq!(
+            parse("Running stage 'train':"),
+            Line::Running("train".into())
+        );
         assert_eq!(
             parse("Stage 'each@x' didn't change, skipping"),
             Line::Skipped("each@x".into(), SkipReason::Unchanged)
