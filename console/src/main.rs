@@ -1,19 +1,9 @@
 //! `amesops`: run every stage of the Ames house-price pipeline, and operate the deployed model.
 
-mod backend;
-mod cli;
-mod config;
-mod files;
-mod launch;
-mod params;
-mod project;
-mod retrain;
-mod pipeline;
-mod tui;
-
 use std::process::ExitCode;
 
 use clap::Parser;
+use console::cli;
 
 fn main() -> ExitCode {
     // Pipeline stages call `scripts/amesops`, which runs $AMESOPS_BIN: make that this binary,
