@@ -9,9 +9,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-#[path = "../src/backend/tracker/mod.rs"]
-mod tracker;
-
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -19,12 +16,12 @@ use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use console::backend::tracker::{
+    self, Batch, ErrorKind, KeyValue, Metric, MlflowTracker, NewRun, RunSearch, RunStatus,
+    SqliteTracker, Tracker, TrackerError, now_millis,
+};
 use core_model::artifact::{Artifact, model_id};
 use predictor::testing::{self, MotoServer, ProcessGroup};
-use tracker::{
-    Batch, ErrorKind, KeyValue, Metric, MlflowTracker, NewRun, RunSearch, RunStatus, SqliteTracker,
-    Tracker, TrackerError, now_millis,
-};
 
 const BIN: &str = env!("CARGO_BIN_EXE_amesops");
 /// The first start of an MLflow server creates its database: allow for a slow machine.
@@ -571,6 +568,16 @@ fn sqlite_store_meets_the_contract() {
         "artifacts live beside the db"
     );
 
+    let version: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(
+        version,
+        SqliteTracker::schema_version(),
+        "the schema version is recorded"
+    );
+
     // Reopening an existing database keeps its runs (migrations run once).
     let reopened = SqliteTracker::open(&path).unwrap();
     let runs = runtime().block_on(async {
@@ -586,6 +593,21 @@ fn sqlite_store_meets_the_contract() {
             .unwrap()
     });
     assert!(runs.is_empty());
+}
+
+#[test]
+fn a_database_from_a_newer_amesops_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tracking.db");
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .pragma_update(None, "user_version", 99)
+        .unwrap();
+    let error = SqliteTracker::open(&path)
+        .err()
+        .expect("a newer schema is refused");
+    assert_eq!(error.kind, ErrorKind::InvalidInput, "{error}");
+    assert!(error.message.contains("newer"), "{error}");
 }
 
 /// Runs `amesops` in `dir` against the tracker at `uri`.
@@ -694,4 +716,94 @@ fn an_unreachable_mlflow_server_is_named_in_the_error() {
     let message = error.to_string();
     assert!(message.contains("experiments/get-by-name"), "{message}");
     assert!(message.contains(&url), "{message}");
+}
+
+/// Accepts one HTTP request on a loopback port, answers `reply` with `status`, and returns the
+/// request head (lower-cased) and body.
+fn capture_one_request(
+    status: u16,
+    reply: &'static str,
+) -> (String, std::thread::JoinHandle<(String, String)>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let handle = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream);
+        let mut head = String::new();
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            if line.trim().is_empty() {
+                break;
+            }
+            head.push_str(&line.to_ascii_lowercase());
+        }
+        let length = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .map_or(0, |n| n.trim().parse().unwrap());
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        let mut stream = reader.into_inner();
+        write!(
+            stream,
+            "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
+            reply.len()
+        )
+        .unwrap();
+        (head, String::from_utf8(body).unwrap())
+    });
+    (url, handle)
+}
+
+#[test]
+fn mlflow_posts_are_json_and_carry_the_credentials() {
+    let (url, request) = capture_one_request(200, "{}");
+    let tracker = MlflowTracker::new(&url, tracker::Auth::Bearer("secret-token".into())).unwrap();
+    runtime()
+        .block_on(tracker.create_registered_model("ames-price"))
+        .unwrap();
+    let (head, body) = request.join().unwrap();
+    assert!(
+        head.starts_with("post /api/2.0/mlflow/registered-models/create "),
+        "{head}"
+    );
+    assert!(head.contains("content-type: application/json"), "{head}");
+    assert!(
+        head.contains("authorization: bearer secret-token"),
+        "{head}"
+    );
+    assert_eq!(body, r#"{"name":"ames-price"}"#);
+
+    let (url, request) = capture_one_request(200, "{}");
+    let basic = tracker::Auth::Basic {
+        username: "user".into(),
+        password: "pass".into(),
+    };
+    let tracker = MlflowTracker::new(&url, basic).unwrap();
+    runtime()
+        .block_on(tracker.set_tag("0123", "k", "v"))
+        .unwrap();
+    let (head, _) = request.join().unwrap();
+    // base64("user:pass")
+    assert!(head.contains("authorization: basic dxnlcjpwyxnz"), "{head}");
+}
+
+#[test]
+fn mlflow_errors_name_the_call_and_carry_the_server_message() {
+    let (url, request) = capture_one_request(
+        400,
+        r#"{"error_code":"INVALID_PARAMETER_VALUE","message":"Changing param values is not allowed."}"#,
+    );
+    let tracker = MlflowTracker::new(&url, tracker::Auth::None).unwrap();
+    let error = runtime()
+        .block_on(tracker.log_param("0123", "train.alpha", "1"))
+        .unwrap_err();
+    request.join().unwrap();
+    assert_eq!(error.kind, ErrorKind::InvalidInput);
+    assert_eq!(
+        error.to_string(),
+        "MLflow runs/log-batch failed: HTTP 400 INVALID_PARAMETER_VALUE: Changing param values is not allowed."
+    );
 }

@@ -177,10 +177,15 @@ fn when(millis: i64) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
-/// A metric value with precision that suits its size (log errors vs dollars).
+/// A metric value with precision that suits its size (log errors vs dollars vs counts).
 fn number(value: f64) -> String {
-    let magnitude = value.abs();
-    if magnitude >= 1000.0 {
+    scaled(value, value)
+}
+
+/// `value` printed with the precision that suits `scale` (a delta is printed like its metric).
+fn scaled(value: f64, scale: f64) -> String {
+    let magnitude = scale.abs();
+    if (value.fract() == 0.0 && scale.fract() == 0.0) || magnitude >= 1000.0 {
         format!("{value:.0}")
     } else if magnitude >= 1.0 {
         format!("{value:.3}")
@@ -288,7 +293,7 @@ fn render_comparison(runs: &[Run]) -> String {
                         String::new()
                     };
                     let sign = if delta >= 0.0 { "+" } else { "" };
-                    format!("{} ({sign}{}{relative})", number(v), number(delta))
+                    format!("{} ({sign}{}{relative})", number(v), scaled(delta, b))
                 }
                 (Some(v), None) => number(v),
             });
@@ -315,5 +320,8 @@ mod tests {
         assert_eq!(number(0.123456), "0.1235");
         assert_eq!(number(12.34567), "12.346");
         assert_eq!(number(21234.6), "21235");
+        assert_eq!(number(55.0), "55");
+        assert_eq!(scaled(-931.18, 14459.2), "-931");
+        assert_eq!(scaled(0.00471, 0.1129), "0.0047");
     }
 }

@@ -4,10 +4,6 @@
 //! The trait is object-safe (every call returns a boxed future), so views and commands hold an
 //! `Arc<dyn Tracker>` and never know which store answers.
 
-// The whole API is exercised by the contract tests (tests/tracker_contract.rs); the binary
-// uses it piecemeal (train, evaluate, runs now; the console and deploy later).
-#![allow(dead_code, unused_imports)]
-
 mod batch;
 mod error;
 mod filter;

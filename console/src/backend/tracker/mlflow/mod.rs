@@ -1,6 +1,7 @@
 //! The MLflow tracker: the REST API of an MLflow server (checked against 3.17.2), with
 //! artifacts through the server's artifact proxy (`mlflow server --artifacts-destination …`).
 
+mod artifacts;
 mod http;
 mod wire;
 
@@ -20,8 +21,8 @@ use super::{Tracker, TrackerFuture};
 pub use http::Auth;
 use http::Http;
 use wire::{
-    CreatedExperiment, ExperimentAnswer, HistoryPage, ListPage, ModelVersionAnswer, RunAnswer,
-    RunInfoAnswer, SearchPage,
+    CreatedExperiment, ExperimentAnswer, HistoryPage, ModelVersionAnswer, RunAnswer, RunInfoAnswer,
+    SearchPage,
 };
 
 /// Runs per `runs/search` page.
@@ -56,72 +57,13 @@ impl MlflowTracker {
             Err(e) => Err(e),
         }
     }
+}
 
-    /// The proxy URL of an artifact path of a run, from the run's `mlflow-artifacts:` URI.
-    async fn artifact_url(
-        &self,
-        call: &str,
-        run_id: &str,
-        path: &str,
-    ) -> TrackerResult<reqwest::Url> {
-        let cached = self
-            .artifact_uris
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(run_id)
-            .cloned();
-        let uri = match cached {
-            Some(uri) => uri,
-            None => {
-                let info = self.get_run(run_id).await?.info;
-                self.artifact_uris
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(run_id.to_string(), info.artifact_uri.clone());
-                info.artifact_uri
-            }
-        };
-        let Some(rest) = uri.strip_prefix("mlflow-artifacts:") else {
-            return Err(TrackerError::new(
-                format!("MLflow {call}"),
-                ErrorKind::InvalidInput,
-                format!(
-                    "run {run_id} stores artifacts at {uri}, which the server does not proxy; start `mlflow server` with --serve-artifacts (the default) and --artifacts-destination"
-                ),
-            ));
-        };
-        // `mlflow-artifacts:/1/<run>/artifacts` or `mlflow-artifacts://host:port/1/<run>/artifacts`
-        let root = match rest.strip_prefix("//") {
-            Some(with_host) => with_host
-                .split_once('/')
-                .map(|(_, p)| p)
-                .unwrap_or_default(),
-            None => rest,
-        };
-        let segments: Vec<&str> = root
-            .split('/')
-            .chain(path.split('/'))
-            .filter(|s| !s.is_empty())
-            .collect();
-        if segments.iter().any(|s| *s == "." || *s == "..") {
-            return Err(TrackerError::new(
-                format!("MLflow {call}"),
-                ErrorKind::InvalidInput,
-                format!("artifact path {path:?} must not contain . or .."),
-            ));
-        }
-        let mut url = self.http.url("mlflow-artifacts", &["artifacts"])?;
-        url.path_segments_mut()
-            .map_err(|()| {
-                TrackerError::new(
-                    format!("MLflow {call}"),
-                    ErrorKind::InvalidInput,
-                    "bad base URL",
-                )
-            })?
-            .extend(segments);
-        Ok(url)
-    }
+/// Whether an error is MLflow's answer for an alias that is not set.
+fn is_missing_alias(error: &TrackerError) -> bool {
+    error.kind == ErrorKind::InvalidInput
+        && error.message.contains("alias")
+        && error.message.contains("not found")
 }
 
 impl Tracker for MlflowTracker {
@@ -278,11 +220,7 @@ impl Tracker for MlflowTracker {
         path: &'a str,
         bytes: Vec<u8>,
     ) -> TrackerFuture<'a, ()> {
-        Box::pin(async move {
-            let call = "mlflow-artifacts upload";
-            let url = self.artifact_url(call, run_id, path).await?;
-            self.http.put_bytes(call, url, bytes).await
-        })
+        Box::pin(self.upload(run_id, path, bytes))
     }
 
     fn download_artifact<'a>(
@@ -290,11 +228,7 @@ impl Tracker for MlflowTracker {
         run_id: &'a str,
         path: &'a str,
     ) -> TrackerFuture<'a, Vec<u8>> {
-        Box::pin(async move {
-            let call = "mlflow-artifacts download";
-            let url = self.artifact_url(call, run_id, path).await?;
-            self.http.get_bytes(call, url).await
-        })
+        Box::pin(self.download(run_id, path))
     }
 
     fn list_artifacts<'a>(
@@ -302,27 +236,7 @@ impl Tracker for MlflowTracker {
         run_id: &'a str,
         path: Option<&'a str>,
     ) -> TrackerFuture<'a, Vec<FileInfo>> {
-        Box::pin(async move {
-            let mut files = Vec::new();
-            let mut token: Option<String> = None;
-            loop {
-                let mut query = vec![("run_id", run_id)];
-                if let Some(p) = path.filter(|p| !p.is_empty()) {
-                    query.push(("path", p));
-                }
-                if let Some(t) = token.as_deref() {
-                    query.push(("page_token", t));
-                }
-                let page: ListPage = self.http.get("artifacts/list", &query).await?;
-                files.extend(page.files.into_iter().map(FileInfo::from));
-                token = page.next_page_token.filter(|t| !t.is_empty());
-                if token.is_none() {
-                    break;
-                }
-            }
-            files.sort_by(|a, b| a.path.cmp(&b.path));
-            Ok(files)
-        })
+        Box::pin(self.list(run_id, path))
     }
 
     fn create_registered_model<'a>(&'a self, name: &'a str) -> TrackerFuture<'a, ()> {
@@ -407,7 +321,9 @@ impl Tracker for MlflowTracker {
                 .await
             {
                 Ok(answer) => Ok(Some(answer.model_version.into())),
-                Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
+                // MLflow answers an unset alias with 400 INVALID_PARAMETER_VALUE
+                // "Registered model alias … not found." (a missing model is 404).
+                Err(e) if e.kind == ErrorKind::NotFound || is_missing_alias(&e) => Ok(None),
                 Err(e) => Err(e),
             }
         })
