@@ -92,10 +92,10 @@ impl ExperimentsView {
             KeyCode::Down | KeyCode::Char('j') => self.table.select(Some((selected + 1).min(runs.len().saturating_sub(1)))),
             KeyCode::Up | KeyCode::Char('k') => self.table.select(Some(selected.saturating_sub(1))),
             KeyCode::Char(' ') => {
-                if let Some(run) = runs.get(selected) {
-                    if !self.marked.remove(&run.run_id) {
-                        self.marked.insert(run.run_id.clone());
-                    }
+                if let Some(run) = runs.get(selected)
+                    && !self.marked.remove(&run.run_id)
+                {
+                    self.marked.insert(run.run_id.clone());
                 }
             }
             KeyCode::Char('c') => {

@@ -223,11 +223,7 @@ impl PredictView {
                 self.outcome.start(now);
                 return Some(Intent::Run(Command::SubmitPrediction(self.body())));
             }
-            KeyCode::Enter => {
-                if field.is_some_and(|f| !f.is_select()) {
-                    self.editing = true;
-                }
-            }
+            KeyCode::Enter if field.as_ref().is_some_and(|f| !f.is_select()) => self.editing = true,
             KeyCode::Backspace | KeyCode::Char('x') => {
                 if let Some(value) = self.values.get_mut(selected) {
                     value.clear();

@@ -10,9 +10,10 @@ use ratatui::widgets::Paragraph;
 use crate::tui::theme::Theme;
 
 /// Data that arrives from a background task.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub enum Remote<T> {
     /// Not asked for yet.
+    #[default]
     Idle,
     /// Asked for; `previous` is shown meanwhile.
     Loading {
@@ -32,11 +33,6 @@ pub enum Remote<T> {
     },
 }
 
-impl<T> Default for Remote<T> {
-    fn default() -> Self {
-        Remote::Idle
-    }
-}
 
 impl<T> Remote<T> {
     /// Marks a new request, keeping what is shown.
