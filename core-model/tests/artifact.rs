@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use core_model::artifact::{ArtifactError, ArtifactMetrics, FORMAT_VERSION};
+use core_model::artifact::{ArtifactError, FORMAT_VERSION};
 use core_model::{Artifact, Dataset, Table, TrainParams, digest, train};
 use serde_json::Value as Json;
 
