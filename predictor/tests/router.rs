@@ -144,7 +144,7 @@ async fn health_reports_the_model_and_the_store() {
 }
 
 #[tokio::test]
-async fn model_describes_every_field_most_important_first() {
+async fn model_describes_every_field_key_fields_first_then_by_importance() {
     let app = null_app();
     let health = call(&app, get("/health")).await.json();
     let reply = call(&app, get("/model")).await;
@@ -161,11 +161,17 @@ async fn model_describes_every_field_most_important_first() {
     assert!(body["features"].as_u64().unwrap() > 79);
     let fields = body["fields"].as_array().unwrap();
     assert_eq!(fields.len(), 79);
+    let names: Vec<&str> = fields.iter().map(|f| f["name"].as_str().unwrap()).collect();
+    let keys = core_model::schema::KEY_FIELDS;
+    assert_eq!(&names[..keys.len()], keys);
     let importance: Vec<f64> = fields
         .iter()
         .map(|f| f["importance"].as_f64().unwrap())
         .collect();
-    assert!(importance.windows(2).all(|w| w[0] >= w[1]));
+    assert!(
+        importance[keys.len()..].windows(2).all(|w| w[0] >= w[1]),
+        "{importance:?}"
+    );
     assert!((importance.iter().sum::<f64>() - 1.0).abs() < 1e-9);
     assert!(fields.iter().all(|f| f["required"] == false));
 }
@@ -445,8 +451,8 @@ async fn a_body_that_is_not_json_typed_is_unsupported_media_type() {
 async fn an_unknown_route_is_not_found_and_lists_the_routes() {
     let app = null_app();
     for (method, path) in [
-        (Method::GET, "/"),
         (Method::GET, "/nope"),
+        (Method::GET, "/index.html"),
         (Method::POST, "/predict/"),
         (Method::POST, "/predictions"),
         (Method::GET, "/health/x"),
