@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use predictor::logging::LogSettings;
 use predictor::{AppState, loader};
 use tokio::sync::mpsc;
@@ -36,7 +36,10 @@ pub fn open(config: Config, options: ConsoleOptions) -> Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     match config.target {
         Target::Local => runtime.block_on(open_local(config, options)),
-        Target::Aws => bail!(
+        #[cfg(feature = "aws")]
+        Target::Aws => runtime.block_on(open_aws(config, options)),
+        #[cfg(not(feature = "aws"))]
+        Target::Aws => anyhow::bail!(
             "the console's aws target needs a build with AWS support: cargo run --release -p console --features aws -- --target aws"
         ),
     }
@@ -110,4 +113,34 @@ async fn open_local(config: Config, options: ConsoleOptions) -> Result<()> {
     let _ = stop_tx.send(());
     let _ = server.await;
     result
+}
+
+/// The console on AWS: records from S3, logs from CloudWatch, deploys to Lambda + API Gateway.
+#[cfg(feature = "aws")]
+async fn open_aws(config: Config, options: ConsoleOptions) -> Result<()> {
+    use crate::backend::logs::CloudWatchLogSource;
+    use crate::backend::store::S3ObjectStore;
+    let sdk = predictor::aws::sdk_config_with(config.aws.profile.as_deref(), config.aws.region.as_deref()).await;
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(predictor::aws::custom_endpoint()).build());
+    let custom_endpoint = std::env::var_os("AWS_ENDPOINT_URL").is_some() || std::env::var_os("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS").is_some();
+    let deployer = crate::backend::deployer::for_config(&config).await?;
+    let project = Project::open(&config)?;
+    let backends = Backends {
+        store: Arc::new(S3ObjectStore::new(s3, config.aws.bucket.clone())),
+        logs: Arc::new(CloudWatchLogSource::new(&sdk, config.aws.log_group(), custom_endpoint)),
+        deployer,
+        tolerance: crate::params::Params::load(&project.root.join("params.yaml"), false).map(|p| p.retrain.tolerance).unwrap_or(0.002),
+        project: Arc::new(project),
+        candidate: PathBuf::from(CANDIDATE),
+        http: reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build().context("cannot build the HTTP client")?,
+    };
+    let header = Header {
+        target: config.target_label(),
+        endpoint: format!("{}:{}", config.aws.function, config.aws.alias),
+        model_id: None,
+        production_name: Some(config.aws.function.clone()),
+    };
+    let (tx, rx) = mpsc::unbounded_channel();
+    let app = App::new(header, config.read_only, Theme { color: !config.no_color });
+    crate::tui::run(app, Runtime::new(backends, tx), rx, options.mouse).await
 }

@@ -79,6 +79,13 @@ pub async fn for_config(config: &crate::config::Config) -> anyhow::Result<Arc<dy
             None,
             "local predictor (served by `amesops` and `amesops serve`)".to_string(),
         ))),
+        #[cfg(feature = "aws")]
+        crate::config::Target::Aws => Ok(Arc::new(
+            aws::AwsDeployer::connect(&config.aws, std::path::Path::new("."), std::path::Path::new("dist/predictor.zip"))
+                .await
+                .map_err(anyhow::Error::msg)?,
+        )),
+        #[cfg(not(feature = "aws"))]
         crate::config::Target::Aws => anyhow::bail!(
             "the aws target needs a build with AWS support: cargo build --release -p console --features aws"
         ),

@@ -50,6 +50,27 @@ pub fn strip_stream_prefix(uri: &str) -> Option<String> {
     rest.strip_prefix("stream-").map(|host| format!("{scheme}://{host}"))
 }
 
+/// Drops lines already sent: the backlog, live tail and polling overlap at their edges.
+#[derive(Debug, Default)]
+struct Seen(HashSet<(Option<i64>, u64)>);
+
+impl Seen {
+    fn fresh(&mut self, lines: Vec<LogLine>) -> Vec<LogLine> {
+        use std::hash::{Hash, Hasher};
+        if self.0.len() > 200_000 {
+            self.0.clear();
+        }
+        lines
+            .into_iter()
+            .filter(|line| {
+                let mut hasher = std::collections::hash_map::DefaultHasher::new();
+                line.text.hash(&mut hasher);
+                self.0.insert((line.timestamp_ms, hasher.finish()))
+            })
+            .collect()
+    }
+}
+
 /// A CloudWatch Logs log group.
 #[derive(Debug, Clone)]
 pub struct CloudWatchLogSource {
@@ -84,7 +105,7 @@ impl CloudWatchLogSource {
     }
 
     /// Live tail until the session ends; `Err` when it cannot start.
-    async fn live_tail(&self, tx: &mpsc::Sender<LogEvent>) -> Result<(), String> {
+    async fn live_tail(&self, tx: &mpsc::Sender<LogEvent>, seen: &mut Seen) -> Result<(), String> {
         let arn = self.group_arn().await?;
         let output = self
             .client
@@ -98,11 +119,13 @@ impl CloudWatchLogSource {
         loop {
             match stream.recv().await {
                 Ok(Some(StartLiveTailResponseStream::SessionUpdate(update))) => {
-                    let lines: Vec<LogLine> = update
-                        .session_results()
-                        .iter()
-                        .map(|e| LogLine { timestamp_ms: e.timestamp(), text: e.message().unwrap_or_default().trim_end().to_string() })
-                        .collect();
+                    let lines = seen.fresh(
+                        update
+                            .session_results()
+                            .iter()
+                            .map(|e| LogLine { timestamp_ms: e.timestamp(), text: e.message().unwrap_or_default().trim_end().to_string() })
+                            .collect(),
+                    );
                     if !lines.is_empty() && tx.send(LogEvent::Lines(lines)).await.is_err() {
                         return Ok(());
                     }
@@ -115,9 +138,8 @@ impl CloudWatchLogSource {
     }
 
     /// Polls `FilterLogEvents` forever (until the receiver is gone).
-    async fn poll(&self, tx: &mpsc::Sender<LogEvent>, mut since_ms: i64) {
+    async fn poll(&self, tx: &mpsc::Sender<LogEvent>, mut since_ms: i64, seen: &mut Seen) {
         let _ = tx.send(LogEvent::Mode(format!("polling {} every {} s", self.group, POLL.as_secs()))).await;
-        let mut seen: HashSet<String> = HashSet::new();
         loop {
             let mut pages = self.client.filter_log_events().log_group_name(&self.group).start_time(since_ms).into_paginator().send();
             let mut lines = Vec::new();
@@ -126,10 +148,6 @@ impl CloudWatchLogSource {
                 match page {
                     Ok(page) => {
                         for event in page.events() {
-                            let id = event.event_id().unwrap_or_default().to_string();
-                            if !seen.insert(id) {
-                                continue;
-                            }
                             newest = newest.max(event.timestamp().unwrap_or(newest));
                             lines.push(LogLine { timestamp_ms: event.timestamp(), text: event.message().unwrap_or_default().trim_end().to_string() });
                         }
@@ -143,14 +161,12 @@ impl CloudWatchLogSource {
                     }
                 }
             }
+            let lines = seen.fresh(lines);
             if !lines.is_empty() && tx.send(LogEvent::Lines(lines)).await.is_err() {
                 return;
             }
-            // Events with the same millisecond may still arrive: keep the boundary, dedupe by id.
+            // Events with the same millisecond may still arrive: keep the boundary, drop repeats.
             since_ms = newest;
-            if seen.len() > 100_000 {
-                seen.clear();
-            }
             if tx.is_closed() {
                 return;
             }
@@ -168,17 +184,18 @@ impl LogSource for CloudWatchLogSource {
         let source = self.clone();
         Box::pin(async move {
             let started = now_ms();
+            let mut seen = Seen::default();
             // Recent history first (live tail only shows new events), then live tail.
             let backlog_from = started - BACKLOG.as_millis() as i64;
-            if let Err(e) = source.backlog(&tx, backlog_from, started).await {
+            if let Err(e) = source.backlog(&tx, backlog_from, started, &mut seen).await {
                 let _ = tx.send(LogEvent::Error(e)).await;
             }
-            match source.live_tail(&tx).await {
+            match source.live_tail(&tx, &mut seen).await {
                 Ok(()) | Err(_) if tx.is_closed() => {}
-                Ok(()) => source.poll(&tx, now_ms()).await,
+                Ok(()) => source.poll(&tx, started, &mut seen).await,
                 Err(e) => {
                     let _ = tx.send(LogEvent::Error(format!("{e}; falling back to polling"))).await;
-                    source.poll(&tx, started).await;
+                    source.poll(&tx, started, &mut seen).await;
                 }
             }
         })
@@ -190,15 +207,16 @@ impl LogSource for CloudWatchLogSource {
 }
 
 impl CloudWatchLogSource {
-    async fn backlog(&self, tx: &mpsc::Sender<LogEvent>, from_ms: i64, to_ms: i64) -> Result<(), String> {
+    async fn backlog(&self, tx: &mpsc::Sender<LogEvent>, from_ms: i64, to_ms: i64, seen: &mut Seen) -> Result<(), String> {
         let mut pages = self.client.filter_log_events().log_group_name(&self.group).start_time(from_ms).end_time(to_ms).into_paginator().send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| format!("FilterLogEvents {}: {}", self.group, aws_sdk_cloudwatchlogs::error::DisplayErrorContext(&e)))?;
-            let lines: Vec<LogLine> = page
-                .events()
-                .iter()
-                .map(|e| LogLine { timestamp_ms: e.timestamp(), text: e.message().unwrap_or_default().trim_end().to_string() })
-                .collect();
+            let lines = seen.fresh(
+                page.events()
+                    .iter()
+                    .map(|e| LogLine { timestamp_ms: e.timestamp(), text: e.message().unwrap_or_default().trim_end().to_string() })
+                    .collect(),
+            );
             if !lines.is_empty() && tx.send(LogEvent::Lines(lines)).await.is_err() {
                 return Ok(());
             }
