@@ -39,6 +39,22 @@ impl Project {
         tracker::open(&uri).map_err(|e| e.to_string())
     }
 
+    /// Records a deployed model as the `production` version of `ames-price` in the tracker.
+    pub async fn register_production(&self, model: &[u8]) -> Result<String, String> {
+        let loaded = core_model::Artifact::from_bytes(model).map_err(|e| e.to_string())?;
+        let run_id = loaded.artifact.run_id.ok_or_else(|| format!("model {} has no tracker run, so it is not registered", loaded.id))?;
+        let tracker = self.tracker()?;
+        let version = tracker::register_production(tracker.as_ref(), &loaded.id, &run_id).await.map_err(|e| e.to_string())?;
+        Ok(format!("registered as {} version {} ({})", version.name, version.version, tracker::PRODUCTION_ALIAS))
+    }
+
+    /// Moves the tracker's `production` alias back one version.
+    pub async fn rollback_production(&self) -> Result<String, String> {
+        let tracker = self.tracker()?;
+        let version = tracker::rollback_production(tracker.as_ref()).await.map_err(|e| e.to_string())?;
+        Ok(format!("{} is {} version {}", tracker::PRODUCTION_ALIAS, version.name, version.version))
+    }
+
     /// Pipeline status as the Pipeline view shows it.
     pub async fn pipeline_snapshot(&self) -> Result<PipelineSnapshot, String> {
         let root = self.root.clone();

@@ -109,5 +109,12 @@ pub async fn deploy(project: &Project, deployer: &dyn Deployer, outcome: &mut Ou
     let report = deployer.deploy(&candidate_path, progress).await.map_err(|e| e.to_string())?;
     outcome.decision = Decision::Deployed;
     outcome.deployed = Some(report);
+    // The tracker records what is in production; a tracker problem does not undo the deploy.
+    match tokio::fs::read(&candidate_path).await {
+        Ok(bytes) => match project.register_production(&bytes).await {
+            Ok(note) | Err(note) => progress(format!("tracker: {note}")),
+        },
+        Err(e) => progress(format!("tracker: not registered ({e})")),
+    }
     Ok(())
 }

@@ -203,6 +203,13 @@ async fn mutate(b: &Backends, mutation: Mutation, tx: mpsc::UnboundedSender<Load
     match mutation {
         Mutation::Deploy => {
             let report = b.deployer.deploy(&b.candidate, &progress).await.map_err(|e| e.to_string())?;
+            if report.changed {
+                let note = match tokio::fs::read(&b.candidate).await {
+                    Ok(bytes) => b.project.register_production(&bytes).await.unwrap_or_else(|e| e),
+                    Err(e) => format!("not registered: {e}"),
+                };
+                progress(format!("tracker: {note}"));
+            }
             Ok(if report.changed {
                 format!("deployed model {} as version {} · {}", report.model_id, report.version, report.url)
             } else {
@@ -211,6 +218,8 @@ async fn mutate(b: &Backends, mutation: Mutation, tx: mpsc::UnboundedSender<Load
         }
         Mutation::Rollback { to } => {
             let report = b.deployer.rollback(to.as_deref(), &progress).await.map_err(|e| e.to_string())?;
+            let note = b.project.rollback_production().await.unwrap_or_else(|e| e);
+            progress(format!("tracker: {note}"));
             Ok(format!("rolled back: version {} (model {}) is live", report.version, report.model_id))
         }
         Mutation::RunPipeline { stage } => {
