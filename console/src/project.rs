@@ -39,6 +39,13 @@ impl Project {
         tracker::open(&uri).map_err(|e| e.to_string())
     }
 
+    /// The stage retrain runs up to: `package` (or `evaluate`) when dvc.yaml has it, so the
+    /// pipeline's own `deploy` stage does not bypass the gate; `None` (everything) otherwise.
+    pub fn last_stage_before_deploy(&self) -> Option<String> {
+        let project = pipeline::Project::load(&self.root).ok()?;
+        ["package", "evaluate"].iter().find(|name| project.stage_index(name).is_ok()).map(|s| s.to_string())
+    }
+
     /// Records a deployed model as the `production` version of `ames-price` in the tracker.
     pub async fn register_production(&self, model: &[u8]) -> Result<String, String> {
         let loaded = core_model::Artifact::from_bytes(model).map_err(|e| e.to_string())?;

@@ -81,7 +81,8 @@ pub async fn prepare(
     tolerance: f64,
     events: mpsc::UnboundedSender<Loaded>,
 ) -> Result<Outcome, String> {
-    project.run_pipeline(None, events).await?;
+    // Up to the last stage before deploying: the gate, not the pipeline, decides what ships.
+    project.run_pipeline(project.last_stage_before_deploy(), events).await?;
     let candidate_path = project.root.join(crate::launch::CANDIDATE);
     let candidate = tokio::fs::read(&candidate_path).await.map_err(|e| format!("cannot read {}: {e}", candidate_path.display()))?;
     let candidate_model = core_model::artifact::model_id(&candidate);
