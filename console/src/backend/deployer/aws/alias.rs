@@ -53,15 +53,28 @@ fn state_of(alias: &AliasConfiguration) -> AliasState {
 impl AwsDeployer {
     fn alias_call(&self, action: &str, permission: &'static str) -> Call {
         Call::new(
-            format!("{action} alias {} of Lambda function {}", self.settings.alias, self.settings.function),
+            format!(
+                "{action} alias {} of Lambda function {}",
+                self.settings.alias, self.settings.function
+            ),
             permission,
-            format!("function:{}:{}", self.settings.function, self.settings.alias),
+            format!(
+                "function:{}:{}",
+                self.settings.function, self.settings.alias
+            ),
         )
     }
 
     /// The alias, or `None` when it does not exist yet.
     pub(super) async fn alias(&self) -> Result<Option<AliasState>, DeployError> {
-        match self.lambda.get_alias().function_name(&self.settings.function).name(&self.settings.alias).send().await {
+        match self
+            .lambda
+            .get_alias()
+            .function_name(&self.settings.function)
+            .name(&self.settings.alias)
+            .send()
+            .await
+        {
             Ok(found) => Ok(Some(state_of(
                 &AliasConfiguration::builder()
                     .set_alias_arn(found.alias_arn)
@@ -70,13 +83,23 @@ impl AwsDeployer {
                     .set_routing_config(found.routing_config)
                     .build(),
             ))),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => Ok(None),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+            {
+                Ok(None)
+            }
             Err(e) => Err(aws_error(&self.alias_call("read", "lambda:GetAlias"), &e)),
         }
     }
 
     /// Points the alias at `version` (all traffic), remembering where it pointed before.
-    pub(super) async fn move_alias(&self, version: &str, current: Option<&AliasState>, progress: Progress<'_>) -> Result<AliasState, DeployError> {
+    pub(super) async fn move_alias(
+        &self,
+        version: &str,
+        current: Option<&AliasState>,
+        progress: Progress<'_>,
+    ) -> Result<AliasState, DeployError> {
         let alias = &self.settings.alias;
         match current {
             None => {
@@ -99,8 +122,15 @@ impl AwsDeployer {
                 })
             }
             Some(current) => {
-                let previous = if current.version == version { current.previous.clone() } else { Some(current.version.clone()) };
-                progress(format!("moving alias {alias}: version {} -> {version}", current.version));
+                let previous = if current.version == version {
+                    current.previous.clone()
+                } else {
+                    Some(current.version.clone())
+                };
+                progress(format!(
+                    "moving alias {alias}: version {} -> {version}",
+                    current.version
+                ));
                 let updated = self
                     .lambda
                     .update_alias()
@@ -125,17 +155,37 @@ impl AwsDeployer {
     }
 
     /// Sends `percent` % of the alias's traffic to `version`, the rest stays where it is.
-    pub(super) async fn set_canary(&self, version: &str, percent: f64, current: &AliasState, progress: Progress<'_>) -> Result<(), DeployError> {
-        progress(format!("canary: alias {} sends {percent}% to version {version}, {}% stays on version {}", self.settings.alias, 100.0 - percent, current.version));
+    pub(super) async fn set_canary(
+        &self,
+        version: &str,
+        percent: f64,
+        current: &AliasState,
+        progress: Progress<'_>,
+    ) -> Result<(), DeployError> {
+        progress(format!(
+            "canary: alias {} sends {percent}% to version {version}, {}% stays on version {}",
+            self.settings.alias,
+            100.0 - percent,
+            current.version
+        ));
         self.lambda
             .update_alias()
             .function_name(&self.settings.function)
             .name(&self.settings.alias)
             .function_version(&current.version)
-            .routing_config(AliasRoutingConfiguration::builder().additional_version_weights(version, percent / 100.0).build())
+            .routing_config(
+                AliasRoutingConfiguration::builder()
+                    .additional_version_weights(version, percent / 100.0)
+                    .build(),
+            )
             .send()
             .await
-            .map_err(|e| aws_error(&self.alias_call("set the canary weight of", "lambda:UpdateAlias"), &e))?;
+            .map_err(|e| {
+                aws_error(
+                    &self.alias_call("set the canary weight of", "lambda:UpdateAlias"),
+                    &e,
+                )
+            })?;
         Ok(())
     }
 }
@@ -146,7 +196,10 @@ mod tests {
 
     #[test]
     fn the_previous_version_round_trips_through_the_description() {
-        assert_eq!(parse_previous(&describe_previous(Some("7"))), Some("7".to_string()));
+        assert_eq!(
+            parse_previous(&describe_previous(Some("7"))),
+            Some("7".to_string())
+        );
         assert_eq!(parse_previous(&describe_previous(None)), None);
         assert_eq!(parse_previous("hand-made alias"), None);
     }

@@ -2,8 +2,9 @@
 //! encrypted when missing, never deleted unless asked.
 
 use aws_sdk_s3::types::{
-    BucketLocationConstraint, CreateBucketConfiguration, PublicAccessBlockConfiguration, ServerSideEncryption,
-    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+    BucketLocationConstraint, CreateBucketConfiguration, PublicAccessBlockConfiguration,
+    ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
+    ServerSideEncryptionRule,
 };
 
 use super::errors::{Call, aws_error};
@@ -18,7 +19,11 @@ pub fn model_key(sha256: &str) -> String {
 impl AwsDeployer {
     fn bucket_call(&self, action: &str, permission: &'static str) -> Call {
         let bucket = &self.settings.bucket;
-        Call::new(format!("{action} S3 bucket {bucket}"), permission, format!("arn:{}:s3:::{bucket}", self.partition()))
+        Call::new(
+            format!("{action} S3 bucket {bucket}"),
+            permission,
+            format!("arn:{}:s3:::{bucket}", self.partition()),
+        )
     }
 
     /// Creates the bucket when missing: public access blocked, SSE-S3 default encryption.
@@ -38,17 +43,28 @@ impl AwsDeployer {
             }
             Err(e) => return Err(aws_error(&self.bucket_call("read", "s3:ListBucket"), &e)),
         }
-        progress(format!("creating bucket {bucket} (private, SSE-S3 encrypted)"));
+        progress(format!(
+            "creating bucket {bucket} (private, SSE-S3 encrypted)"
+        ));
         let mut create = self.s3.create_bucket().bucket(bucket);
         if self.region != "us-east-1" {
             create = create.create_bucket_configuration(
-                CreateBucketConfiguration::builder().location_constraint(BucketLocationConstraint::from(self.region.as_str())).build(),
+                CreateBucketConfiguration::builder()
+                    .location_constraint(BucketLocationConstraint::from(self.region.as_str()))
+                    .build(),
             );
         }
         match create.send().await {
             Ok(_) => {}
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_bucket_already_owned_by_you()) => {}
-            Err(e) => return Err(aws_error(&self.bucket_call("create", "s3:CreateBucket"), &e)),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_bucket_already_owned_by_you()) => {}
+            Err(e) => {
+                return Err(aws_error(
+                    &self.bucket_call("create", "s3:CreateBucket"),
+                    &e,
+                ));
+            }
         }
         self.s3
             .put_public_access_block()
@@ -63,13 +79,22 @@ impl AwsDeployer {
             )
             .send()
             .await
-            .map_err(|e| aws_error(&self.bucket_call("block public access to", "s3:PutBucketPublicAccessBlock"), &e))?;
+            .map_err(|e| {
+                aws_error(
+                    &self.bucket_call("block public access to", "s3:PutBucketPublicAccessBlock"),
+                    &e,
+                )
+            })?;
         let by_default = ServerSideEncryptionByDefault::builder()
             .sse_algorithm(ServerSideEncryption::Aes256)
             .build()
             .map_err(|e| DeployError(format!("bucket encryption: {e}")))?;
         let encryption = ServerSideEncryptionConfiguration::builder()
-            .rules(ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(by_default).build())
+            .rules(
+                ServerSideEncryptionRule::builder()
+                    .apply_server_side_encryption_by_default(by_default)
+                    .build(),
+            )
             .build()
             .map_err(|e| DeployError(format!("bucket encryption: {e}")))?;
         self.s3
@@ -78,17 +103,38 @@ impl AwsDeployer {
             .server_side_encryption_configuration(encryption)
             .send()
             .await
-            .map_err(|e| aws_error(&self.bucket_call("set default encryption of", "s3:PutEncryptionConfiguration"), &e))?;
+            .map_err(|e| {
+                aws_error(
+                    &self.bucket_call("set default encryption of", "s3:PutEncryptionConfiguration"),
+                    &e,
+                )
+            })?;
         Ok(())
     }
 
     /// Keeps a copy of the model artifact at `models/<sha256>.json` (for `status` and the console).
-    pub(super) async fn store_model_copy(&self, sha256: &str, bytes: &[u8], progress: Progress<'_>) -> Result<(), DeployError> {
+    pub(super) async fn store_model_copy(
+        &self,
+        sha256: &str,
+        bytes: &[u8],
+        progress: Progress<'_>,
+    ) -> Result<(), DeployError> {
         let key = model_key(sha256);
-        if self.s3.head_object().bucket(&self.settings.bucket).key(&key).send().await.is_ok() {
+        if self
+            .s3
+            .head_object()
+            .bucket(&self.settings.bucket)
+            .key(&key)
+            .send()
+            .await
+            .is_ok()
+        {
             return Ok(());
         }
-        progress(format!("storing the model in s3://{}/{key}", self.settings.bucket));
+        progress(format!(
+            "storing the model in s3://{}/{key}",
+            self.settings.bucket
+        ));
         self.s3
             .put_object()
             .bucket(&self.settings.bucket)
@@ -97,7 +143,12 @@ impl AwsDeployer {
             .body(bytes.to_vec().into())
             .send()
             .await
-            .map_err(|e| aws_error(&self.bucket_call(&format!("store {key} in"), "s3:PutObject"), &e))?;
+            .map_err(|e| {
+                aws_error(
+                    &self.bucket_call(&format!("store {key} in"), "s3:PutObject"),
+                    &e,
+                )
+            })?;
         Ok(())
     }
 
@@ -111,8 +162,18 @@ impl AwsDeployer {
             .key(&key)
             .send()
             .await
-            .map_err(|e| aws_error(&self.bucket_call(&format!("read {key} from"), "s3:GetObject"), &e))?;
-        let body = object.body.collect().await.map_err(|e| DeployError(format!("cannot read s3://{}/{key}: {e}", self.settings.bucket)))?;
+            .map_err(|e| {
+                aws_error(
+                    &self.bucket_call(&format!("read {key} from"), "s3:GetObject"),
+                    &e,
+                )
+            })?;
+        let body = object.body.collect().await.map_err(|e| {
+            DeployError(format!(
+                "cannot read s3://{}/{key}: {e}",
+                self.settings.bucket
+            ))
+        })?;
         Ok(body.into_bytes().to_vec())
     }
 
@@ -143,7 +204,12 @@ impl AwsDeployer {
                         .key(key)
                         .send()
                         .await
-                        .map_err(|e| aws_error(&self.bucket_call(&format!("delete {key} from"), "s3:DeleteObject"), &e))?;
+                        .map_err(|e| {
+                            aws_error(
+                                &self.bucket_call(&format!("delete {key} from"), "s3:DeleteObject"),
+                                &e,
+                            )
+                        })?;
                 }
             }
             token = page.next_continuation_token().map(str::to_string);
@@ -151,7 +217,12 @@ impl AwsDeployer {
                 break;
             }
         }
-        self.s3.delete_bucket().bucket(bucket).send().await.map_err(|e| aws_error(&self.bucket_call("delete", "s3:DeleteBucket"), &e))?;
+        self.s3
+            .delete_bucket()
+            .bucket(bucket)
+            .send()
+            .await
+            .map_err(|e| aws_error(&self.bucket_call("delete", "s3:DeleteBucket"), &e))?;
         Ok(())
     }
 }

@@ -1,10 +1,11 @@
 //! The deploy and rollback sequences.
 
 use super::alias::AliasState;
-use super::function::{Settings, served_sha256, version_matches};
+use super::function::Settings;
 use super::package::Candidate;
 use super::record::{DeployRecord, now};
 use super::smoke::expectation;
+use super::versions::{served_sha256, version_matches};
 use super::{AwsDeployer, Progress};
 use crate::backend::deployer::{DeployError, DeployReport};
 
@@ -19,11 +20,18 @@ pub struct DeployOptions {
 
 impl AwsDeployer {
     /// Deploys `candidate`: role, bucket, log group, function, version, smoke test, alias, API.
-    pub async fn deploy_candidate(&self, candidate: &Candidate, options: &DeployOptions, progress: Progress<'_>) -> Result<DeployReport, DeployError> {
+    pub async fn deploy_candidate(
+        &self,
+        candidate: &Candidate,
+        options: &DeployOptions,
+        progress: Progress<'_>,
+    ) -> Result<DeployReport, DeployError> {
         if let Some(percent) = options.canary
             && !(percent > 0.0 && percent < 100.0)
         {
-            return Err(DeployError(format!("--canary {percent}: give a percentage strictly between 0 and 100")));
+            return Err(DeployError(format!(
+                "--canary {percent}: give a percentage strictly between 0 and 100"
+            )));
         }
         progress(format!(
             "deploying model {} ({}) to Lambda function {} in {}",
@@ -33,7 +41,8 @@ impl AwsDeployer {
         let role = self.ensure_role(progress).await?;
         self.ensure_bucket(progress).await?;
         self.ensure_log_group(progress).await?;
-        self.store_model_copy(&candidate.model_sha256, &candidate.model, progress).await?;
+        self.store_model_copy(&candidate.model_sha256, &candidate.model, progress)
+            .await?;
         let settings = Settings {
             role,
             env: self.environment(candidate, options.log_level.as_deref().unwrap_or("info")),
@@ -51,23 +60,45 @@ impl AwsDeployer {
                 (self.alias().await?, Some(latest))
             }
         };
-        let versions = if existing.is_some() { self.versions().await? } else { Vec::new() };
-        let reusable = versions.iter().rev().find(|v| version_matches(v, candidate, &settings)).and_then(|v| v.version()).map(str::to_string);
+        let versions = if existing.is_some() {
+            self.versions().await?
+        } else {
+            Vec::new()
+        };
+        let reusable = versions
+            .iter()
+            .rev()
+            .find(|v| version_matches(v, candidate, &settings))
+            .and_then(|v| v.version())
+            .map(str::to_string);
         let version = match (reusable, &existing) {
             (Some(version), _) => {
-                let serving = alias.as_ref().is_some_and(|a| a.version == version && a.routing.is_none());
+                let serving = alias
+                    .as_ref()
+                    .is_some_and(|a| a.version == version && a.routing.is_none());
                 if serving && options.canary.is_none() {
-                    progress(format!("version {version} already serves model {} from this package: nothing to publish", candidate.model_id));
+                    progress(format!(
+                        "version {version} already serves model {} from this package: nothing to publish",
+                        candidate.model_id
+                    ));
                     let Some(alias) = alias else {
-                        return Err(DeployError("the alias disappeared during the deploy; run it again".to_string()));
+                        return Err(DeployError(
+                            "the alias disappeared during the deploy; run it again".to_string(),
+                        ));
                     };
-                    return self.finish(candidate, &version, &alias, false, progress).await;
+                    return self
+                        .finish(candidate, &version, &alias, false, progress)
+                        .await;
                 }
-                progress(format!("version {version} already holds this package and settings: reusing it"));
+                progress(format!(
+                    "version {version} already holds this package and settings: reusing it"
+                ));
                 version
             }
             (None, Some(latest)) => {
-                let same_code = candidate.code_sha256().is_some_and(|sha| latest.code_sha256() == Some(sha.as_str()));
+                let same_code = candidate
+                    .code_sha256()
+                    .is_some_and(|sha| latest.code_sha256() == Some(sha.as_str()));
                 if same_code {
                     progress("the function's code is already this package".to_string());
                 } else {
@@ -83,25 +114,42 @@ impl AwsDeployer {
 
         let alias = match (options.canary, alias) {
             (Some(percent), Some(current)) if current.version != version => {
-                self.set_canary(&version, percent, &current, progress).await?;
+                self.set_canary(&version, percent, &current, progress)
+                    .await?;
                 let api = self.ensure_api(&current.arn, progress).await?;
                 progress(format!(
                     "canary running: {percent}% of {} goes to version {version}; run `amesops deploy` again to send all traffic, or `amesops rollback` to stop it",
                     api.url
                 ));
-                return Ok(DeployReport { version, model_id: candidate.model_id.clone(), url: api.url, changed: true });
+                return Ok(DeployReport {
+                    version,
+                    model_id: candidate.model_id.clone(),
+                    url: api.url,
+                    changed: true,
+                });
             }
             (Some(_), None) => {
                 progress("first deploy: there is no live version to share traffic with, so the alias takes all of it".to_string());
                 self.move_alias(&version, None, progress).await?
             }
-            (_, current) => self.move_alias(&version, current.as_ref(), progress).await?,
+            (_, current) => {
+                self.move_alias(&version, current.as_ref(), progress)
+                    .await?
+            }
         };
-        self.finish(candidate, &version, &alias, true, progress).await
+        self.finish(candidate, &version, &alias, true, progress)
+            .await
     }
 
     /// Makes the API point at the alias and writes `deploy.json`.
-    async fn finish(&self, candidate: &Candidate, version: &str, alias: &AliasState, changed: bool, progress: Progress<'_>) -> Result<DeployReport, DeployError> {
+    async fn finish(
+        &self,
+        candidate: &Candidate,
+        version: &str,
+        alias: &AliasState,
+        changed: bool,
+        progress: Progress<'_>,
+    ) -> Result<DeployReport, DeployError> {
         let api = self.ensure_api(&alias.arn, progress).await?;
         let record = DeployRecord {
             target: "aws".to_string(),
@@ -118,12 +166,21 @@ impl AwsDeployer {
         };
         record.write(&self.record_path())?;
         progress(format!("wrote {}", self.record_path().display()));
-        Ok(DeployReport { version: version.to_string(), model_id: candidate.model_id.clone(), url: api.url, changed })
+        Ok(DeployReport {
+            version: version.to_string(),
+            model_id: candidate.model_id.clone(),
+            url: api.url,
+            changed,
+        })
     }
 
     /// Moves the alias to `to`, or back to the version before the current one (a running canary
     /// is simply stopped).
-    pub(super) async fn roll_back(&self, to: Option<&str>, progress: Progress<'_>) -> Result<DeployReport, DeployError> {
+    pub(super) async fn roll_back(
+        &self,
+        to: Option<&str>,
+        progress: Progress<'_>,
+    ) -> Result<DeployReport, DeployError> {
         let current = self.alias().await?.ok_or_else(|| {
             DeployError(format!(
                 "nothing to roll back: Lambda function {} has no alias {} (deploy first)",
@@ -133,14 +190,18 @@ impl AwsDeployer {
         let target = match to {
             Some(version) => version.trim_start_matches('v').to_string(),
             None if current.routing.is_some() => {
-                progress(format!("stopping the canary: all traffic back to version {}", current.version));
+                progress(format!(
+                    "stopping the canary: all traffic back to version {}",
+                    current.version
+                ));
                 current.version.clone()
             }
-            None => match current.previous.clone().filter(|p| *p != current.version) {
-                Some(previous) => previous,
-                None => {
-                    let live: u64 = current.version.parse().unwrap_or(0);
-                    self.versions()
+            None => {
+                match current.previous.clone().filter(|p| *p != current.version) {
+                    Some(previous) => previous,
+                    None => {
+                        let live: u64 = current.version.parse().unwrap_or(0);
+                        self.versions()
                         .await?
                         .iter()
                         .filter_map(|v| v.version().and_then(|n| n.parse::<u64>().ok()))
@@ -148,11 +209,14 @@ impl AwsDeployer {
                         .max()
                         .map(|n| n.to_string())
                         .ok_or_else(|| DeployError(format!("version {live} is the first one; there is nothing to roll back to")))?
+                    }
                 }
-            },
+            }
         };
         if target.parse::<u64>().is_err() {
-            return Err(DeployError(format!("{target:?} is not a version number (see amesops status)")));
+            return Err(DeployError(format!(
+                "{target:?} is not a version number (see amesops status)"
+            )));
         }
         let config = self.version(&target).await?;
         let sha = served_sha256(&config).unwrap_or_default();
@@ -174,15 +238,29 @@ impl AwsDeployer {
             time: now(),
         };
         record.write(&self.record_path())?;
-        Ok(DeployReport { version: target, model_id, url, changed: true })
+        Ok(DeployReport {
+            version: target,
+            model_id,
+            url,
+            changed: true,
+        })
     }
 
     /// The artifact the alias serves (from the bucket copy made at deploy time).
     pub(super) async fn live_artifact(&self) -> Result<Vec<u8>, DeployError> {
-        let alias = self.alias().await?.ok_or_else(|| DeployError(format!("nothing is deployed: no alias {}", self.settings.alias)))?;
+        let alias = self.alias().await?.ok_or_else(|| {
+            DeployError(format!(
+                "nothing is deployed: no alias {}",
+                self.settings.alias
+            ))
+        })?;
         let config = self.version(&alias.version).await?;
-        let sha = served_sha256(&config)
-            .ok_or_else(|| DeployError(format!("version {} has no MODEL_SHA256: it was not deployed by amesops", alias.version)))?;
+        let sha = served_sha256(&config).ok_or_else(|| {
+            DeployError(format!(
+                "version {} has no MODEL_SHA256: it was not deployed by amesops",
+                alias.version
+            ))
+        })?;
         self.model_copy(&sha).await
     }
 }

@@ -19,15 +19,22 @@ pub struct Login {
 
 impl std::fmt::Debug for Login {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Login").field("registry", &self.registry).field("username", &self.username).finish_non_exhaustive()
+        f.debug_struct("Login")
+            .field("registry", &self.registry)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
     }
 }
 
 /// Splits an ECR authorization token into user name and password.
 pub fn decode_token(token: &str) -> Result<(String, String), String> {
-    let bytes = base64::engine::general_purpose::STANDARD.decode(token.trim()).map_err(|e| format!("the ECR token is not base64 ({e})"))?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(token.trim())
+        .map_err(|e| format!("the ECR token is not base64 ({e})"))?;
     let text = String::from_utf8(bytes).map_err(|_| "the ECR token is not text".to_string())?;
-    let (user, password) = text.split_once(':').ok_or_else(|| "the ECR token is not USER:PASSWORD".to_string())?;
+    let (user, password) = text
+        .split_once(':')
+        .ok_or_else(|| "the ECR token is not USER:PASSWORD".to_string())?;
     if user.is_empty() || password.is_empty() {
         return Err("the ECR token has an empty user or password".to_string());
     }
@@ -36,27 +43,56 @@ pub fn decode_token(token: &str) -> Result<(String, String), String> {
 
 /// The host part of a proxy endpoint (`https://host` → `host`).
 pub fn registry_host(endpoint: &str) -> String {
-    endpoint.trim_start_matches("https://").trim_start_matches("http://").trim_end_matches('/').to_string()
+    endpoint
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string()
 }
 
 /// Creates the repository when missing (scan on push); returns its URI.
-pub async fn ensure_repository(ecr: &aws_sdk_ecr::Client, name: &str, progress: &(dyn Fn(String) + Send + Sync)) -> Result<String, DeployError> {
-    let call = |action: &str, permission: &'static str| Call::new(format!("{action} ECR repository {name}"), permission, format!("repository/{name}"));
-    match ecr.describe_repositories().repository_names(name).send().await {
+pub async fn ensure_repository(
+    ecr: &aws_sdk_ecr::Client,
+    name: &str,
+    progress: &(dyn Fn(String) + Send + Sync),
+) -> Result<String, DeployError> {
+    let call = |action: &str, permission: &'static str| {
+        Call::new(
+            format!("{action} ECR repository {name}"),
+            permission,
+            format!("repository/{name}"),
+        )
+    };
+    match ecr
+        .describe_repositories()
+        .repository_names(name)
+        .send()
+        .await
+    {
         Ok(found) => {
-            if let Some(uri) = found.repositories().first().and_then(|r| r.repository_uri()) {
+            if let Some(uri) = found
+                .repositories()
+                .first()
+                .and_then(|r| r.repository_uri())
+            {
                 progress(format!("ECR repository {name} exists"));
                 return Ok(uri.to_string());
             }
         }
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_repository_not_found_exception()) => {}
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_repository_not_found_exception()) => {}
         Err(e) => return Err(aws_error(&call("read", "ecr:DescribeRepositories"), &e)),
     }
     progress(format!("creating ECR repository {name}"));
     let created = ecr
         .create_repository()
         .repository_name(name)
-        .image_scanning_configuration(aws_sdk_ecr::types::ImageScanningConfiguration::builder().scan_on_push(true).build())
+        .image_scanning_configuration(
+            aws_sdk_ecr::types::ImageScanningConfiguration::builder()
+                .scan_on_push(true)
+                .build(),
+        )
         .send()
         .await
         .map_err(|e| aws_error(&call("create", "ecr:CreateRepository"), &e))?;
@@ -69,16 +105,34 @@ pub async fn ensure_repository(ecr: &aws_sdk_ecr::Client, name: &str, progress: 
 
 /// Logs in to the account's registry.
 pub async fn login(ecr: &aws_sdk_ecr::Client) -> Result<Login, DeployError> {
-    let output = ecr
-        .get_authorization_token()
-        .send()
-        .await
-        .map_err(|e| aws_error(&Call::new("log in to ECR (get-authorization-token)", "ecr:GetAuthorizationToken", "*"), &e))?;
-    let data = output.authorization_data().first().ok_or_else(|| DeployError("ECR returned no authorization data".to_string()))?;
-    let token = data.authorization_token().ok_or_else(|| DeployError("ECR returned no authorization token".to_string()))?;
-    let (username, password) = decode_token(token).map_err(|e| DeployError(format!("cannot log in to ECR: {e}")))?;
-    let registry = data.proxy_endpoint().map(registry_host).ok_or_else(|| DeployError("ECR returned no registry endpoint".to_string()))?;
-    Ok(Login { registry, username, password })
+    let output = ecr.get_authorization_token().send().await.map_err(|e| {
+        aws_error(
+            &Call::new(
+                "log in to ECR (get-authorization-token)",
+                "ecr:GetAuthorizationToken",
+                "*",
+            ),
+            &e,
+        )
+    })?;
+    let data = output
+        .authorization_data()
+        .first()
+        .ok_or_else(|| DeployError("ECR returned no authorization data".to_string()))?;
+    let token = data
+        .authorization_token()
+        .ok_or_else(|| DeployError("ECR returned no authorization token".to_string()))?;
+    let (username, password) =
+        decode_token(token).map_err(|e| DeployError(format!("cannot log in to ECR: {e}")))?;
+    let registry = data
+        .proxy_endpoint()
+        .map(registry_host)
+        .ok_or_else(|| DeployError("ECR returned no registry endpoint".to_string()))?;
+    Ok(Login {
+        registry,
+        username,
+        password,
+    })
 }
 
 #[cfg(test)]
@@ -88,14 +142,22 @@ mod tests {
     #[test]
     fn tokens_decode_to_user_and_password() {
         let token = base64::engine::general_purpose::STANDARD.encode("AWS:secret:with:colons");
-        assert_eq!(decode_token(&token).expect("valid"), ("AWS".to_string(), "secret:with:colons".to_string()));
+        assert_eq!(
+            decode_token(&token).expect("valid"),
+            ("AWS".to_string(), "secret:with:colons".to_string())
+        );
         assert!(decode_token("not base64!").is_err());
-        assert!(decode_token(&base64::engine::general_purpose::STANDARD.encode("no-colon")).is_err());
+        assert!(
+            decode_token(&base64::engine::general_purpose::STANDARD.encode("no-colon")).is_err()
+        );
     }
 
     #[test]
     fn the_registry_host_drops_the_scheme() {
-        assert_eq!(registry_host("https://123.dkr.ecr.eu-west-1.amazonaws.com"), "123.dkr.ecr.eu-west-1.amazonaws.com");
+        assert_eq!(
+            registry_host("https://123.dkr.ecr.eu-west-1.amazonaws.com"),
+            "123.dkr.ecr.eu-west-1.amazonaws.com"
+        );
         assert_eq!(registry_host("127.0.0.1:5000"), "127.0.0.1:5000");
     }
 }

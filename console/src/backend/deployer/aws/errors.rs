@@ -3,7 +3,8 @@
 //! The SDK's own errors are long chains ("dispatch failure: io error: …"); an operator needs
 //! to know which call failed on which resource, and the fix: which permission is missing, which
 //! credentials or region to set. [`explain`] turns the parts of any SDK error into that line; it
-//! is a pure function over strings so the rules are unit-tested without AWS.
+//! is a pure function over strings so the rules are unit-tested without AWS. `AMESOPS_DEBUG=1`
+//! appends the SDK's whole error chain.
 
 use aws_sdk_lambda::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
@@ -22,8 +23,16 @@ pub struct Call {
 
 impl Call {
     /// A call description.
-    pub fn new(action: impl Into<String>, permission: &'static str, resource: impl Into<String>) -> Self {
-        Self { action: action.into(), permission, resource: resource.into() }
+    pub fn new(
+        action: impl Into<String>,
+        permission: &'static str,
+        resource: impl Into<String>,
+    ) -> Self {
+        Self {
+            action: action.into(),
+            permission,
+            resource: resource.into(),
+        }
     }
 }
 
@@ -83,7 +92,10 @@ impl Failure {
     }
 
     fn text(&self) -> String {
-        self.message.clone().filter(|m| !m.is_empty()).unwrap_or_else(|| self.detail.clone())
+        self.message
+            .clone()
+            .filter(|m| !m.is_empty())
+            .unwrap_or_else(|| self.detail.clone())
     }
 }
 
@@ -134,44 +146,92 @@ pub fn explain(call: &Call, failure: &Failure) -> String {
         || lower.contains("credentials provider")
         || lower.contains("credential provider")
         || lower.contains("failed to load credentials")
+        || lower.contains("loading credentials")
         || lower.contains("no providers in chain")
     {
         format!(
             "{head}: no AWS credentials found; run `aws configure` (or `aws sso login --profile NAME` and pass --profile NAME), or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
         )
-    } else if lower.contains("region") && (lower.contains("missing") || lower.contains("no region") || lower.contains("not set")) && failure.stage != Stage::Service {
-        format!("{head}: no AWS region is set; set aws.region in amesops.toml, AWS_REGION, or pass --region")
+    } else if lower.contains("region")
+        && (lower.contains("missing") || lower.contains("no region") || lower.contains("not set"))
+        && failure.stage != Stage::Service
+    {
+        format!(
+            "{head}: no AWS region is set; set aws.region in amesops.toml, AWS_REGION, or pass --region"
+        )
     } else if THROTTLED.contains(&code) {
-        format!("{head}: AWS is throttling requests ({code}); wait a minute and run the command again")
+        format!(
+            "{head}: AWS is throttling requests ({code}); wait a minute and run the command again"
+        )
     } else if matches!(failure.stage, Stage::Dispatch | Stage::Timeout) {
-        let endpoint = std::env::var("AWS_ENDPOINT_URL").ok().filter(|v| !v.is_empty());
+        let endpoint = std::env::var("AWS_ENDPOINT_URL")
+            .ok()
+            .filter(|v| !v.is_empty());
         let hint = match endpoint {
             Some(url) => format!("AWS_ENDPOINT_URL is {url}: is that server running?"),
-            None => "check the region (--region, AWS_REGION or aws.region) and your network or proxy".to_string(),
+            None => {
+                "check the region (--region, AWS_REGION or aws.region) and your network or proxy"
+                    .to_string()
+            }
         };
-        format!("{head}: the AWS endpoint did not answer ({}); {hint}", first_cause(&failure.detail))
-    } else if code == "InvalidParameterValueException" && text.contains("cannot be assumed by Lambda") {
+        format!(
+            "{head}: the AWS endpoint did not answer ({}); {hint}",
+            first_cause(&failure.detail)
+        )
+    } else if code == "InvalidParameterValueException"
+        && text.contains("cannot be assumed by Lambda")
+    {
         format!(
             "{head}: Lambda cannot assume the execution role {} yet (new roles take a few seconds to propagate, or its trust policy does not name lambda.amazonaws.com); run the deploy again in a minute",
             call.resource
         )
     } else if code == "ResourceConflictException" {
-        format!("{head}: {} is being changed by another operation ({text}); wait for it to finish and run the command again", call.resource)
+        format!(
+            "{head}: {} is being changed by another operation ({text}); wait for it to finish and run the command again",
+            call.resource
+        )
     } else if code == "CodeStorageExceededException" {
-        format!("{head}: the account's Lambda code storage is full; delete old versions of {} (amesops destroy, or the console)", call.resource)
+        format!(
+            "{head}: the account's Lambda code storage is full; delete old versions of {} (amesops destroy, or the console)",
+            call.resource
+        )
     } else if code == "RequestEntityTooLargeException" {
-        format!("{head}: the package is too large for a direct upload (50 MB zipped); build with the lambda profile (amesops package) or deploy the container image (--image)")
-    } else if matches!(code, "ResourceNotFoundException" | "NoSuchEntity" | "NoSuchBucket" | "NotFoundException" | "RepositoryNotFoundException") {
-        format!("{head}: {} does not exist ({text}); check the names in amesops.toml and the region, or run amesops deploy to create it", call.resource)
-    } else if code == "InvalidLocationConstraint" || code == "IllegalLocationConstraintException" || code == "AuthorizationHeaderMalformed" {
-        format!("{head}: {} lives in another region ({text}); set aws.region (or --region) to the bucket's region", call.resource)
+        format!(
+            "{head}: the package is too large for a direct upload (50 MB zipped); build with the lambda profile (amesops package) or deploy the container image (--image)"
+        )
+    } else if matches!(
+        code,
+        "ResourceNotFoundException"
+            | "NoSuchEntity"
+            | "NoSuchBucket"
+            | "NotFoundException"
+            | "RepositoryNotFoundException"
+    ) {
+        format!(
+            "{head}: {} does not exist ({text}); check the names in amesops.toml and the region, or run amesops deploy to create it",
+            call.resource
+        )
+    } else if code == "InvalidLocationConstraint"
+        || code == "IllegalLocationConstraintException"
+        || code == "AuthorizationHeaderMalformed"
+    {
+        format!(
+            "{head}: {} lives in another region ({text}); set aws.region (or --region) to the bucket's region",
+            call.resource
+        )
     } else if code == "BucketAlreadyExists" {
-        format!("{head}: the bucket name {} is taken by another AWS account; choose another aws.bucket in amesops.toml", call.resource)
+        format!(
+            "{head}: the bucket name {} is taken by another AWS account; choose another aws.bucket in amesops.toml",
+            call.resource
+        )
     } else if !code.is_empty() {
         format!("{head}: {code}: {text}")
     } else {
         format!("{head}: {}", first_cause(&failure.detail))
     };
+    if std::env::var_os("AMESOPS_DEBUG").is_some_and(|v| !v.is_empty()) {
+        return one_line(&format!("{line} [SDK error: {}]", failure.detail));
+    }
     one_line(&line)
 }
 
@@ -184,14 +244,38 @@ where
     DeployError(explain(call, &Failure::from_sdk(error)))
 }
 
-/// The innermost readable cause of a flattened chain ("a: b: c" → "c"), at most 200 characters.
+/// The innermost readable cause of a flattened chain ("a: b: c (Debug…)" → "c"), without the
+/// SDK's trailing debug dump, at most 200 characters.
 fn first_cause(detail: &str) -> String {
-    let cause = detail.rsplit(": ").find(|part| !part.trim().is_empty()).unwrap_or(detail).trim();
-    let mut cause: String = cause.chars().take(200).collect();
+    let readable = strip_debug(detail);
+    let cause = readable
+        .rsplit(": ")
+        .find(|part| !part.trim().is_empty())
+        .unwrap_or(readable)
+        .trim();
+    let cause: String = cause.chars().take(200).collect();
     if cause.is_empty() {
-        cause = "no detail".to_string();
+        "no detail".to_string()
+    } else {
+        cause
     }
-    cause
+}
+
+/// `DisplayErrorContext` ends with ` (TypeName(…))` or ` (TypeName { … })`: drop that part.
+fn strip_debug(detail: &str) -> &str {
+    let mut search = 0;
+    while let Some(found) = detail[search..].find(" (") {
+        let start = search + found;
+        let rest = &detail[start + 2..];
+        let name_len = rest.chars().take_while(char::is_ascii_alphanumeric).count();
+        let after = &rest[name_len..];
+        let type_name = rest.starts_with(|c: char| c.is_ascii_uppercase());
+        if type_name && (after.starts_with('(') || after.starts_with(" {")) {
+            return &detail[..start];
+        }
+        search = start + 2;
+    }
+    detail
 }
 
 /// Collapses whitespace, including newlines, so the message is one line.
@@ -221,12 +305,23 @@ mod tests {
     }
 
     fn local(stage: Stage, detail: &str) -> Failure {
-        Failure { stage, code: None, message: None, detail: detail.to_string() }
+        Failure {
+            stage,
+            code: None,
+            message: None,
+            detail: detail.to_string(),
+        }
     }
 
     #[test]
     fn access_denied_names_the_permission_and_the_resource() {
-        let line = explain(&call(), &service("AccessDeniedException", "User: arn:aws:iam::1:user/x is not authorized to perform: lambda:CreateFunction"));
+        let line = explain(
+            &call(),
+            &service(
+                "AccessDeniedException",
+                "User: arn:aws:iam::1:user/x is not authorized to perform: lambda:CreateFunction",
+            ),
+        );
         assert!(line.contains("lambda:CreateFunction"), "{line}");
         assert!(line.contains("function:amesops-predictor"), "{line}");
         assert!(line.contains("deploy/deployer-policy.json"), "{line}");
@@ -236,7 +331,13 @@ mod tests {
 
     #[test]
     fn missing_credentials_say_how_to_configure_them() {
-        let line = explain(&call(), &local(Stage::Dispatch, "dispatch failure: other: an error occurred while loading credentials: no providers in chain provided credentials"));
+        let line = explain(
+            &call(),
+            &local(
+                Stage::Dispatch,
+                "dispatch failure: other: an error occurred while loading credentials: no providers in chain provided credentials",
+            ),
+        );
         assert!(line.contains("no AWS credentials"), "{line}");
         assert!(line.contains("aws configure"), "{line}");
         assert!(line.contains("--profile"), "{line}");
@@ -244,37 +345,89 @@ mod tests {
 
     #[test]
     fn rejected_credentials_suggest_refreshing_them() {
-        let line = explain(&call(), &service("ExpiredTokenException", "The security token included in the request is expired"));
+        let line = explain(
+            &call(),
+            &service(
+                "ExpiredTokenException",
+                "The security token included in the request is expired",
+            ),
+        );
         assert!(line.contains("rejected the credentials"), "{line}");
         assert!(line.contains("aws sso login"), "{line}");
     }
 
     #[test]
     fn a_missing_region_says_where_to_set_one() {
-        let line = explain(&call(), &local(Stage::Construction, "failed to construct request: No region was set: region is missing"));
+        let line = explain(
+            &call(),
+            &local(
+                Stage::Construction,
+                "failed to construct request: No region was set: region is missing",
+            ),
+        );
         assert!(line.contains("no AWS region"), "{line}");
         assert!(line.contains("AWS_REGION"), "{line}");
     }
 
     #[test]
     fn an_unreachable_endpoint_points_at_region_or_endpoint() {
-        let line = explain(&call(), &local(Stage::Dispatch, "dispatch failure: io error: error trying to connect: tcp connect error: Connection refused (os error 111)"));
+        let line = explain(
+            &call(),
+            &local(
+                Stage::Dispatch,
+                "dispatch failure: io error: error trying to connect: tcp connect error: Connection refused (os error 111)",
+            ),
+        );
         assert!(line.contains("did not answer"), "{line}");
         assert!(line.contains("Connection refused"), "{line}");
-        assert!(line.contains("region") || line.contains("AWS_ENDPOINT_URL"), "{line}");
+        assert!(
+            line.contains("region") || line.contains("AWS_ENDPOINT_URL"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn the_cause_drops_the_sdk_debug_dump() {
+        let detail = "dispatch failure: io error: client error (Connect): tcp connect error: Connection refused (os error 111) (DispatchFailure(DispatchFailure { source: ConnectorError { kind: Io } }))";
+        assert_eq!(first_cause(detail), "Connection refused (os error 111)");
+        let line = explain(
+            &call(),
+            &local(
+                Stage::Dispatch,
+                "dispatch failure: other: an error occurred while loading credentials: failed to load IMDS session token (DispatchFailure(X))",
+            ),
+        );
+        assert!(line.contains("no AWS credentials"), "{line}");
     }
 
     #[test]
     fn a_role_not_yet_assumable_says_to_retry() {
-        let line = explain(&call(), &service("InvalidParameterValueException", "The role defined for the function cannot be assumed by Lambda."));
+        let line = explain(
+            &call(),
+            &service(
+                "InvalidParameterValueException",
+                "The role defined for the function cannot be assumed by Lambda.",
+            ),
+        );
         assert!(line.contains("execution role"), "{line}");
         assert!(line.contains("again"), "{line}");
     }
 
     #[test]
     fn other_service_errors_keep_code_and_message() {
-        let line = explain(&call(), &service("ValidationException", "1 validation error detected:\nValue at 'memorySize' failed"));
-        assert!(line.starts_with("cannot create Lambda function amesops-predictor: ValidationException"), "{line}");
+        let line = explain(
+            &call(),
+            &service(
+                "ValidationException",
+                "1 validation error detected:\nValue at 'memorySize' failed",
+            ),
+        );
+        assert!(
+            line.starts_with(
+                "cannot create Lambda function amesops-predictor: ValidationException"
+            ),
+            "{line}"
+        );
         assert!(!line.contains('\n'), "{line}");
     }
 
@@ -287,7 +440,10 @@ mod tests {
             local(Stage::Response, "response error:\nunexpected EOF"),
         ] {
             let line = explain(&call(), &failure);
-            assert!(!line.contains('\n') && line.starts_with("cannot "), "{line}");
+            assert!(
+                !line.contains('\n') && line.starts_with("cannot "),
+                "{line}"
+            );
         }
     }
 }

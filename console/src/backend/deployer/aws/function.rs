@@ -1,12 +1,13 @@
 //! The Lambda function: create or update its code and configuration, wait for each update to
-//! settle, publish versions, find the version that already holds a package.
+//! settle, delete it.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{
-    Environment, FunctionCode, FunctionConfiguration, LastUpdateStatus, LogFormat, LoggingConfig, PackageType, Runtime, State,
+    Environment, FunctionCode, FunctionConfiguration, LastUpdateStatus, LogFormat, LoggingConfig,
+    PackageType, Runtime, State,
 };
 
 use super::errors::{Call, aws_error};
@@ -32,73 +33,76 @@ pub struct Settings {
     pub timeout_s: i32,
 }
 
-/// The identity of a package's code as recorded in a version's description.
-pub fn code_identity(candidate: &Candidate) -> String {
-    match &candidate.code {
-        Code::Zip(_) => format!("zip {}", candidate.code_sha256().unwrap_or_default()),
-        Code::Image(uri) => format!("image {uri}"),
-    }
-}
-
-/// The description of a version publishing `candidate`.
-pub fn version_description(candidate: &Candidate) -> String {
-    let text = format!("amesops model {} code {}", candidate.model_id, code_identity(candidate));
-    text.chars().take(256).collect()
-}
-
-/// Whether a published version already is this package with these settings.
-pub fn version_matches(version: &FunctionConfiguration, candidate: &Candidate, settings: &Settings) -> bool {
-    let env = version.environment().and_then(|e| e.variables()).cloned().unwrap_or_default();
-    let code_matches = match &candidate.code {
-        Code::Zip(_) => version.code_sha256() == candidate.code_sha256().as_deref(),
-        Code::Image(_) => version.description().is_some_and(|d| d.ends_with(&code_identity(candidate))),
-    };
-    code_matches
-        && env == settings.env
-        && version.memory_size() == Some(settings.memory_mb)
-        && version.timeout() == Some(settings.timeout_s)
-        && version.role() == Some(settings.role.as_str())
-}
-
-/// The model sha256 a version serves (from its environment).
-pub fn served_sha256(version: &FunctionConfiguration) -> Option<String> {
-    version.environment().and_then(|e| e.variables()).and_then(|v| v.get("MODEL_SHA256")).cloned()
-}
-
 impl AwsDeployer {
-    fn function_call(&self, action: &str, permission: &'static str, arn: &str) -> Call {
-        Call::new(format!("{action} Lambda function {}", self.settings.function), permission, arn)
+    pub(super) fn function_call(&self, action: &str, permission: &'static str, arn: &str) -> Call {
+        Call::new(
+            format!("{action} Lambda function {}", self.settings.function),
+            permission,
+            arn,
+        )
     }
 
     /// The environment of a version serving `candidate`.
-    pub(super) fn environment(&self, candidate: &Candidate, log_level: &str) -> HashMap<String, String> {
+    pub(super) fn environment(
+        &self,
+        candidate: &Candidate,
+        log_level: &str,
+    ) -> HashMap<String, String> {
         HashMap::from([
             ("MODEL_PATH".to_string(), TASK_MODEL_PATH.to_string()),
             ("MODEL_SHA256".to_string(), candidate.model_sha256.clone()),
-            ("PREDICTIONS_BUCKET".to_string(), self.settings.bucket.clone()),
+            (
+                "PREDICTIONS_BUCKET".to_string(),
+                self.settings.bucket.clone(),
+            ),
             ("AWS_LAMBDA_LOG_FORMAT".to_string(), "JSON".to_string()),
             ("LOG_LEVEL".to_string(), log_level.to_string()),
         ])
     }
 
     fn logging(&self) -> LoggingConfig {
-        LoggingConfig::builder().log_format(LogFormat::Json).log_group(self.settings.log_group()).build()
+        LoggingConfig::builder()
+            .log_format(LogFormat::Json)
+            .log_group(self.settings.log_group())
+            .build()
     }
 
     /// The function's `$LATEST` configuration, or `None` when there is no function.
     pub(super) async fn function(&self) -> Result<Option<FunctionConfiguration>, DeployError> {
-        let arn = self.function_arn().await?;
-        match self.lambda.get_function_configuration().function_name(&self.settings.function).send().await {
+        let arn = self.function_resource();
+        match self
+            .lambda
+            .get_function_configuration()
+            .function_name(&self.settings.function)
+            .send()
+            .await
+        {
             Ok(found) => Ok(Some(configuration_of(found))),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => Ok(None),
-            Err(e) => Err(aws_error(&self.function_call("read", "lambda:GetFunctionConfiguration", &arn), &e)),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(aws_error(
+                &self.function_call("read", "lambda:GetFunctionConfiguration", &arn),
+                &e,
+            )),
         }
     }
 
     /// Creates the function (unpublished) and waits until it is active.
-    pub(super) async fn create_function(&self, candidate: &Candidate, settings: &Settings, progress: Progress<'_>) -> Result<(), DeployError> {
-        let arn = self.function_arn().await?;
-        progress(format!("creating Lambda function {} ({}, {} MB, {} s)", self.settings.function, candidate.arch, settings.memory_mb, settings.timeout_s));
+    pub(super) async fn create_function(
+        &self,
+        candidate: &Candidate,
+        settings: &Settings,
+        progress: Progress<'_>,
+    ) -> Result<(), DeployError> {
+        let arn = self.function_resource();
+        progress(format!(
+            "creating Lambda function {} ({}, {} MB, {} s)",
+            self.settings.function, candidate.arch, settings.memory_mb, settings.timeout_s
+        ));
         let started = Instant::now();
         loop {
             let mut create = self
@@ -109,7 +113,11 @@ impl AwsDeployer {
                 .architectures(candidate.arch.lambda())
                 .memory_size(settings.memory_mb)
                 .timeout(settings.timeout_s)
-                .environment(Environment::builder().set_variables(Some(settings.env.clone())).build())
+                .environment(
+                    Environment::builder()
+                        .set_variables(Some(settings.env.clone()))
+                        .build(),
+                )
                 .logging_config(self.logging())
                 .description("Ames house-price predictor (amesops)")
                 .tags(super::iam::MANAGED_TAG, "true")
@@ -119,46 +127,80 @@ impl AwsDeployer {
                     .package_type(PackageType::Zip)
                     .runtime(Runtime::Providedal2023)
                     .handler("bootstrap")
-                    .code(FunctionCode::builder().zip_file(Blob::new(bytes.clone())).build()),
-                Code::Image(uri) => create.package_type(PackageType::Image).code(FunctionCode::builder().image_uri(uri).build()),
+                    .code(
+                        FunctionCode::builder()
+                            .zip_file(Blob::new(bytes.clone()))
+                            .build(),
+                    ),
+                Code::Image(uri) => create
+                    .package_type(PackageType::Image)
+                    .code(FunctionCode::builder().image_uri(uri).build()),
             };
             match create.send().await {
                 Ok(_) => break,
                 Err(e)
                     if e.as_service_error().is_some_and(|s| {
                         s.is_invalid_parameter_value_exception()
-                            && aws_sdk_lambda::error::ProvideErrorMetadata::message(s).is_some_and(|m| m.contains("cannot be assumed"))
+                            && aws_sdk_lambda::error::ProvideErrorMetadata::message(s)
+                                .is_some_and(|m| m.contains("cannot be assumed"))
                     }) && started.elapsed() < ROLE_PROPAGATION_TIMEOUT =>
                 {
                     progress("waiting for the new execution role to reach Lambda".to_string());
                     tokio::time::sleep(Duration::from_secs(5)).await;
                 }
-                Err(e) => return Err(aws_error(&self.function_call("create", "lambda:CreateFunction", &arn), &e)),
+                Err(e) => {
+                    return Err(aws_error(
+                        &self.function_call("create", "lambda:CreateFunction", &arn),
+                        &e,
+                    ));
+                }
             }
         }
         self.wait_for_update(progress).await
     }
 
     /// Uploads new code to `$LATEST` and waits for the update.
-    pub(super) async fn update_code(&self, candidate: &Candidate, current: &FunctionConfiguration, progress: Progress<'_>) -> Result<(), DeployError> {
-        let arn = self.function_arn().await?;
+    pub(super) async fn update_code(
+        &self,
+        candidate: &Candidate,
+        current: &FunctionConfiguration,
+        progress: Progress<'_>,
+    ) -> Result<(), DeployError> {
+        let arn = self.function_resource();
         let is_image = matches!(candidate.code, Code::Image(_));
         let function_is_image = current.package_type() == Some(&PackageType::Image);
         if is_image != function_is_image {
             return Err(DeployError(format!(
                 "Lambda function {} is a {} function and cannot take a {}: run `amesops destroy` first, or set another aws.function",
                 self.settings.function,
-                if function_is_image { "container image" } else { "zip" },
-                if is_image { "container image" } else { "zip package" },
+                if function_is_image {
+                    "container image"
+                } else {
+                    "zip"
+                },
+                if is_image {
+                    "container image"
+                } else {
+                    "zip package"
+                },
             )));
         }
         if !current.architectures().contains(&candidate.arch.lambda()) {
             progress(format!("switching the architecture to {}", candidate.arch));
         }
-        let update = self.lambda.update_function_code().function_name(&self.settings.function).architectures(candidate.arch.lambda()).publish(false);
+        let update = self
+            .lambda
+            .update_function_code()
+            .function_name(&self.settings.function)
+            .architectures(candidate.arch.lambda())
+            .publish(false);
         let update = match &candidate.code {
             Code::Zip(bytes) => {
-                progress(format!("uploading {} ({:.1} MB)", candidate.origin, bytes.len() as f64 / 1e6));
+                progress(format!(
+                    "uploading {} ({:.1} MB)",
+                    candidate.origin,
+                    bytes.len() as f64 / 1e6
+                ));
                 update.zip_file(Blob::new(bytes.clone()))
             }
             Code::Image(uri) => {
@@ -166,31 +208,58 @@ impl AwsDeployer {
                 update.image_uri(uri)
             }
         };
-        update.send().await.map_err(|e| aws_error(&self.function_call("update the code of", "lambda:UpdateFunctionCode", &arn), &e))?;
+        update.send().await.map_err(|e| {
+            aws_error(
+                &self.function_call("update the code of", "lambda:UpdateFunctionCode", &arn),
+                &e,
+            )
+        })?;
         self.wait_for_update(progress).await
     }
 
     /// Sets role, memory, timeout, environment and logging of `$LATEST`, and waits.
-    pub(super) async fn update_configuration(&self, settings: &Settings, progress: Progress<'_>) -> Result<(), DeployError> {
-        let arn = self.function_arn().await?;
-        progress(format!("configuring {} MB, {} s, model {}", settings.memory_mb, settings.timeout_s, settings.env.get("MODEL_SHA256").map(|s| s.get(..12).unwrap_or(s)).unwrap_or("?")));
+    pub(super) async fn update_configuration(
+        &self,
+        settings: &Settings,
+        progress: Progress<'_>,
+    ) -> Result<(), DeployError> {
+        let arn = self.function_resource();
+        progress(format!(
+            "configuring {} MB, {} s, model {}",
+            settings.memory_mb,
+            settings.timeout_s,
+            settings
+                .env
+                .get("MODEL_SHA256")
+                .map(|s| s.get(..12).unwrap_or(s))
+                .unwrap_or("?")
+        ));
         self.lambda
             .update_function_configuration()
             .function_name(&self.settings.function)
             .role(&settings.role)
             .memory_size(settings.memory_mb)
             .timeout(settings.timeout_s)
-            .environment(Environment::builder().set_variables(Some(settings.env.clone())).build())
+            .environment(
+                Environment::builder()
+                    .set_variables(Some(settings.env.clone()))
+                    .build(),
+            )
             .logging_config(self.logging())
             .send()
             .await
-            .map_err(|e| aws_error(&self.function_call("configure", "lambda:UpdateFunctionConfiguration", &arn), &e))?;
+            .map_err(|e| {
+                aws_error(
+                    &self.function_call("configure", "lambda:UpdateFunctionConfiguration", &arn),
+                    &e,
+                )
+            })?;
         self.wait_for_update(progress).await
     }
 
     /// Polls until the function is active and its last update succeeded.
     async fn wait_for_update(&self, progress: Progress<'_>) -> Result<(), DeployError> {
-        let arn = self.function_arn().await?;
+        let arn = self.function_resource();
         let started = Instant::now();
         let mut told = false;
         loop {
@@ -200,12 +269,23 @@ impl AwsDeployer {
                 .function_name(&self.settings.function)
                 .send()
                 .await
-                .map_err(|e| aws_error(&self.function_call("read", "lambda:GetFunctionConfiguration", &arn), &e))?;
+                .map_err(|e| {
+                    aws_error(
+                        &self.function_call("read", "lambda:GetFunctionConfiguration", &arn),
+                        &e,
+                    )
+                })?;
             let state = current.state().cloned();
             let update = current.last_update_status().cloned();
             if state == Some(State::Failed) || update == Some(LastUpdateStatus::Failed) {
-                let reason = current.last_update_status_reason().or(current.state_reason()).unwrap_or("no reason given");
-                return Err(DeployError(format!("Lambda function {} failed to update: {reason}", self.settings.function)));
+                let reason = current
+                    .last_update_status_reason()
+                    .or(current.state_reason())
+                    .unwrap_or("no reason given");
+                return Err(DeployError(format!(
+                    "Lambda function {} failed to update: {reason}",
+                    self.settings.function
+                )));
             }
             let settled = matches!(state, None | Some(State::Active) | Some(State::Inactive))
                 && matches!(update, None | Some(LastUpdateStatus::Successful));
@@ -227,76 +307,41 @@ impl AwsDeployer {
         }
     }
 
-    /// Publishes `$LATEST` as a new version; returns its number.
-    pub(super) async fn publish(&self, candidate: &Candidate, progress: Progress<'_>) -> Result<String, DeployError> {
-        let arn = self.function_arn().await?;
-        let published = self
-            .lambda
-            .publish_version()
-            .function_name(&self.settings.function)
-            .set_code_sha256(candidate.code_sha256())
-            .description(version_description(candidate))
-            .send()
-            .await
-            .map_err(|e| aws_error(&self.function_call("publish a version of", "lambda:PublishVersion", &arn), &e))?;
-        let version = published.version().map(str::to_string).ok_or_else(|| DeployError("PublishVersion returned no version number".to_string()))?;
-        progress(format!("published version {version}"));
-        Ok(version)
-    }
-
-    /// Every published version (not `$LATEST`), oldest first.
-    pub(super) async fn versions(&self) -> Result<Vec<FunctionConfiguration>, DeployError> {
-        let arn = self.function_arn().await?;
-        let mut versions = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let page = self
-                .lambda
-                .list_versions_by_function()
-                .function_name(&self.settings.function)
-                .set_marker(marker.clone())
-                .send()
-                .await
-                .map_err(|e| aws_error(&self.function_call("list the versions of", "lambda:ListVersionsByFunction", &arn), &e))?;
-            versions.extend(page.versions().iter().filter(|v| v.version() != Some("$LATEST")).cloned());
-            marker = page.next_marker().map(str::to_string);
-            if marker.is_none() {
-                break;
-            }
-        }
-        versions.sort_by_key(|v| v.version().and_then(|n| n.parse::<u64>().ok()).unwrap_or(0));
-        Ok(versions)
-    }
-
-    /// One published version's configuration.
-    pub(super) async fn version(&self, version: &str) -> Result<FunctionConfiguration, DeployError> {
-        let arn = self.function_arn().await?;
-        self.lambda
-            .get_function_configuration()
-            .function_name(&self.settings.function)
-            .qualifier(version)
-            .send()
-            .await
-            .map(configuration_of)
-            .map_err(|e| aws_error(&self.function_call(&format!("read version {version} of"), "lambda:GetFunctionConfiguration", &arn), &e))
-    }
-
     /// Deletes the function with all its versions and aliases.
     pub(super) async fn delete_function(&self, progress: Progress<'_>) -> Result<(), DeployError> {
-        let arn = self.function_arn().await?;
-        match self.lambda.delete_function().function_name(&self.settings.function).send().await {
+        let arn = self.function_resource();
+        match self
+            .lambda
+            .delete_function()
+            .function_name(&self.settings.function)
+            .send()
+            .await
+        {
             Ok(_) => {
-                progress(format!("deleted Lambda function {} with its versions and aliases", self.settings.function));
+                progress(format!(
+                    "deleted Lambda function {} with its versions, alias and invoke permissions",
+                    self.settings.function
+                ));
                 Ok(())
             }
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => Ok(()),
-            Err(e) => Err(aws_error(&self.function_call("delete", "lambda:DeleteFunction", &arn), &e)),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(aws_error(
+                &self.function_call("delete", "lambda:DeleteFunction", &arn),
+                &e,
+            )),
         }
     }
 }
 
 /// The output of GetFunctionConfiguration as a `FunctionConfiguration`.
-fn configuration_of(output: aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput) -> FunctionConfiguration {
+pub(super) fn configuration_of(
+    output: aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput,
+) -> FunctionConfiguration {
     FunctionConfiguration::builder()
         .set_function_name(output.function_name)
         .set_function_arn(output.function_arn)

@@ -31,7 +31,13 @@ pub fn trust_policy() -> Value {
 }
 
 /// What the function may do: put prediction records, write its logs.
-pub fn role_policy(partition: &str, region: &str, account: &str, bucket: &str, log_group: &str) -> Value {
+pub fn role_policy(
+    partition: &str,
+    region: &str,
+    account: &str,
+    bucket: &str,
+    log_group: &str,
+) -> Value {
     json!({
         "Version": "2012-10-17",
         "Statement": [
@@ -61,14 +67,28 @@ impl AwsDeployer {
         let name = role_name(&self.settings.function);
         let account = self.account().await?.to_string();
         let role_arn = format!("arn:{}:iam::{account}:role/{name}", self.partition());
-        let policy = role_policy(self.partition(), &self.region, &account, &self.settings.bucket, &self.settings.log_group());
+        let policy = role_policy(
+            self.partition(),
+            &self.region,
+            &account,
+            &self.settings.bucket,
+            &self.settings.log_group(),
+        );
         let arn = match self.iam.get_role().role_name(&name).send().await {
             Ok(found) => {
                 progress(format!("execution role {name} exists"));
-                found.role().map(|r| r.arn().to_string()).unwrap_or(role_arn.clone())
+                found
+                    .role()
+                    .map(|r| r.arn().to_string())
+                    .unwrap_or(role_arn.clone())
             }
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_entity_exception()) => {
-                progress(format!("creating execution role {name} (trusted by lambda.amazonaws.com)"));
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_no_such_entity_exception()) =>
+            {
+                progress(format!(
+                    "creating execution role {name} (trusted by lambda.amazonaws.com)"
+                ));
                 let tag = aws_sdk_iam::types::Tag::builder()
                     .key(MANAGED_TAG)
                     .value("true")
@@ -79,14 +99,34 @@ impl AwsDeployer {
                     .create_role()
                     .role_name(&name)
                     .assume_role_policy_document(trust_policy().to_string())
-                    .description(format!("Execution role of the Lambda function {} (amesops)", self.settings.function))
+                    .description(format!(
+                        "Execution role of the Lambda function {} (amesops)",
+                        self.settings.function
+                    ))
                     .tags(tag)
                     .send()
                     .await
-                    .map_err(|e| aws_error(&Call::new(format!("create IAM role {name}"), "iam:CreateRole", &role_arn), &e))?;
-                created.role().map(|r| r.arn().to_string()).unwrap_or(role_arn.clone())
+                    .map_err(|e| {
+                        aws_error(
+                            &Call::new(
+                                format!("create IAM role {name}"),
+                                "iam:CreateRole",
+                                &role_arn,
+                            ),
+                            &e,
+                        )
+                    })?;
+                created
+                    .role()
+                    .map(|r| r.arn().to_string())
+                    .unwrap_or(role_arn.clone())
             }
-            Err(e) => return Err(aws_error(&Call::new(format!("read IAM role {name}"), "iam:GetRole", &role_arn), &e)),
+            Err(e) => {
+                return Err(aws_error(
+                    &Call::new(format!("read IAM role {name}"), "iam:GetRole", &role_arn),
+                    &e,
+                ));
+            }
         };
         progress(format!(
             "role policy {POLICY_NAME}: s3:PutObject on {}/predictions/*, logs on {}",
@@ -100,32 +140,76 @@ impl AwsDeployer {
             .policy_document(policy.to_string())
             .send()
             .await
-            .map_err(|e| aws_error(&Call::new(format!("set the inline policy of IAM role {name}"), "iam:PutRolePolicy", &role_arn), &e))?;
+            .map_err(|e| {
+                aws_error(
+                    &Call::new(
+                        format!("set the inline policy of IAM role {name}"),
+                        "iam:PutRolePolicy",
+                        &role_arn,
+                    ),
+                    &e,
+                )
+            })?;
         Ok(arn)
     }
 
     /// Deletes the managed role (its inline policies first) if this tool created it.
-    pub(super) async fn delete_managed_role(&self, progress: Progress<'_>) -> Result<(), DeployError> {
-        if self.settings.role_arn.as_ref().is_some_and(|a| !a.is_empty()) {
+    pub(super) async fn delete_managed_role(
+        &self,
+        progress: Progress<'_>,
+    ) -> Result<(), DeployError> {
+        if self
+            .settings
+            .role_arn
+            .as_ref()
+            .is_some_and(|a| !a.is_empty())
+        {
             progress("keeping the configured execution role (aws.role_arn)".to_string());
             return Ok(());
         }
         let name = role_name(&self.settings.function);
-        let call = |action: &str, permission: &'static str| Call::new(format!("{action} IAM role {name}"), permission, format!("role/{name}"));
+        let call = |action: &str, permission: &'static str| {
+            Call::new(
+                format!("{action} IAM role {name}"),
+                permission,
+                format!("role/{name}"),
+            )
+        };
         let role = match self.iam.get_role().role_name(&name).send().await {
             Ok(found) => found.role,
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_entity_exception()) => return Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_no_such_entity_exception()) =>
+            {
+                return Ok(());
+            }
             Err(e) => return Err(aws_error(&call("read", "iam:GetRole"), &e)),
         };
-        let managed = role.as_ref().is_some_and(|r| r.tags().iter().any(|t| t.key() == MANAGED_TAG));
+        let managed = role
+            .as_ref()
+            .is_some_and(|r| r.tags().iter().any(|t| t.key() == MANAGED_TAG));
         if !managed {
-            let tags = self.iam.list_role_tags().role_name(&name).send().await.map_err(|e| aws_error(&call("list the tags of", "iam:ListRoleTags"), &e))?;
+            let tags = self
+                .iam
+                .list_role_tags()
+                .role_name(&name)
+                .send()
+                .await
+                .map_err(|e| aws_error(&call("list the tags of", "iam:ListRoleTags"), &e))?;
             if !tags.tags().iter().any(|t| t.key() == MANAGED_TAG) {
-                progress(format!("keeping IAM role {name}: it was not created by amesops"));
+                progress(format!(
+                    "keeping IAM role {name}: it was not created by amesops"
+                ));
                 return Ok(());
             }
         }
-        let policies = self.iam.list_role_policies().role_name(&name).send().await.map_err(|e| aws_error(&call("list the policies of", "iam:ListRolePolicies"), &e))?;
+        let policies = self
+            .iam
+            .list_role_policies()
+            .role_name(&name)
+            .send()
+            .await
+            .map_err(|e| aws_error(&call("list the policies of", "iam:ListRolePolicies"), &e))?;
         for policy in policies.policy_names() {
             self.iam
                 .delete_role_policy()
@@ -133,10 +217,20 @@ impl AwsDeployer {
                 .policy_name(policy)
                 .send()
                 .await
-                .map_err(|e| aws_error(&call("delete an inline policy of", "iam:DeleteRolePolicy"), &e))?;
+                .map_err(|e| {
+                    aws_error(
+                        &call("delete an inline policy of", "iam:DeleteRolePolicy"),
+                        &e,
+                    )
+                })?;
         }
         progress(format!("deleting IAM role {name}"));
-        self.iam.delete_role().role_name(&name).send().await.map_err(|e| aws_error(&call("delete", "iam:DeleteRole"), &e))?;
+        self.iam
+            .delete_role()
+            .role_name(&name)
+            .send()
+            .await
+            .map_err(|e| aws_error(&call("delete", "iam:DeleteRole"), &e))?;
         Ok(())
     }
 }
@@ -151,7 +245,10 @@ mod tests {
 
     #[test]
     fn the_published_trust_policy_is_the_one_deploy_uses() {
-        assert_eq!(document(include_str!("../../../../../deploy/lambda-role-trust.json")), trust_policy());
+        assert_eq!(
+            document(include_str!("../../../../../deploy/lambda-role-trust.json")),
+            trust_policy()
+        );
     }
 
     #[test]
@@ -162,7 +259,10 @@ mod tests {
             .replace("${Account}", "123456789012")
             .replace("${Bucket}", "b")
             .replace("${LogGroup}", "/aws/lambda/f");
-        assert_eq!(document(&text), role_policy("aws", "eu-west-1", "123456789012", "b", "/aws/lambda/f"));
+        assert_eq!(
+            document(&text),
+            role_policy("aws", "eu-west-1", "123456789012", "b", "/aws/lambda/f")
+        );
     }
 
     #[test]
@@ -175,8 +275,14 @@ mod tests {
             .flat_map(|s| s["Action"].as_array().into_iter().flatten())
             .filter_map(Value::as_str)
             .collect();
-        assert_eq!(actions, ["s3:PutObject", "logs:CreateLogStream", "logs:PutLogEvents"]);
-        assert_eq!(policy["Statement"][0]["Resource"][0], "arn:aws:s3:::bucket/predictions/*");
+        assert_eq!(
+            actions,
+            ["s3:PutObject", "logs:CreateLogStream", "logs:PutLogEvents"]
+        );
+        assert_eq!(
+            policy["Statement"][0]["Resource"][0],
+            "arn:aws:s3:::bucket/predictions/*"
+        );
         assert!(role_name(&"f".repeat(100)).len() <= 64);
     }
 }

@@ -18,8 +18,6 @@ use serde_json::{Value, json};
 use super::package::{Arch, MODEL_FILE, TASK_MODEL_PATH};
 use crate::backend::deployer::DeployError;
 
-/// The Lambda base image of the Dockerfile.
-pub const DEFAULT_BASE: &str = "public.ecr.aws/lambda/provided:al2023";
 /// Build on nothing: the layer alone.
 pub const SCRATCH: &str = "scratch";
 /// Where the provided runtime looks for the bootstrap.
@@ -49,24 +47,36 @@ pub fn layer(bootstrap: &[u8], model: &[u8]) -> Result<Layer, String> {
         Ok(header)
     };
     for path in ["var/", "var/runtime/", "var/task/"] {
-        builder.append(&directory(path)?, std::io::empty()).map_err(|e| format!("tar {path}: {e}"))?;
+        builder
+            .append(&directory(path)?, std::io::empty())
+            .map_err(|e| format!("tar {path}: {e}"))?;
     }
-    let model_path = format!("{}", TASK_MODEL_PATH.trim_start_matches('/'));
-    for (path, bytes, mode) in [(BOOTSTRAP_PATH, bootstrap, 0o755), (model_path.as_str(), model, 0o644)] {
+    let model_path = TASK_MODEL_PATH.trim_start_matches('/').to_string();
+    for (path, bytes, mode) in [
+        (BOOTSTRAP_PATH, bootstrap, 0o755),
+        (model_path.as_str(), model, 0o644),
+    ] {
         let mut header = tar::Header::new_gnu();
         header.set_entry_type(tar::EntryType::Regular);
-        header.set_path(path).map_err(|e| format!("tar {path}: {e}"))?;
+        header
+            .set_path(path)
+            .map_err(|e| format!("tar {path}: {e}"))?;
         header.set_mode(mode);
         header.set_size(bytes.len() as u64);
         header.set_mtime(0);
         header.set_cksum();
-        builder.append(&header, bytes).map_err(|e| format!("tar {path}: {e}"))?;
+        builder
+            .append(&header, bytes)
+            .map_err(|e| format!("tar {path}: {e}"))?;
     }
     let tar = builder.into_inner().map_err(|e| format!("tar: {e}"))?;
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     encoder.write_all(&tar).map_err(|e| format!("gzip: {e}"))?;
     let gzip = encoder.finish().map_err(|e| format!("gzip: {e}"))?;
-    Ok(Layer { gzip, diff_id: format!("sha256:{}", core_model::digest::sha256_hex(&tar)) })
+    Ok(Layer {
+        gzip,
+        diff_id: format!("sha256:{}", core_model::digest::sha256_hex(&tar)),
+    })
 }
 
 /// The image config: the base's (or an empty one) with our layer on top, the model path in the
@@ -124,12 +134,18 @@ pub fn client(registry: &str, arch: Arch) -> Client {
     let platform = arch.oci();
     Client::new(ClientConfig {
         protocol,
-        platform_resolver: Some(Box::new(move |entries: &[oci_client::manifest::ImageIndexEntry]| {
-            entries
-                .iter()
-                .find(|e| e.platform.as_ref().is_some_and(|p| p.os.to_string() == "linux" && p.architecture.to_string() == platform))
-                .map(|e| e.digest.clone())
-        })),
+        platform_resolver: Some(Box::new(
+            move |entries: &[oci_client::manifest::ImageIndexEntry]| {
+                entries
+                    .iter()
+                    .find(|e| {
+                        e.platform.as_ref().is_some_and(|p| {
+                            p.os.to_string() == "linux" && p.architecture.to_string() == platform
+                        })
+                    })
+                    .map(|e| e.digest.clone())
+            },
+        )),
         ..ClientConfig::default()
     })
 }
@@ -154,14 +170,18 @@ pub async fn push(
     layer: &Layer,
     progress: &(dyn Fn(String) + Send + Sync),
 ) -> Result<Pushed, DeployError> {
-    let target: Reference = reference.parse().map_err(|e| DeployError(format!("{reference} is not an image reference: {e}")))?;
+    let target: Reference = reference
+        .parse()
+        .map_err(|e| DeployError(format!("{reference} is not an image reference: {e}")))?;
     let registry = target.resolve_registry().to_string();
     let client = client(&registry, arch);
     let (mut layers, base_config) = if base == SCRATCH {
         (Vec::new(), None)
     } else {
         progress(format!("pulling the base image {base} ({})", arch.oci()));
-        let base_ref: Reference = base.parse().map_err(|e| DeployError(format!("{base} is not an image reference: {e}")))?;
+        let base_ref: Reference = base
+            .parse()
+            .map_err(|e| DeployError(format!("{base} is not an image reference: {e}")))?;
         let base_client = self::client(base_ref.resolve_registry(), arch);
         let pulled = base_client
             .pull(
@@ -171,20 +191,32 @@ pub async fn push(
             )
             .await
             .map_err(|e| DeployError(format!("cannot pull the base image {base}: {e}; check the network, or use --base scratch for a registry test")))?;
-        let config: Value = serde_json::from_slice(&pulled.config.data).map_err(|e| DeployError(format!("the base image's config is not JSON: {e}")))?;
+        let config: Value = serde_json::from_slice(&pulled.config.data)
+            .map_err(|e| DeployError(format!("the base image's config is not JSON: {e}")))?;
         (pulled.layers, Some(config))
     };
-    layers.push(ImageLayer::new(layer.gzip.clone(), manifest::IMAGE_LAYER_GZIP_MEDIA_TYPE.to_string(), None));
+    layers.push(ImageLayer::new(
+        layer.gzip.clone(),
+        manifest::IMAGE_LAYER_GZIP_MEDIA_TYPE.to_string(),
+        None,
+    ));
     let config = image_config(arch, base_config.as_ref(), layer);
     let config = Config::new(
         serde_json::to_vec(&config).map_err(|e| DeployError(e.to_string()))?,
         manifest::IMAGE_CONFIG_MEDIA_TYPE.to_string(),
         None,
     );
-    let annotations = BTreeMap::from([("org.opencontainers.image.title".to_string(), "amesops predictor".to_string())]);
+    let annotations = BTreeMap::from([(
+        "org.opencontainers.image.title".to_string(),
+        "amesops predictor".to_string(),
+    )]);
     let image_manifest = OciImageManifest::build(&layers, &config, Some(annotations));
     let size: u64 = layers.iter().map(|l| l.data.len() as u64).sum();
-    progress(format!("pushing {reference} ({} layer(s), {:.1} MB)", layers.len(), size as f64 / 1e6));
+    progress(format!(
+        "pushing {reference} ({} layer(s), {:.1} MB)",
+        layers.len(),
+        size as f64 / 1e6
+    ));
     client
         .push(&target, &layers, config, auth, Some(image_manifest))
         .await
@@ -192,8 +224,16 @@ pub async fn push(
     let digest = client
         .fetch_manifest_digest(&target, auth)
         .await
-        .map_err(|e| DeployError(format!("pushed {reference} but cannot read its digest back: {e}")))?;
-    Ok(Pushed { tagged: reference.to_string(), digest, size })
+        .map_err(|e| {
+            DeployError(format!(
+                "pushed {reference} but cannot read its digest back: {e}"
+            ))
+        })?;
+    Ok(Pushed {
+        tagged: reference.to_string(),
+        digest,
+        size,
+    })
 }
 
 #[cfg(test)]
@@ -218,9 +258,19 @@ mod tests {
     fn the_layer_holds_an_executable_bootstrap_and_the_model() {
         let built = layer(b"ELF", b"{}").expect("layer");
         let files = entries(&built.gzip);
-        assert!(files.contains(&("var/runtime/bootstrap".to_string(), 0o755, b"ELF".to_vec())), "{files:?}");
-        assert!(files.contains(&("var/task/model.json".to_string(), 0o644, b"{}".to_vec())), "{files:?}");
-        assert_eq!(layer(b"ELF", b"{}").expect("layer").gzip, built.gzip, "reproducible");
+        assert!(
+            files.contains(&("var/runtime/bootstrap".to_string(), 0o755, b"ELF".to_vec())),
+            "{files:?}"
+        );
+        assert!(
+            files.contains(&("var/task/model.json".to_string(), 0o644, b"{}".to_vec())),
+            "{files:?}"
+        );
+        assert_eq!(
+            layer(b"ELF", b"{}").expect("layer").gzip,
+            built.gzip,
+            "reproducible"
+        );
     }
 
     #[test]
@@ -234,7 +284,15 @@ mod tests {
         let on_base = image_config(Arch::X86_64, Some(&base), &built);
         assert_eq!(on_base["config"]["Entrypoint"][0], "/lambda-entrypoint.sh");
         assert_eq!(on_base["config"]["Cmd"], json!(["bootstrap"]));
-        assert_eq!(on_base["rootfs"]["diff_ids"], json!(["sha256:base", built.diff_id]));
-        assert!(on_base["config"]["Env"].as_array().expect("env").contains(&json!("MODEL_PATH=/var/task/model.json")));
+        assert_eq!(
+            on_base["rootfs"]["diff_ids"],
+            json!(["sha256:base", built.diff_id])
+        );
+        assert!(
+            on_base["config"]["Env"]
+                .as_array()
+                .expect("env")
+                .contains(&json!("MODEL_PATH=/var/task/model.json"))
+        );
     }
 }

@@ -18,9 +18,11 @@ pub mod image;
 mod logs;
 pub mod package;
 mod record;
+mod routes;
 mod smoke;
 mod status;
 mod teardown;
+mod versions;
 
 use std::path::{Path, PathBuf};
 
@@ -28,7 +30,6 @@ use futures_util::future::BoxFuture;
 
 pub use deploy::DeployOptions;
 pub use record::DeployRecord;
-pub use status::{AwsStatus, Health};
 pub use teardown::DestroyOptions;
 
 use super::{DeployError, DeployInfo, DeployReport, Deployer};
@@ -58,13 +59,23 @@ impl AwsDeployer {
     /// Loads credentials and region (profile and region from `settings`, else the standard AWS
     /// chain and `AWS_ENDPOINT_URL*`). `root` holds `deploy.json`; `package` is the zip the
     /// trait's `deploy` ships when it is given a model file.
-    pub async fn connect(settings: &AwsConfig, root: &Path, package: &Path) -> Result<AwsDeployer, DeployError> {
-        let config = predictor::aws::sdk_config_with(settings.profile.as_deref(), settings.region.as_deref()).await;
+    pub async fn connect(
+        settings: &AwsConfig,
+        root: &Path,
+        package: &Path,
+    ) -> Result<AwsDeployer, DeployError> {
+        let config = predictor::aws::sdk_config_with(
+            settings.profile.as_deref(),
+            settings.region.as_deref(),
+        )
+        .await;
         let region = config.region().map(|r| r.to_string()).ok_or_else(|| {
             DeployError("no AWS region is set: set aws.region in amesops.toml, AWS_REGION, or pass --region".to_string())
         })?;
         let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&config).force_path_style(predictor::aws::custom_endpoint()).build(),
+            aws_sdk_s3::config::Builder::from(&config)
+                .force_path_style(predictor::aws::custom_endpoint())
+                .build(),
         );
         Ok(AwsDeployer {
             settings: settings.clone(),
@@ -81,11 +92,6 @@ impl AwsDeployer {
         })
     }
 
-    /// The configured names.
-    pub fn settings(&self) -> &AwsConfig {
-        &self.settings
-    }
-
     /// The region in use.
     pub fn region(&self) -> &str {
         &self.region
@@ -96,9 +102,18 @@ impl AwsDeployer {
         self.account
             .get_or_try_init(|| async {
                 let identity = self.sts.get_caller_identity().send().await.map_err(|e| {
-                    errors::aws_error(&Call::new("identify the AWS account (sts get-caller-identity)", "sts:GetCallerIdentity", "*"), &e)
+                    errors::aws_error(
+                        &Call::new(
+                            "identify the AWS account (sts get-caller-identity)",
+                            "sts:GetCallerIdentity",
+                            "*",
+                        ),
+                        &e,
+                    )
                 })?;
-                identity.account().map(str::to_string).ok_or_else(|| DeployError("sts get-caller-identity returned no account id".to_string()))
+                identity.account().map(str::to_string).ok_or_else(|| {
+                    DeployError("sts get-caller-identity returned no account id".to_string())
+                })
             })
             .await
             .map(String::as_str)
@@ -117,7 +132,24 @@ impl AwsDeployer {
 
     /// The function's ARN, from names alone.
     async fn function_arn(&self) -> Result<String, DeployError> {
-        Ok(format!("arn:{}:lambda:{}:{}:function:{}", self.partition(), self.region, self.account().await?, self.settings.function))
+        Ok(format!(
+            "arn:{}:lambda:{}:{}:function:{}",
+            self.partition(),
+            self.region,
+            self.account().await?,
+            self.settings.function
+        ))
+    }
+
+    /// The function's ARN for messages, without asking AWS (`*` for an account not known yet).
+    fn function_resource(&self) -> String {
+        let account = self.account.get().map(String::as_str).unwrap_or("*");
+        format!(
+            "arn:{}:lambda:{}:{account}:function:{}",
+            self.partition(),
+            self.region,
+            self.settings.function
+        )
     }
 
     /// `deploy.json` at the project root.
@@ -128,11 +160,15 @@ impl AwsDeployer {
     /// The candidate for the trait's `deploy(path)`: a zip as is; a model file must be the
     /// model inside the configured package.
     fn candidate_for(&self, path: &Path) -> Result<Candidate, DeployError> {
-        if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("zip")) {
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
+        {
             return Candidate::from_zip(path);
         }
         let candidate = Candidate::from_zip(&self.package)?;
-        let bytes = std::fs::read(path).map_err(|e| DeployError(format!("cannot read {}: {e}", path.display())))?;
+        let bytes = std::fs::read(path)
+            .map_err(|e| DeployError(format!("cannot read {}: {e}", path.display())))?;
         let sha = core_model::digest::sha256_hex(&bytes);
         if sha != candidate.model_sha256 {
             return Err(DeployError(format!(
@@ -152,14 +188,23 @@ impl Deployer for AwsDeployer {
         Box::pin(async move { Ok(self.inspect(false).await?.info) })
     }
 
-    fn deploy<'a>(&'a self, model_path: &'a Path, progress: &'a (dyn Fn(String) + Send + Sync)) -> BoxFuture<'a, Result<DeployReport, DeployError>> {
+    fn deploy<'a>(
+        &'a self,
+        model_path: &'a Path,
+        progress: &'a (dyn Fn(String) + Send + Sync),
+    ) -> BoxFuture<'a, Result<DeployReport, DeployError>> {
         Box::pin(async move {
             let candidate = self.candidate_for(model_path)?;
-            self.deploy_candidate(&candidate, &DeployOptions::default(), progress).await
+            self.deploy_candidate(&candidate, &DeployOptions::default(), progress)
+                .await
         })
     }
 
-    fn rollback<'a>(&'a self, to: Option<&'a str>, progress: &'a (dyn Fn(String) + Send + Sync)) -> BoxFuture<'a, Result<DeployReport, DeployError>> {
+    fn rollback<'a>(
+        &'a self,
+        to: Option<&'a str>,
+        progress: &'a (dyn Fn(String) + Send + Sync),
+    ) -> BoxFuture<'a, Result<DeployReport, DeployError>> {
         Box::pin(async move { self.roll_back(to, progress).await })
     }
 
@@ -168,6 +213,10 @@ impl Deployer for AwsDeployer {
     }
 
     fn url(&self) -> String {
-        DeployRecord::read(&self.record_path()).ok().flatten().map(|r| r.url).unwrap_or_default()
+        DeployRecord::read(&self.record_path())
+            .ok()
+            .flatten()
+            .map(|r| r.url)
+            .unwrap_or_default()
     }
 }

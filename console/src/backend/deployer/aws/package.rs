@@ -17,12 +17,8 @@ use crate::backend::deployer::DeployError;
 pub const BOOTSTRAP: &str = "bootstrap";
 /// The model artifact's name inside the zip and the image.
 pub const MODEL_FILE: &str = "model.json";
-/// Where Lambda unpacks the zip (and where the image keeps the model).
-pub const TASK_ROOT: &str = "/var/task";
 /// The model path inside the function.
 pub const TASK_MODEL_PATH: &str = "/var/task/model.json";
-/// The manifest `amesops package` writes beside its output.
-pub const MANIFEST_FILE: &str = "package.json";
 /// The record `amesops image push` writes beside the package.
 pub const IMAGE_RECORD_FILE: &str = "image.json";
 
@@ -109,14 +105,6 @@ pub struct Manifest {
     pub created: String,
 }
 
-impl Manifest {
-    /// Reads a manifest.
-    pub fn read(path: &Path) -> Result<Manifest, DeployError> {
-        let bytes = std::fs::read(path).map_err(|e| DeployError(format!("cannot read {}: {e}; run amesops package", path.display())))?;
-        serde_json::from_slice(&bytes).map_err(|e| DeployError(format!("{} is not a package manifest ({e}); run amesops package again", path.display())))
-    }
-}
-
 /// `image.json`: the image `amesops image push` pushed last.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImageRecord {
@@ -166,14 +154,23 @@ impl Candidate {
     /// Reads a Lambda zip made by `amesops package`.
     pub fn from_zip(path: &Path) -> Result<Candidate, DeployError> {
         let zip = std::fs::read(path).map_err(|e| {
-            DeployError(format!("cannot read the package {}: {e}; build it with `amesops --target aws package`", path.display()))
+            DeployError(format!(
+                "cannot read the package {}: {e}; build it with `amesops --target aws package`",
+                path.display()
+            ))
         })?;
-        let bootstrap = zip_entry(&zip, BOOTSTRAP).map_err(|e| DeployError(format!("{}: {e}", path.display())))?;
+        let bootstrap = zip_entry(&zip, BOOTSTRAP)
+            .map_err(|e| DeployError(format!("{}: {e}", path.display())))?;
         let arch = Arch::of_elf(&bootstrap)
             .ok_or_else(|| DeployError(format!("{}: its bootstrap is not a Linux x86_64 or arm64 executable; run amesops package again", path.display())))?;
-        let model = zip_entry(&zip, MODEL_FILE).map_err(|e| DeployError(format!("{}: {e}", path.display())))?;
-        let loaded = core_model::Artifact::from_bytes(&model)
-            .map_err(|e| DeployError(format!("{}: its model.json does not load ({e}); run amesops package again", path.display())))?;
+        let model = zip_entry(&zip, MODEL_FILE)
+            .map_err(|e| DeployError(format!("{}: {e}", path.display())))?;
+        let loaded = core_model::Artifact::from_bytes(&model).map_err(|e| {
+            DeployError(format!(
+                "{}: its model.json does not load ({e}); run amesops package again",
+                path.display()
+            ))
+        })?;
         Ok(Candidate {
             code: Code::Zip(zip),
             origin: path.display().to_string(),
@@ -186,12 +183,22 @@ impl Candidate {
 
     /// The image of `record`, serving the model at `model_path` (which must be the one inside).
     pub fn from_image(record_path: &Path, model_path: &Path) -> Result<Candidate, DeployError> {
-        let bytes = std::fs::read(record_path)
-            .map_err(|e| DeployError(format!("cannot read {}: {e}; push an image first with `amesops image push`", record_path.display())))?;
-        let record: ImageRecord = serde_json::from_slice(&bytes)
-            .map_err(|e| DeployError(format!("{} is not an image record ({e}); run amesops image push again", record_path.display())))?;
-        let model = std::fs::read(model_path).map_err(|e| DeployError(format!("cannot read {}: {e}", model_path.display())))?;
-        let loaded = core_model::Artifact::from_bytes(&model).map_err(|e| DeployError(format!("{}: {e}", model_path.display())))?;
+        let bytes = std::fs::read(record_path).map_err(|e| {
+            DeployError(format!(
+                "cannot read {}: {e}; push an image first with `amesops image push`",
+                record_path.display()
+            ))
+        })?;
+        let record: ImageRecord = serde_json::from_slice(&bytes).map_err(|e| {
+            DeployError(format!(
+                "{} is not an image record ({e}); run amesops image push again",
+                record_path.display()
+            ))
+        })?;
+        let model = std::fs::read(model_path)
+            .map_err(|e| DeployError(format!("cannot read {}: {e}", model_path.display())))?;
+        let loaded = core_model::Artifact::from_bytes(&model)
+            .map_err(|e| DeployError(format!("{}: {e}", model_path.display())))?;
         if loaded.sha256 != record.model_sha256 {
             return Err(DeployError(format!(
                 "the image {} holds model {}, but {} is model {}: run `amesops image push` to push the current model",
@@ -218,14 +225,6 @@ impl Candidate {
             Code::Image(_) => None,
         }
     }
-
-    /// The image URI, for an image.
-    pub fn image_uri(&self) -> Option<&str> {
-        match &self.code {
-            Code::Image(uri) => Some(uri),
-            Code::Zip(_) => None,
-        }
-    }
 }
 
 /// Base64 of the raw sha256 of `bytes`: how Lambda reports `CodeSha256`.
@@ -233,17 +232,24 @@ pub fn code_sha256(bytes: &[u8]) -> String {
     let hex = core_model::digest::sha256_hex(bytes);
     let raw: Vec<u8> = (0..hex.len())
         .step_by(2)
-        .filter_map(|i| hex.get(i..i + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()))
+        .filter_map(|i| {
+            hex.get(i..i + 2)
+                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+        })
         .collect();
     base64::engine::general_purpose::STANDARD.encode(raw)
 }
 
 /// One file of a zip.
 pub fn zip_entry(zip: &[u8], name: &str) -> Result<Vec<u8>, String> {
-    let mut archive = zip::ZipArchive::new(Cursor::new(zip)).map_err(|e| format!("not a zip file ({e})"))?;
-    let mut file = archive.by_name(name).map_err(|_| format!("the zip has no {name}"))?;
+    let mut archive =
+        zip::ZipArchive::new(Cursor::new(zip)).map_err(|e| format!("not a zip file ({e})"))?;
+    let mut file = archive
+        .by_name(name)
+        .map_err(|_| format!("the zip has no {name}"))?;
     let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes).map_err(|e| format!("cannot unpack {name}: {e}"))?;
+    file.read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot unpack {name}: {e}"))?;
     Ok(bytes)
 }
 
@@ -255,8 +261,12 @@ pub fn lambda_zip(bootstrap: &[u8], model: &[u8]) -> Result<Vec<u8>, String> {
         .compression_method(zip::CompressionMethod::Deflated)
         .last_modified_time(zip::DateTime::default());
     for (name, bytes, mode) in [(BOOTSTRAP, bootstrap, 0o755), (MODEL_FILE, model, 0o644)] {
-        writer.start_file(name, options.unix_permissions(mode)).map_err(|e| format!("zip {name}: {e}"))?;
-        writer.write_all(bytes).map_err(|e| format!("zip {name}: {e}"))?;
+        writer
+            .start_file(name, options.unix_permissions(mode))
+            .map_err(|e| format!("zip {name}: {e}"))?;
+        writer
+            .write_all(bytes)
+            .map_err(|e| format!("zip {name}: {e}"))?;
     }
     let cursor = writer.finish().map_err(|e| format!("zip: {e}"))?;
     Ok(cursor.into_inner())
@@ -264,7 +274,11 @@ pub fn lambda_zip(bootstrap: &[u8], model: &[u8]) -> Result<Vec<u8>, String> {
 
 /// The folder holding a package file (its manifest and image record live there too).
 pub fn package_dir(package: &Path) -> PathBuf {
-    package.parent().filter(|p| !p.as_os_str().is_empty()).map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+    package
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 #[cfg(test)]
@@ -276,10 +290,20 @@ mod tests {
         let first = lambda_zip(b"\x7fELF-binary", b"{\"model\":1}").expect("zip");
         let second = lambda_zip(b"\x7fELF-binary", b"{\"model\":1}").expect("zip");
         assert_eq!(first, second);
-        assert_eq!(zip_entry(&first, BOOTSTRAP).expect("bootstrap"), b"\x7fELF-binary");
-        assert_eq!(zip_entry(&first, MODEL_FILE).expect("model"), b"{\"model\":1}");
+        assert_eq!(
+            zip_entry(&first, BOOTSTRAP).expect("bootstrap"),
+            b"\x7fELF-binary"
+        );
+        assert_eq!(
+            zip_entry(&first, MODEL_FILE).expect("model"),
+            b"{\"model\":1}"
+        );
         let mut archive = zip::ZipArchive::new(Cursor::new(first.as_slice())).expect("zip");
-        let mode = archive.by_name(BOOTSTRAP).expect("bootstrap").unix_mode().expect("mode");
+        let mode = archive
+            .by_name(BOOTSTRAP)
+            .expect("bootstrap")
+            .unix_mode()
+            .expect("mode");
         assert_eq!(mode & 0o777, 0o755);
         assert!(zip_entry(&first, "other").is_err());
     }
@@ -287,7 +311,10 @@ mod tests {
     #[test]
     fn code_sha256_is_base64_of_the_digest() {
         // sha256("abc") = ba7816bf…, base64 as Lambda prints it.
-        assert_eq!(code_sha256(b"abc"), "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=");
+        assert_eq!(
+            code_sha256(b"abc"),
+            "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0="
+        );
     }
 
     #[test]

@@ -44,9 +44,12 @@ impl DeployRecord {
     /// Reads the record; `None` when there is none.
     pub fn read(path: &Path) -> Result<Option<DeployRecord>, DeployError> {
         match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|e| DeployError(format!("{} is not a deploy record ({e}); remove it, the next deploy writes it again", path.display()))),
+            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+                DeployError(format!(
+                    "{} is not a deploy record ({e}); remove it, the next deploy writes it again",
+                    path.display()
+                ))
+            }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(DeployError(format!("cannot read {}: {e}", path.display()))),
         }
@@ -62,5 +65,7 @@ impl DeployRecord {
 
 /// Now, RFC 3339.
 pub fn now() -> String {
-    time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }

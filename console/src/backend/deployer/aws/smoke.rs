@@ -28,11 +28,21 @@ pub struct Expectation {
 /// The first house of the bundled snapshot and its price under the model `bytes`.
 pub fn expectation(bytes: &[u8]) -> Result<Expectation, DeployError> {
     let fail = |what: String| DeployError(format!("cannot prepare the smoke test: {what}"));
-    let loaded = core_model::Artifact::from_bytes(bytes).map_err(|e| fail(format!("the model does not load: {e}")))?;
-    let table = core_model::Table::read(crate::cli::bundled_data()).map_err(|e| fail(format!("bundled data: {e}")))?;
-    let house = table.records.first().map(|r| r.house.clone()).ok_or_else(|| fail("the bundled data is empty".to_string()))?;
+    let loaded = core_model::Artifact::from_bytes(bytes)
+        .map_err(|e| fail(format!("the model does not load: {e}")))?;
+    let table = core_model::Table::read(crate::cli::bundled_data())
+        .map_err(|e| fail(format!("bundled data: {e}")))?;
+    let house = table
+        .records
+        .first()
+        .map(|r| r.house.clone())
+        .ok_or_else(|| fail("the bundled data is empty".to_string()))?;
     let price = loaded.artifact.model.predict(&house).price;
-    Ok(Expectation { model_id: loaded.id, house: Value::Object(house.to_json()), price })
+    Ok(Expectation {
+        model_id: loaded.id,
+        house: Value::Object(house.to_json()),
+        price,
+    })
 }
 
 /// An API Gateway HTTP API (payload 2.0) event for one request.
@@ -77,13 +87,29 @@ pub struct Reply {
 
 /// Reads the API Gateway response document a function returned.
 pub fn parse_reply(payload: &[u8]) -> Result<Reply, String> {
-    let shown = || String::from_utf8_lossy(payload).chars().take(300).collect::<String>();
-    let document: Value = serde_json::from_slice(payload).map_err(|_| format!("the answer is not JSON: {}", shown()))?;
-    let status = document.get("statusCode").and_then(Value::as_u64).ok_or_else(|| format!("the answer has no statusCode: {}", shown()))?;
+    let shown = || {
+        String::from_utf8_lossy(payload)
+            .chars()
+            .take(300)
+            .collect::<String>()
+    };
+    let document: Value = serde_json::from_slice(payload)
+        .map_err(|_| format!("the function's answer is not JSON: {}", shown()))?;
+    let status = document
+        .get("statusCode")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| {
+            format!(
+                "the function did not answer with an API Gateway response (no statusCode): {}",
+                shown()
+            )
+        })?;
     let text = document.get("body").and_then(Value::as_str).unwrap_or("");
     let text = if document.get("isBase64Encoded").and_then(Value::as_bool) == Some(true) {
         use base64::Engine;
-        let bytes = base64::engine::general_purpose::STANDARD.decode(text).map_err(|e| format!("the body is not base64 ({e})"))?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map_err(|e| format!("the body is not base64 ({e})"))?;
         String::from_utf8_lossy(&bytes).into_owned()
     } else {
         text.to_string()
@@ -109,10 +135,24 @@ pub fn check_health(reply: &Reply, model_id: &str) -> Result<(), String> {
 pub fn check_price(reply: &Reply, expected: f64) -> Result<(), String> {
     let price = reply.body.get("price").and_then(Value::as_f64);
     match price {
-        Some(price) if reply.status == 200 && (price - expected).abs() <= PRICE_TOLERANCE * expected.abs() => Ok(()),
-        _ if reply.status != 200 => Err(format!("POST /predict answered {}: {}", reply.status, reply.body.to_string().chars().take(300).collect::<String>())),
-        Some(price) => Err(format!("POST /predict priced the first bundled house at {price}, core-model says {expected}")),
-        None => Err(format!("POST /predict answered without a price: {}", reply.body.to_string().chars().take(300).collect::<String>())),
+        Some(price)
+            if reply.status == 200
+                && (price - expected).abs() <= PRICE_TOLERANCE * expected.abs() =>
+        {
+            Ok(())
+        }
+        _ if reply.status != 200 => Err(format!(
+            "POST /predict answered {}: {}",
+            reply.status,
+            reply.body.to_string().chars().take(300).collect::<String>()
+        )),
+        Some(price) => Err(format!(
+            "POST /predict priced the first bundled house at {price}, core-model says {expected}"
+        )),
+        None => Err(format!(
+            "POST /predict answered without a price: {}",
+            reply.body.to_string().chars().take(300).collect::<String>()
+        )),
     }
 }
 
@@ -129,31 +169,63 @@ impl AwsDeployer {
             .map_err(|e| {
                 aws_error(
                     &Call::new(
-                        format!("invoke version {version} of Lambda function {}", self.settings.function),
+                        format!(
+                            "invoke version {version} of Lambda function {}",
+                            self.settings.function
+                        ),
                         "lambda:InvokeFunction",
                         format!("function:{}:{version}", self.settings.function),
                     ),
                     &e,
                 )
             })?;
-        let payload = output.payload().map(|b| b.as_ref().to_vec()).unwrap_or_default();
+        let payload = output
+            .payload()
+            .map(|b| b.as_ref().to_vec())
+            .unwrap_or_default();
         if let Some(error) = output.function_error() {
             return Err(DeployError(format!(
                 "smoke test of version {version} failed: the function raised {error}: {}",
-                String::from_utf8_lossy(&payload).chars().take(300).collect::<String>()
+                String::from_utf8_lossy(&payload)
+                    .chars()
+                    .take(300)
+                    .collect::<String>()
             )));
         }
-        parse_reply(&payload).map_err(|e| DeployError(format!("smoke test of version {version} failed: {e}")))
+        parse_reply(&payload)
+            .map_err(|e| DeployError(format!("smoke test of version {version} failed: {e}")))
     }
 
     /// Invokes `version` with `GET /health` and `POST /predict`; any mismatch is an error.
-    pub(super) async fn smoke_test(&self, version: &str, expected: &Expectation, progress: Progress<'_>) -> Result<(), DeployError> {
-        let fail = |what: String| DeployError(format!("smoke test of version {version} failed: {what}; the alias {} was not moved", self.settings.alias));
+    pub(super) async fn smoke_test(
+        &self,
+        version: &str,
+        expected: &Expectation,
+        progress: Progress<'_>,
+    ) -> Result<(), DeployError> {
+        let kept = format!("the alias {} was not moved", self.settings.alias);
+        let fail = |what: String| {
+            DeployError(format!(
+                "smoke test of version {version} failed: {what}; {kept}"
+            ))
+        };
         progress(format!("smoke test: GET /health on version {version}"));
-        let reply = self.invoke(version, &gateway_event("GET", "/health", None)).await?;
+        let reply = self
+            .invoke(version, &gateway_event("GET", "/health", None))
+            .await
+            .map_err(|e| DeployError(format!("{e}; {kept}")))?;
         check_health(&reply, &expected.model_id).map_err(fail)?;
-        progress(format!("smoke test: POST /predict (first bundled house, expecting {:.2})", expected.price));
-        let reply = self.invoke(version, &gateway_event("POST", "/predict", Some(&expected.house))).await?;
+        progress(format!(
+            "smoke test: POST /predict (first bundled house, expecting {:.2})",
+            expected.price
+        ));
+        let reply = self
+            .invoke(
+                version,
+                &gateway_event("POST", "/predict", Some(&expected.house)),
+            )
+            .await
+            .map_err(|e| DeployError(format!("{e}; {kept}")))?;
         check_price(&reply, expected.price).map_err(fail)?;
         progress("smoke test passed".to_string());
         Ok(())
@@ -172,7 +244,8 @@ mod tests {
 
     #[test]
     fn health_must_name_the_candidate() {
-        let ok = parse_reply(&reply(200, json!({"status": "ok", "model_id": "abc"}))).expect("parsed");
+        let ok =
+            parse_reply(&reply(200, json!({"status": "ok", "model_id": "abc"}))).expect("parsed");
         assert!(check_health(&ok, "abc").is_ok());
         let other = check_health(&ok, "def").expect_err("another model");
         assert!(other.contains("abc") && other.contains("def"), "{other}");
@@ -185,15 +258,62 @@ mod tests {
         let ok = parse_reply(&reply(200, json!({"price": 208500.25}))).expect("parsed");
         assert!(check_price(&ok, 208500.25).is_ok());
         assert!(check_price(&ok, 208500.25 * (1.0 + 1e-12)).is_ok());
-        assert!(check_price(&ok, 200000.0).expect_err("different").contains("200000"));
-        let bad = parse_reply(&reply(400, json!({"error": {"code": "invalid_input"}}))).expect("parsed");
+        assert!(
+            check_price(&ok, 200000.0)
+                .expect_err("different")
+                .contains("200000")
+        );
+        let bad =
+            parse_reply(&reply(400, json!({"error": {"code": "invalid_input"}}))).expect("parsed");
         assert!(check_price(&bad, 1.0).expect_err("400").contains("400"));
     }
 
     #[test]
     fn a_non_gateway_answer_is_reported() {
         assert!(parse_reply(b"Simple Lambda happy path OK").is_err());
-        assert!(parse_reply(b"{\"hello\": 1}").expect_err("no status").contains("statusCode"));
+        assert!(
+            parse_reply(b"{\"hello\": 1}")
+                .expect_err("no status")
+                .contains("statusCode")
+        );
+    }
+
+    /// The events go through `lambda_http` and the predictor's Lambda router as on Lambda.
+    async fn handle(model: &[u8], event: Value) -> Vec<u8> {
+        use lambda_http::tower::ServiceExt;
+        let request: lambda_http::request::LambdaRequest =
+            serde_json::from_value(event).expect("a valid API Gateway v2 event");
+        let loaded = core_model::Artifact::from_bytes(model).expect("model loads");
+        let state = predictor::AppState::new(
+            predictor::ServedModel::from(loaded),
+            Box::new(predictor::testing::NullStore),
+        );
+        let response = lambda_http::Adapter::from(predictor::lambda::lambda_router(state))
+            .oneshot(lambda_http::LambdaEvent::new(
+                request,
+                lambda_http::Context::default(),
+            ))
+            .await
+            .expect("the handler answers");
+        serde_json::to_vec(&response).expect("the response serialises")
+    }
+
+    #[tokio::test]
+    async fn the_lambda_handler_passes_the_smoke_test_of_its_own_model() {
+        let model = predictor::testing::trained_model_bytes();
+        let expected = expectation(model).expect("expectation");
+        let health = parse_reply(&handle(model, gateway_event("GET", "/health", None)).await)
+            .expect("health reply");
+        check_health(&health, &expected.model_id).expect("health names the model");
+        let priced = parse_reply(
+            &handle(
+                model,
+                gateway_event("POST", "/predict", Some(&expected.house)),
+            )
+            .await,
+        )
+        .expect("predict reply");
+        check_price(&priced, expected.price).expect("the same price");
     }
 
     #[test]

@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 
-use super::function::served_sha256;
 use super::smoke::{gateway_event, parse_reply};
+use super::versions::served_sha256;
 use super::{AwsDeployer, record};
 use crate::backend::deployer::{DeployError, DeployInfo, Version};
 
@@ -45,7 +45,10 @@ impl AwsDeployer {
         let mut status = AwsStatus {
             region: self.region.clone(),
             exists: latest.is_some(),
-            function_arn: latest.as_ref().and_then(|f| f.function_arn()).map(str::to_string),
+            function_arn: latest
+                .as_ref()
+                .and_then(|f| f.function_arn())
+                .map(str::to_string),
             api_id: None,
             info: DeployInfo {
                 function: self.settings.function.clone(),
@@ -67,12 +70,19 @@ impl AwsDeployer {
             .rev()
             .map(|v| Version {
                 version: v.version().unwrap_or_default().to_string(),
-                model_id: served_sha256(v).map(|s| s.chars().take(12).collect()).unwrap_or_else(|| "?".to_string()),
+                model_id: served_sha256(v)
+                    .map(|s| s.chars().take(12).collect())
+                    .unwrap_or_else(|| "?".to_string()),
                 created: v.last_modified().unwrap_or_default().to_string(),
             })
             .collect();
         if let Some(alias) = self.alias().await? {
-            status.info.model_id = status.info.versions.iter().find(|v| v.version == alias.version).map(|v| v.model_id.clone());
+            status.info.model_id = status
+                .info
+                .versions
+                .iter()
+                .find(|v| v.version == alias.version)
+                .map(|v| v.model_id.clone());
             status.info.alias_version = Some(alias.version.clone());
             status.info.routing = alias.routing.clone();
             if health {
@@ -94,25 +104,52 @@ impl AwsDeployer {
             .invoke()
             .function_name(&self.settings.function)
             .qualifier(&self.settings.alias)
-            .payload(aws_sdk_lambda::primitives::Blob::new(gateway_event("GET", "/health", None).to_string().into_bytes()))
+            .payload(aws_sdk_lambda::primitives::Blob::new(
+                gateway_event("GET", "/health", None)
+                    .to_string()
+                    .into_bytes(),
+            ))
             .send()
             .await;
-        let unhealthy = |detail: String| Health { ok: false, status: None, model_id: None, detail: Some(detail) };
+        let unhealthy = |detail: String| Health {
+            ok: false,
+            status: None,
+            model_id: None,
+            detail: Some(detail),
+        };
         let output = match output {
             Ok(output) => output,
-            Err(e) => return unhealthy(super::errors::explain(
-                &super::errors::Call::new(format!("invoke alias {}", self.settings.alias), "lambda:InvokeFunction", &self.settings.function),
-                &super::errors::Failure::from_sdk(&e),
-            )),
+            Err(e) => {
+                return unhealthy(super::errors::explain(
+                    &super::errors::Call::new(
+                        format!("invoke alias {}", self.settings.alias),
+                        "lambda:InvokeFunction",
+                        &self.settings.function,
+                    ),
+                    &super::errors::Failure::from_sdk(&e),
+                ));
+            }
         };
-        let payload = output.payload().map(|b| b.as_ref().to_vec()).unwrap_or_default();
+        let payload = output
+            .payload()
+            .map(|b| b.as_ref().to_vec())
+            .unwrap_or_default();
         if let Some(error) = output.function_error() {
             return unhealthy(format!("the function raised {error}"));
         }
         match parse_reply(&payload) {
             Ok(reply) => {
-                let model_id = reply.body.get("model_id").and_then(|v| v.as_str()).map(str::to_string);
-                Health { ok: reply.status == 200 && model_id.is_some(), status: Some(reply.status), model_id, detail: None }
+                let model_id = reply
+                    .body
+                    .get("model_id")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string);
+                Health {
+                    ok: reply.status == 200 && model_id.is_some(),
+                    status: Some(reply.status),
+                    model_id,
+                    detail: None,
+                }
             }
             Err(e) => unhealthy(e),
         }
