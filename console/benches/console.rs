@@ -45,9 +45,10 @@ fn frame_with_100k_lines(c: &mut Criterion) {
         let _ = app.on_key(KeyEvent::from(KeyCode::PageUp), now);
     }
     let _ = app.on_key(KeyEvent::from(KeyCode::Char('f')), now);
-    c.bench_function("draw logs view, 100k lines, scrolled up and filtered", |b| {
-        b.iter(|| terminal.draw(|frame| app.draw(frame, now)).map(|_| ()))
-    });
+    c.bench_function(
+        "draw logs view, 100k lines, scrolled up and filtered",
+        |b| b.iter(|| terminal.draw(|frame| app.draw(frame, now)).map(|_| ())),
+    );
 }
 
 fn keys_while_requests_hang(c: &mut Criterion) {
@@ -58,7 +59,13 @@ fn keys_while_requests_hang(c: &mut Criterion) {
         let _ = app.on_key(KeyEvent::from(KeyCode::Char(view)), now);
     }
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap_or_else(|e| match e {});
-    let keys = [KeyCode::Char('1'), KeyCode::Char('3'), KeyCode::Tab, KeyCode::Char('?'), KeyCode::Esc];
+    let keys = [
+        KeyCode::Char('1'),
+        KeyCode::Char('3'),
+        KeyCode::Tab,
+        KeyCode::Char('?'),
+        KeyCode::Esc,
+    ];
     c.bench_function("key + redraw while every request hangs", |b| {
         let mut i = 0;
         b.iter(|| {
@@ -71,7 +78,13 @@ fn keys_while_requests_hang(c: &mut Criterion) {
 
 fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 fn million_lines_memory(_: &mut Criterion) {
@@ -90,5 +103,10 @@ fn million_lines_memory(_: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, frame_with_100k_lines, keys_while_requests_hang, million_lines_memory);
+criterion_group!(
+    benches,
+    frame_with_100k_lines,
+    keys_while_requests_hang,
+    million_lines_memory
+);
 criterion_main!(benches);

@@ -141,7 +141,10 @@ fn env(name: &str) -> Option<String> {
 impl Config {
     /// Resolves file, environment and flags, in that order of increasing precedence.
     pub fn load(args: &GlobalArgs) -> Result<Config> {
-        let path = args.config.clone().unwrap_or_else(|| PathBuf::from("amesops.toml"));
+        let path = args
+            .config
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("amesops.toml"));
         let file = match std::fs::read_to_string(&path) {
             Ok(text) => toml::from_str::<FileConfig>(&text)
                 .with_context(|| format!("invalid configuration in {}", path.display()))?,
@@ -149,7 +152,8 @@ impl Config {
                 FileConfig::default()
             }
             Err(e) => {
-                return Err(e).with_context(|| format!("cannot read configuration {}", path.display()));
+                return Err(e)
+                    .with_context(|| format!("cannot read configuration {}", path.display()));
             }
         };
         Config::resolve(file, args)
@@ -176,7 +180,11 @@ impl Config {
         if let Some(v) = env("AMESOPS_LOG_GROUP") {
             aws.log_group = Some(v);
         }
-        aws.profile = args.profile.clone().or(env("AWS_PROFILE").filter(|_| aws.profile.is_none())).or(aws.profile);
+        aws.profile = args
+            .profile
+            .clone()
+            .or(env("AWS_PROFILE").filter(|_| aws.profile.is_none()))
+            .or(aws.profile);
         aws.region = args.region.clone().or(aws.region);
         let truthy = |v: String| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes");
         Ok(Config {
@@ -185,7 +193,9 @@ impl Config {
                 .map(PathBuf::from)
                 .or(file.state_dir)
                 .unwrap_or_else(|| PathBuf::from(".amesops")),
-            tracker: env("AMESOPS_TRACKER").or(env("MLFLOW_TRACKING_URI")).or(file.tracker),
+            tracker: env("AMESOPS_TRACKER")
+                .or(env("MLFLOW_TRACKING_URI"))
+                .or(file.tracker),
             read_only: args.read_only
                 || env("AMESOPS_READ_ONLY").is_some_and(truthy)
                 || file.read_only.unwrap_or(false),
@@ -218,8 +228,12 @@ mod tests {
 
     #[test]
     fn flags_override_file_and_defaults_are_local() {
-        let file: FileConfig = toml::from_str("target = \"aws\"\n[aws]\nfunction = \"f\"\n").expect("parses");
-        let args = GlobalArgs { target: Some(Target::Local), ..GlobalArgs::default() };
+        let file: FileConfig =
+            toml::from_str("target = \"aws\"\n[aws]\nfunction = \"f\"\n").expect("parses");
+        let args = GlobalArgs {
+            target: Some(Target::Local),
+            ..GlobalArgs::default()
+        };
         let config = Config::resolve(file, &args).expect("resolves");
         assert_eq!(config.target, Target::Local);
         assert_eq!(config.aws.function, "f");

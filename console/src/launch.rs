@@ -53,35 +53,56 @@ async fn bootstrap(deployer: &LocalDeployer, project: &Project) -> Result<()> {
     }
     let candidate = PathBuf::from(CANDIDATE);
     if !candidate.exists() {
-        eprintln!("first start: no model yet — running the pipeline (fetch → split → train → evaluate)");
+        eprintln!(
+            "first start: no model yet — running the pipeline (fetch → split → train → evaluate)"
+        );
         project.run_pipeline_blocking_print(None).await?;
     }
     eprintln!("deploying {CANDIDATE} to the local predictor");
     let progress = |line: String| eprintln!("  {line}");
-    let report = deployer.deploy(&candidate, &progress).await.map_err(anyhow::Error::msg)?;
-    eprintln!("model {} is live (version {})", report.model_id, report.version);
+    let report = deployer
+        .deploy(&candidate, &progress)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    eprintln!(
+        "model {} is live (version {})",
+        report.model_id, report.version
+    );
     Ok(())
 }
 
 async fn open_local(config: Config, options: ConsoleOptions) -> Result<()> {
     let state_dir = config.state_dir.clone();
-    std::fs::create_dir_all(&state_dir).with_context(|| format!("cannot create {}", state_dir.display()))?;
+    std::fs::create_dir_all(&state_dir)
+        .with_context(|| format!("cannot create {}", state_dir.display()))?;
     let log_file = config.state_path("logs/predictor.jsonl");
-    LogSettings { file: Some(log_file.clone()), ..LogSettings::default() }
-        .init()
-        .map_err(anyhow::Error::msg)?;
+    LogSettings {
+        file: Some(log_file.clone()),
+        ..LogSettings::default()
+    }
+    .init()
+    .map_err(anyhow::Error::msg)?;
     let project = Project::open(&config)?;
     let deployments = config.state_path("deployments");
-    bootstrap(&LocalDeployer::new(&deployments, None, String::new()), &project).await?;
+    bootstrap(
+        &LocalDeployer::new(&deployments, None, String::new()),
+        &project,
+    )
+    .await?;
 
     let live = LocalDeployer::new(&deployments, None, String::new())
         .live_model()
         .context("no live model after deployment")?;
     let model = loader::load_model(&live.display().to_string(), None).await?;
     let model_id = model.id.clone();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("cannot open a local port for the predictor")?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .context("cannot open a local port for the predictor")?;
     let url = format!("http://{}", listener.local_addr()?);
-    let state = AppState::new(model, Box::new(predictor::store::LocalStore::new(&state_dir)));
+    let state = AppState::new(
+        model,
+        Box::new(predictor::store::LocalStore::new(&state_dir)),
+    );
     let server_state = state.clone();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
@@ -96,10 +117,15 @@ async fn open_local(config: Config, options: ConsoleOptions) -> Result<()> {
         store: Arc::new(LocalObjectStore::new(&state_dir)),
         logs: Arc::new(FileLogSource::new(log_file)),
         deployer,
-        tolerance: crate::params::Params::load(&project.root.join("params.yaml"), false).map(|p| p.retrain.tolerance).unwrap_or(0.002),
+        tolerance: crate::params::Params::load(&project.root.join("params.yaml"), false)
+            .map(|p| p.retrain.tolerance)
+            .unwrap_or(0.002),
         project: Arc::new(project),
         candidate: PathBuf::from(CANDIDATE),
-        http: reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build().context("cannot build the HTTP client")?,
+        http: reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .context("cannot build the HTTP client")?,
     };
     let header = Header {
         target: config.target_label(),
@@ -108,7 +134,13 @@ async fn open_local(config: Config, options: ConsoleOptions) -> Result<()> {
         production_name: None,
     };
     let (tx, rx) = mpsc::unbounded_channel();
-    let app = App::new(header, config.read_only, Theme { color: !config.no_color });
+    let app = App::new(
+        header,
+        config.read_only,
+        Theme {
+            color: !config.no_color,
+        },
+    );
     let result = crate::tui::run(app, Runtime::new(backends, tx), rx, options.mouse).await;
     let _ = stop_tx.send(());
     let _ = server.await;
@@ -120,19 +152,37 @@ async fn open_local(config: Config, options: ConsoleOptions) -> Result<()> {
 async fn open_aws(config: Config, options: ConsoleOptions) -> Result<()> {
     use crate::backend::logs::CloudWatchLogSource;
     use crate::backend::store::S3ObjectStore;
-    let sdk = predictor::aws::sdk_config_with(config.aws.profile.as_deref(), config.aws.region.as_deref()).await;
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(predictor::aws::custom_endpoint()).build());
-    let custom_endpoint = std::env::var_os("AWS_ENDPOINT_URL").is_some() || std::env::var_os("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS").is_some();
+    let sdk = predictor::aws::sdk_config_with(
+        config.aws.profile.as_deref(),
+        config.aws.region.as_deref(),
+    )
+    .await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(predictor::aws::custom_endpoint())
+            .build(),
+    );
+    let custom_endpoint = std::env::var_os("AWS_ENDPOINT_URL").is_some()
+        || std::env::var_os("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS").is_some();
     let deployer = crate::backend::deployer::for_config(&config).await?;
     let project = Project::open(&config)?;
     let backends = Backends {
         store: Arc::new(S3ObjectStore::new(s3, config.aws.bucket.clone())),
-        logs: Arc::new(CloudWatchLogSource::new(&sdk, config.aws.log_group(), custom_endpoint)),
+        logs: Arc::new(CloudWatchLogSource::new(
+            &sdk,
+            config.aws.log_group(),
+            custom_endpoint,
+        )),
         deployer,
-        tolerance: crate::params::Params::load(&project.root.join("params.yaml"), false).map(|p| p.retrain.tolerance).unwrap_or(0.002),
+        tolerance: crate::params::Params::load(&project.root.join("params.yaml"), false)
+            .map(|p| p.retrain.tolerance)
+            .unwrap_or(0.002),
         project: Arc::new(project),
         candidate: PathBuf::from(CANDIDATE),
-        http: reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build().context("cannot build the HTTP client")?,
+        http: reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .context("cannot build the HTTP client")?,
     };
     let header = Header {
         target: config.target_label(),
@@ -141,6 +191,12 @@ async fn open_aws(config: Config, options: ConsoleOptions) -> Result<()> {
         production_name: Some(config.aws.function.clone()),
     };
     let (tx, rx) = mpsc::unbounded_channel();
-    let app = App::new(header, config.read_only, Theme { color: !config.no_color });
+    let app = App::new(
+        header,
+        config.read_only,
+        Theme {
+            color: !config.no_color,
+        },
+    );
     crate::tui::run(app, Runtime::new(backends, tx), rx, options.mouse).await
 }

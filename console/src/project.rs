@@ -30,12 +30,16 @@ impl Project {
     pub fn open(config: &Config) -> Result<Project> {
         let cwd = std::env::current_dir()?;
         let root = pipeline::Project::find_root(&cwd).unwrap_or(cwd);
-        Ok(Project { root, tracker_uri: config.tracker.clone() })
+        Ok(Project {
+            root,
+            tracker_uri: config.tracker.clone(),
+        })
     }
 
     /// The tracker, opened on demand (SQLite under `.amesops/` unless an MLflow URI is set).
     pub fn tracker(&self) -> Result<Arc<dyn Tracker>, String> {
-        let uri = tracker::TrackerUri::parse(self.tracker_uri.as_deref()).map_err(|e| e.to_string())?;
+        let uri =
+            tracker::TrackerUri::parse(self.tracker_uri.as_deref()).map_err(|e| e.to_string())?;
         tracker::open(&uri).map_err(|e| e.to_string())
     }
 
@@ -43,40 +47,75 @@ impl Project {
     /// pipeline's own `deploy` stage does not bypass the gate; `None` (everything) otherwise.
     pub fn last_stage_before_deploy(&self) -> Option<String> {
         let project = pipeline::Project::load(&self.root).ok()?;
-        ["package", "evaluate"].iter().find(|name| project.stage_index(name).is_ok()).map(|s| s.to_string())
+        ["package", "evaluate"]
+            .iter()
+            .find(|name| project.stage_index(name).is_ok())
+            .map(|s| s.to_string())
     }
 
     /// Records a deployed model as the `production` version of `ames-price` in the tracker.
     pub async fn register_production(&self, model: &[u8]) -> Result<String, String> {
         let loaded = core_model::Artifact::from_bytes(model).map_err(|e| e.to_string())?;
-        let run_id = loaded.artifact.run_id.ok_or_else(|| format!("model {} has no tracker run, so it is not registered", loaded.id))?;
+        let run_id = loaded.artifact.run_id.ok_or_else(|| {
+            format!(
+                "model {} has no tracker run, so it is not registered",
+                loaded.id
+            )
+        })?;
         let tracker = self.tracker()?;
-        let version = tracker::register_production(tracker.as_ref(), &loaded.id, &run_id).await.map_err(|e| e.to_string())?;
-        Ok(format!("registered as {} version {} ({})", version.name, version.version, tracker::PRODUCTION_ALIAS))
+        let version = tracker::register_production(tracker.as_ref(), &loaded.id, &run_id)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(format!(
+            "registered as {} version {} ({})",
+            version.name,
+            version.version,
+            tracker::PRODUCTION_ALIAS
+        ))
     }
 
     /// Moves the tracker's `production` alias back one version.
     pub async fn rollback_production(&self) -> Result<String, String> {
         let tracker = self.tracker()?;
-        let version = tracker::rollback_production(tracker.as_ref()).await.map_err(|e| e.to_string())?;
-        Ok(format!("{} is {} version {}", tracker::PRODUCTION_ALIAS, version.name, version.version))
+        let version = tracker::rollback_production(tracker.as_ref())
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(format!(
+            "{} is {} version {}",
+            tracker::PRODUCTION_ALIAS,
+            version.name,
+            version.version
+        ))
     }
 
     /// Pipeline status as the Pipeline view shows it.
     pub async fn pipeline_snapshot(&self) -> Result<PipelineSnapshot, String> {
         let root = self.root.clone();
-        tokio::task::spawn_blocking(move || snapshot(root)).await.map_err(|e| e.to_string())?
+        tokio::task::spawn_blocking(move || snapshot(root))
+            .await
+            .map_err(|e| e.to_string())?
     }
 
     /// Runs the pipeline (or one stage), forwarding progress as console events.
-    pub async fn run_pipeline(&self, stage: Option<String>, events: mpsc::UnboundedSender<Loaded>) -> Result<(), String> {
-        let request = RunRequest { root: self.root.clone(), stage, force: false, engine: Engine::Auto };
+    pub async fn run_pipeline(
+        &self,
+        stage: Option<String>,
+        events: mpsc::UnboundedSender<Loaded>,
+    ) -> Result<(), String> {
+        let request = RunRequest {
+            root: self.root.clone(),
+            stage,
+            force: false,
+            engine: Engine::Auto,
+        };
         let summary = tokio::task::spawn_blocking(move || {
             let (rx, handle) = runner::spawn(request);
             for event in rx {
                 let _ = events.send(Loaded::PipelineRun(convert(event)));
             }
-            let result = handle.join().map_err(|_| "the pipeline runner crashed".to_string())?;
+            let result = handle
+                .join()
+                .map_err(|_| "the pipeline runner crashed".to_string())?;
             let ok = matches!(&result, Ok(s) if s.succeeded());
             let _ = events.send(Loaded::PipelineRun(RunEvent::Done(ok)));
             result.map_err(|e| e.to_string())
@@ -84,7 +123,14 @@ impl Project {
         .await
         .map_err(|e| e.to_string())??;
         match summary.failure {
-            Some(failure) => Err(format!("pipeline failed{}: {}", failure.stage.map(|s| format!(" in stage {s}")).unwrap_or_default(), failure.error)),
+            Some(failure) => Err(format!(
+                "pipeline failed{}: {}",
+                failure
+                    .stage
+                    .map(|s| format!(" in stage {s}"))
+                    .unwrap_or_default(),
+                failure.error
+            )),
             None => Ok(()),
         }
     }
@@ -111,9 +157,20 @@ impl Project {
     /// Runs from the tracker, newest first, with the production run marked.
     pub async fn runs(&self) -> Result<Vec<RunRow>, String> {
         let tracker = self.tracker()?;
-        let experiment = tracker.experiment(crate::cli::DEFAULT_EXPERIMENT).await.map_err(|e| e.to_string())?;
-        let search = tracker::RunSearch { experiment_ids: vec![experiment.experiment_id], filter: None, order_by: Vec::new(), max_results: RUNS_SHOWN };
-        let runs = tracker.search_runs(&search).await.map_err(|e| e.to_string())?;
+        let experiment = tracker
+            .experiment(crate::cli::DEFAULT_EXPERIMENT)
+            .await
+            .map_err(|e| e.to_string())?;
+        let search = tracker::RunSearch {
+            experiment_ids: vec![experiment.experiment_id],
+            filter: None,
+            order_by: Vec::new(),
+            max_results: RUNS_SHOWN,
+        };
+        let runs = tracker
+            .search_runs(&search)
+            .await
+            .map_err(|e| e.to_string())?;
         let production = tracker
             .get_alias(tracker::REGISTERED_MODEL, tracker::PRODUCTION_ALIAS)
             .await
@@ -126,9 +183,16 @@ impl Project {
                 production: production.as_deref() == Some(run.info.run_id.as_str()),
                 start_time: time::OffsetDateTime::from_unix_timestamp(run.info.start_time / 1000)
                     .ok()
-                    .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+                    .and_then(|t| {
+                        t.format(&time::format_description::well_known::Rfc3339)
+                            .ok()
+                    })
                     .unwrap_or_default(),
-                metrics: run.metrics.iter().map(|(k, m)| (k.clone(), m.value)).collect(),
+                metrics: run
+                    .metrics
+                    .iter()
+                    .map(|(k, m)| (k.clone(), m.value))
+                    .collect(),
                 params: run.params,
                 name: run.info.run_name,
                 run_id: run.info.run_id,
@@ -141,7 +205,9 @@ fn convert(event: Event) -> RunEvent {
     match event {
         Event::StageStarted { stage } => RunEvent::Started(stage),
         Event::StageSkipped { stage, .. } => RunEvent::Skipped(stage),
-        Event::StageFinished { stage, duration } => RunEvent::Finished(stage, duration.as_secs_f64()),
+        Event::StageFinished { stage, duration } => {
+            RunEvent::Finished(stage, duration.as_secs_f64())
+        }
         Event::StageFailed { stage, error, .. } => RunEvent::Failed(stage, error),
         Event::Output(line) => RunEvent::Output(line.text),
     }
@@ -157,17 +223,27 @@ fn snapshot(root: PathBuf) -> Result<PipelineSnapshot, String> {
             let mut details = Vec::new();
             if let Some(lock) = project.lock.stage(&s.name) {
                 for dep in &lock.deps {
-                    details.push(format!("dep  {} {}", dep.path, dep.md5.as_deref().unwrap_or("-")));
+                    details.push(format!(
+                        "dep  {} {}",
+                        dep.path,
+                        dep.md5.as_deref().unwrap_or("-")
+                    ));
                 }
                 for out in &lock.outs {
-                    details.push(format!("out  {} {}", out.path, out.md5.as_deref().unwrap_or("-")));
+                    details.push(format!(
+                        "out  {} {}",
+                        out.path,
+                        out.md5.as_deref().unwrap_or("-")
+                    ));
                 }
             }
             StageRow {
                 name: s.name.clone(),
                 status: s.state().as_str().to_string(),
                 why: report::reasons(s).join("; "),
-                cmd: definition.map(|d| d.commands().join(" && ")).unwrap_or_default(),
+                cmd: definition
+                    .map(|d| d.commands().join(" && "))
+                    .unwrap_or_default(),
                 details,
             }
         })
@@ -178,9 +254,17 @@ fn snapshot(root: PathBuf) -> Result<PipelineSnapshot, String> {
         .map(|json| {
             ["rmse_log", "rmse", "mae", "r2", "mape"]
                 .iter()
-                .filter_map(|k| json.get(*k).and_then(|v| v.as_f64()).map(|v| (k.to_string(), v)))
+                .filter_map(|k| {
+                    json.get(*k)
+                        .and_then(|v| v.as_f64())
+                        .map(|v| (k.to_string(), v))
+                })
                 .collect()
         })
         .unwrap_or_default();
-    Ok(PipelineSnapshot { stages, metrics, dvc: tool::find_dvc().is_some() })
+    Ok(PipelineSnapshot {
+        stages,
+        metrics,
+        dvc: tool::find_dvc().is_some(),
+    })
 }

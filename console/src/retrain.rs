@@ -47,20 +47,33 @@ pub struct Outcome {
 impl Outcome {
     /// One line for people.
     pub fn summary(&self) -> String {
-        let old = self.production_rmse_log.map(|v| format!("{v:.4}")).unwrap_or_else(|| "none".to_string());
+        let old = self
+            .production_rmse_log
+            .map(|v| format!("{v:.4}"))
+            .unwrap_or_else(|| "none".to_string());
         match self.decision {
-            Decision::NothingChanged => format!("nothing changed: model {} is already live", self.candidate_model),
-            Decision::WillDeploy => format!("new model {}: RMSE(log) {old} → {:.4} (tolerance {:.4})", self.candidate_model, self.candidate_rmse_log, self.tolerance),
+            Decision::NothingChanged => format!(
+                "nothing changed: model {} is already live",
+                self.candidate_model
+            ),
+            Decision::WillDeploy => format!(
+                "new model {}: RMSE(log) {old} → {:.4} (tolerance {:.4})",
+                self.candidate_model, self.candidate_rmse_log, self.tolerance
+            ),
             Decision::Deployed => format!(
                 "deployed model {} (RMSE(log) {old} → {:.4}){}",
                 self.candidate_model,
                 self.candidate_rmse_log,
-                self.deployed.as_ref().map(|d| format!(" as version {} · {}", d.version, d.url)).unwrap_or_default()
+                self.deployed
+                    .as_ref()
+                    .map(|d| format!(" as version {} · {}", d.version, d.url))
+                    .unwrap_or_default()
             ),
             Decision::RefusedWorse => format!(
                 "refused: the new model is worse — RMSE(log) {old} → {:.4} (+{:.4} > tolerance {:.4}); production unchanged; override with allow-worse",
                 self.candidate_rmse_log,
-                self.candidate_rmse_log - self.production_rmse_log.unwrap_or(self.candidate_rmse_log),
+                self.candidate_rmse_log
+                    - self.production_rmse_log.unwrap_or(self.candidate_rmse_log),
                 self.tolerance
             ),
         }
@@ -69,8 +82,12 @@ impl Outcome {
 
 fn rmse_log_on(bytes: &[u8], test: &Path) -> Result<f64, String> {
     let model = Artifact::from_bytes(bytes).map_err(|e| e.to_string())?;
-    let data = Table::read_path(test).and_then(Table::into_dataset).map_err(|e| format!("{}: {e}", test.display()))?;
-    Ok(core_model::train::evaluate(&model.artifact.model, &data).0.rmse_log)
+    let data = Table::read_path(test)
+        .and_then(Table::into_dataset)
+        .map_err(|e| format!("{}: {e}", test.display()))?;
+    Ok(core_model::train::evaluate(&model.artifact.model, &data)
+        .0
+        .rmse_log)
 }
 
 /// Runs the pipeline and compares the new model with production: the decision, not yet acted on.
@@ -82,9 +99,13 @@ pub async fn prepare(
     events: mpsc::UnboundedSender<Loaded>,
 ) -> Result<Outcome, String> {
     // Up to the last stage before deploying: the gate, not the pipeline, decides what ships.
-    project.run_pipeline(project.last_stage_before_deploy(), events).await?;
+    project
+        .run_pipeline(project.last_stage_before_deploy(), events)
+        .await?;
     let candidate_path = project.root.join(crate::launch::CANDIDATE);
-    let candidate = tokio::fs::read(&candidate_path).await.map_err(|e| format!("cannot read {}: {e}", candidate_path.display()))?;
+    let candidate = tokio::fs::read(&candidate_path)
+        .await
+        .map_err(|e| format!("cannot read {}: {e}", candidate_path.display()))?;
     let candidate_model = core_model::artifact::model_id(&candidate);
     let test = project.root.join("data/test.csv");
     let candidate_rmse_log = rmse_log_on(&candidate, &test)?;
@@ -96,18 +117,36 @@ pub async fn prepare(
     };
     let decision = if production_model.as_deref() == Some(candidate_model.as_str()) {
         Decision::NothingChanged
-    } else if production_rmse_log.is_some_and(|old| candidate_rmse_log > old + tolerance) && !allow_worse {
+    } else if production_rmse_log.is_some_and(|old| candidate_rmse_log > old + tolerance)
+        && !allow_worse
+    {
         Decision::RefusedWorse
     } else {
         Decision::WillDeploy
     };
-    Ok(Outcome { decision, production_rmse_log, candidate_rmse_log, tolerance, production_model, candidate_model, deployed: None })
+    Ok(Outcome {
+        decision,
+        production_rmse_log,
+        candidate_rmse_log,
+        tolerance,
+        production_model,
+        candidate_model,
+        deployed: None,
+    })
 }
 
 /// Deploys the candidate of a prepared outcome (smoke test and alias move included).
-pub async fn deploy(project: &Project, deployer: &dyn Deployer, outcome: &mut Outcome, progress: &(dyn Fn(String) + Send + Sync)) -> Result<(), String> {
+pub async fn deploy(
+    project: &Project,
+    deployer: &dyn Deployer,
+    outcome: &mut Outcome,
+    progress: &(dyn Fn(String) + Send + Sync),
+) -> Result<(), String> {
     let candidate_path = project.root.join(crate::launch::CANDIDATE);
-    let report = deployer.deploy(&candidate_path, progress).await.map_err(|e| e.to_string())?;
+    let report = deployer
+        .deploy(&candidate_path, progress)
+        .await
+        .map_err(|e| e.to_string())?;
     outcome.decision = Decision::Deployed;
     outcome.deployed = Some(report);
     // The tracker records what is in production; a tracker problem does not undo the deploy.

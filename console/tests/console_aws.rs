@@ -19,7 +19,12 @@ use ratatui::backend::TestBackend;
 use tokio::sync::mpsc;
 
 fn key(day: u32, i: usize) -> String {
-    format!("predictions/dt=2026-11-{day:02}/202611{day:02}T{:02}{:02}{:02}.000000Z-{i:05}.json", i / 3600 % 24, i / 60 % 60, i % 60)
+    format!(
+        "predictions/dt=2026-11-{day:02}/202611{day:02}T{:02}{:02}{:02}.000000Z-{i:05}.json",
+        i / 3600 % 24,
+        i / 60 % 60,
+        i % 60
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -33,7 +38,15 @@ async fn predictions_are_listed_newest_first_across_pages_beyond_1000_objects() 
     for (day, count) in [(26, 1_150), (27, 60)] {
         let keys: Vec<String> = (0..count).map(|i| key(day, i)).collect();
         futures_util::future::join_all(keys.iter().map(|k| {
-            s3.put_object().bucket("records").key(k).body(format!("{{\"price\":{}}}", 100_000 + k.len()).into_bytes().into()).send()
+            s3.put_object()
+                .bucket("records")
+                .key(k)
+                .body(
+                    format!("{{\"price\":{}}}", 100_000 + k.len())
+                        .into_bytes()
+                        .into(),
+                )
+                .send()
         }))
         .await
         .into_iter()
@@ -46,12 +59,17 @@ async fn predictions_are_listed_newest_first_across_pages_beyond_1000_objects() 
     expected.reverse();
 
     let store = S3ObjectStore::new(s3, "records");
-    assert_eq!(store.partitions().await.expect("partitions"), ["predictions/dt=2026-11-27/", "predictions/dt=2026-11-26/"]);
+    assert_eq!(
+        store.partitions().await.expect("partitions"),
+        ["predictions/dt=2026-11-27/", "predictions/dt=2026-11-26/"]
+    );
     let mut listed = Vec::new();
     let mut cursor: Option<String> = None;
     let mut pages = 0;
     loop {
-        let page = newest_keys(&store, cursor.as_deref(), 100).await.expect("a page");
+        let page = newest_keys(&store, cursor.as_deref(), 100)
+            .await
+            .expect("a page");
         pages += 1;
         listed.extend(page.keys.iter().cloned());
         match page.next {
@@ -72,9 +90,21 @@ async fn cloudwatch_log_events_appear_in_the_logs_view() {
     let config = aws_loader(&moto.endpoint()).load().await;
     let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
     let group = "/aws/lambda/amesops-console-test";
-    logs.create_log_group().log_group_name(group).send().await.expect("create the log group");
-    logs.create_log_stream().log_group_name(group).log_stream_name("s1").send().await.expect("create a stream");
-    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+    logs.create_log_group()
+        .log_group_name(group)
+        .send()
+        .await
+        .expect("create the log group");
+    logs.create_log_stream()
+        .log_group_name(group)
+        .log_stream_name("s1")
+        .send()
+        .await
+        .expect("create a stream");
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
     let events = (0..5).map(|i| {
         aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
             .timestamp(now_ms - 1_000 + i)
@@ -82,7 +112,13 @@ async fn cloudwatch_log_events_appear_in_the_logs_view() {
             .build()
             .expect("an event")
     });
-    logs.put_log_events().log_group_name(group).log_stream_name("s1").set_log_events(Some(events.collect())).send().await.expect("put events");
+    logs.put_log_events()
+        .log_group_name(group)
+        .log_stream_name("s1")
+        .set_log_events(Some(events.collect()))
+        .send()
+        .await
+        .expect("put events");
 
     let source = CloudWatchLogSource::new(&config, group, true);
     let (tx, mut rx) = mpsc::channel(64);
@@ -93,7 +129,10 @@ async fn cloudwatch_log_events_appear_in_the_logs_view() {
     let mut seen = HashSet::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while seen.len() < 5 {
-        let event = tokio::time::timeout_at(deadline, rx.recv()).await.expect("log events within 30 s").expect("the follower keeps going");
+        let event = tokio::time::timeout_at(deadline, rx.recv())
+            .await
+            .expect("log events within 30 s")
+            .expect("the follower keeps going");
         if let LogEvent::Lines(lines) = &event {
             seen.extend(lines.iter().map(|l| l.text.clone()));
         }
@@ -103,6 +142,13 @@ async fn cloudwatch_log_events_appear_in_the_logs_view() {
     let mut terminal = Terminal::new(TestBackend::new(140, 30)).expect("a test terminal");
     terminal.draw(|frame| app.draw(frame, now)).expect("draw");
     let screen = terminal.backend().to_string();
-    assert!(screen.contains("request served path=/predict price=150004"), "{screen}");
-    assert_eq!(app.logs.len(), 5, "each event once, even when live tail and polling overlap");
+    assert!(
+        screen.contains("request served path=/predict price=150004"),
+        "{screen}"
+    );
+    assert_eq!(
+        app.logs.len(),
+        5,
+        "each event once, even when live tail and polling overlap"
+    );
 }

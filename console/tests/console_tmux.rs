@@ -19,7 +19,10 @@ struct Tmux {
 
 impl Tmux {
     fn run(&self, args: &[&str]) -> String {
-        let output = Command::new(&self.tmux).args(args).output().expect("tmux runs");
+        let output = Command::new(&self.tmux)
+            .args(args)
+            .output()
+            .expect("tmux runs");
         String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
@@ -40,7 +43,10 @@ impl Tmux {
             if screen.contains(text) {
                 return screen;
             }
-            assert!(Instant::now() < deadline, "waited {seconds} s for {text:?}; the screen shows:\n{screen}");
+            assert!(
+                Instant::now() < deadline,
+                "waited {seconds} s for {text:?}; the screen shows:\n{screen}"
+            );
             std::thread::sleep(Duration::from_millis(200));
         }
     }
@@ -48,21 +54,43 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new(&self.tmux).args(["kill-session", "-t", &self.session]).output();
+        let _ = Command::new(&self.tmux)
+            .args(["kill-session", "-t", &self.session])
+            .output();
     }
 }
 
 #[test]
 fn the_console_serves_predicts_lists_logs_and_restores_the_terminal() {
     let repo = Repo::git();
-    repo.copy_from_project(&["dvc.yaml", "params.yaml", "datasets", "core-model/src", "scripts/amesops", ".dvc/config"]);
+    repo.copy_from_project(&[
+        "dvc.yaml",
+        "params.yaml",
+        "datasets",
+        "core-model/src",
+        "scripts/amesops",
+        ".dvc/config",
+    ]);
     repo.keep_dvc_state_inside();
-    let tmux = Tmux { tmux: find_tool("tmux"), session: format!("amesops-test-{}", std::process::id()) };
+    let tmux = Tmux {
+        tmux: find_tool("tmux"),
+        session: format!("amesops-test-{}", std::process::id()),
+    };
     let command = format!(
         "cd '{}' && AMESOPS_BIN='{BIN}' DVC_NO_ANALYTICS=1 '{BIN}'; echo \"EXIT:$?\"; sleep 60",
         repo.path().display()
     );
-    tmux.run(&["new-session", "-d", "-s", &tmux.session, "-x", "130", "-y", "40", &command]);
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        &tmux.session,
+        "-x",
+        "130",
+        "-y",
+        "40",
+        &command,
+    ]);
 
     // First start: the pipeline runs, the model is deployed, the console opens on Pipeline.
     tmux.wait_for("1 Pipeline", 240);
@@ -72,7 +100,9 @@ fn the_console_serves_predicts_lists_logs_and_restores_the_terminal() {
     tmux.wait_for("house ·", 30);
     // Neighborhood (select) → CollgCr; OverallQual 7; GrLivArea 1710.
     tmux.keys(&["Right", "Right", "Right", "Right", "Right", "Right"]);
-    tmux.keys(&["Down", "Enter", "7", "Enter", "Down", "Enter", "1", "7", "1", "0", "Enter", "s"]);
+    tmux.keys(&[
+        "Down", "Enter", "7", "Enter", "Down", "Enter", "1", "7", "1", "0", "Enter", "s",
+    ]);
     let screen = tmux.wait_for("agree: identical to the last bit", 30);
     assert!(screen.contains("endpoint"), "{screen}");
 
@@ -92,7 +122,20 @@ fn the_console_serves_predicts_lists_logs_and_restores_the_terminal() {
 
     tmux.keys(&["q"]);
     let after = tmux.wait_for("EXIT:0", 20);
-    assert!(!after.contains("1 Pipeline"), "the console's screen is gone after quitting:\n{after}");
-    let alternate = tmux.run(&["display-message", "-p", "-t", &tmux.session, "#{alternate_on}"]);
-    assert_eq!(alternate.trim(), "0", "the terminal left the alternate screen");
+    assert!(
+        !after.contains("1 Pipeline"),
+        "the console's screen is gone after quitting:\n{after}"
+    );
+    let alternate = tmux.run(&[
+        "display-message",
+        "-p",
+        "-t",
+        &tmux.session,
+        "#{alternate_on}",
+    ]);
+    assert_eq!(
+        alternate.trim(),
+        "0",
+        "the terminal left the alternate screen"
+    );
 }

@@ -16,25 +16,42 @@ use support::{BIN, Repo};
 
 fn project() -> Repo {
     let repo = Repo::git();
-    repo.copy_from_project(&["dvc.yaml", "params.yaml", "datasets", "core-model/src", "scripts/amesops", ".dvc/config"]);
+    repo.copy_from_project(&[
+        "dvc.yaml",
+        "params.yaml",
+        "datasets",
+        "core-model/src",
+        "scripts/amesops",
+        ".dvc/config",
+    ]);
     repo.keep_dvc_state_inside();
     repo
 }
 
 fn set_alpha(repo: &Repo, alpha: &str) {
     let text = String::from_utf8(repo.read("params.yaml")).expect("UTF-8");
-    let line = text.lines().find(|l| l.trim_start().starts_with("alpha:")).expect("params.yaml has train.alpha").to_string();
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("alpha:"))
+        .expect("params.yaml has train.alpha")
+        .to_string();
     repo.replace("params.yaml", &line, &format!("  alpha: {alpha}"));
 }
 
 fn deployments(repo: &Repo) -> Json {
-    serde_json::from_slice(&repo.read(".amesops/deployments/deploy.json")).expect("deploy.json is JSON")
+    serde_json::from_slice(&repo.read(".amesops/deployments/deploy.json"))
+        .expect("deploy.json is JSON")
 }
 
 fn live_model(repo: &Repo) -> String {
     let record = deployments(repo);
     let live = record["live"].as_u64().expect("a live version");
-    record["versions"].as_array().expect("versions").iter().find(|v| v["version"].as_u64() == Some(live)).expect("live version listed")["model_id"]
+    record["versions"]
+        .as_array()
+        .expect("versions")
+        .iter()
+        .find(|v| v["version"].as_u64() == Some(live))
+        .expect("live version listed")["model_id"]
         .as_str()
         .expect("model id")
         .to_string()
@@ -44,7 +61,8 @@ fn retrain(repo: &Repo, extra: &[&str]) -> (Option<i32>, Json, String) {
     let mut args = vec!["retrain", "--yes", "--json"];
     args.extend_from_slice(extra);
     let ran = repo.amesops(&args);
-    let json = serde_json::from_str(ran.stdout.trim()).unwrap_or_else(|e| panic!("report is not JSON ({e}):\n{}", ran.report()));
+    let json = serde_json::from_str(ran.stdout.trim())
+        .unwrap_or_else(|e| panic!("report is not JSON ({e}):\n{}", ran.report()));
     (ran.code, json, ran.report())
 }
 
@@ -55,23 +73,41 @@ fn the_gate_deploys_better_refuses_worse_honours_the_override_and_skips_unchange
     let (code, first, report) = retrain(&repo, &[]);
     assert_eq!(code, Some(0), "{report}");
     assert_eq!(first["decision"], "deployed", "{report}");
-    assert_eq!(deployments(&repo)["versions"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        deployments(&repo)["versions"].as_array().map(Vec::len),
+        Some(1)
+    );
 
     set_alpha(&repo, "0.0005");
     let (code, better, report) = retrain(&repo, &[]);
     assert_eq!(code, Some(0), "{report}");
     assert_eq!(better["decision"], "deployed", "{report}");
-    assert!(better["candidate_rmse_log"].as_f64() <= better["production_rmse_log"].as_f64().map(|p| p + 0.002), "{report}");
+    assert!(
+        better["candidate_rmse_log"].as_f64()
+            <= better["production_rmse_log"].as_f64().map(|p| p + 0.002),
+        "{report}"
+    );
     let production = live_model(&repo);
-    assert_eq!(better["candidate_model"].as_str(), Some(production.as_str()));
+    assert_eq!(
+        better["candidate_model"].as_str(),
+        Some(production.as_str())
+    );
 
     set_alpha(&repo, "0.05");
     let (code, worse, report) = retrain(&repo, &[]);
     assert_eq!(code, Some(3), "a worse model exits with code 3:\n{report}");
     assert_eq!(worse["decision"], "refused_worse", "{report}");
-    assert_eq!(live_model(&repo), production, "production must be unchanged after a refusal");
+    assert_eq!(
+        live_model(&repo),
+        production,
+        "production must be unchanged after a refusal"
+    );
     let ran = repo.amesops(&["retrain", "--yes"]);
-    assert!(ran.stdout.contains("tolerance"), "the refusal explains the metrics and tolerance:\n{}", ran.report());
+    assert!(
+        ran.stdout.contains("tolerance"),
+        "the refusal explains the metrics and tolerance:\n{}",
+        ran.report()
+    );
 
     let (code, overridden, report) = retrain(&repo, &["--allow-worse"]);
     assert_eq!(code, Some(0), "{report}");
@@ -82,7 +118,11 @@ fn the_gate_deploys_better_refuses_worse_honours_the_override_and_skips_unchange
     let (code, unchanged, report) = retrain(&repo, &[]);
     assert_eq!(code, Some(0), "{report}");
     assert_eq!(unchanged["decision"], "nothing_changed", "{report}");
-    assert_eq!(deployments(&repo)["versions"].as_array().map(Vec::len), versions, "nothing new is published");
+    assert_eq!(
+        deployments(&repo)["versions"].as_array().map(Vec::len),
+        versions,
+        "nothing new is published"
+    );
 }
 
 fn spawn_scheduler(dir: &Path, every: &str) -> std::process::Child {
@@ -101,38 +141,74 @@ fn spawn_scheduler(dir: &Path, every: &str) -> std::process::Child {
 fn wait_for_lock(dir: &Path) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while !dir.join(".amesops/retrain.lock").exists() {
-        assert!(Instant::now() < deadline, "the scheduler never took its lock");
+        assert!(
+            Instant::now() < deadline,
+            "the scheduler never took its lock"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
 
 fn terminate(child: &std::process::Child) {
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill runs");
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
     assert!(status.success());
 }
 
 #[test]
 fn the_scheduler_runs_repeatedly_refuses_a_second_scheduler_and_stops_on_sigterm() {
     let repo = project();
-    let ran = repo.amesops(&["retrain", "--yes", "--every", "1s", "--max-runs", "2"]).ok();
-    assert_eq!(ran.stderr.matches("\"event\":\"run_started\"").count(), 2, "{}", ran.report());
-    assert!(ran.stderr.contains("\"event\":\"scheduler_stopped\""), "{}", ran.report());
+    let ran = repo
+        .amesops(&["retrain", "--yes", "--every", "1s", "--max-runs", "2"])
+        .ok();
+    assert_eq!(
+        ran.stderr.matches("\"event\":\"run_started\"").count(),
+        2,
+        "{}",
+        ran.report()
+    );
+    assert!(
+        ran.stderr.contains("\"event\":\"scheduler_stopped\""),
+        "{}",
+        ran.report()
+    );
 
     let mut scheduler = spawn_scheduler(repo.path(), "1h");
     wait_for_lock(repo.path());
     let second = repo.amesops(&["retrain", "--yes"]);
-    assert_eq!(second.code, Some(4), "a second retrain must refuse while the lock is held:\n{}", second.report());
-    assert!(second.stderr.contains("another retrain or scheduler is running"), "{}", second.report());
+    assert_eq!(
+        second.code,
+        Some(4),
+        "a second retrain must refuse while the lock is held:\n{}",
+        second.report()
+    );
+    assert!(
+        second
+            .stderr
+            .contains("another retrain or scheduler is running"),
+        "{}",
+        second.report()
+    );
 
     // SIGTERM while the first run may still be going: it finishes its step and exits cleanly.
     terminate(&scheduler);
     let status = scheduler.wait().expect("the scheduler exits");
     let mut log = String::new();
-    scheduler.stderr.take().expect("stderr").read_to_string(&mut log).expect("read the log");
+    scheduler
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut log)
+        .expect("read the log");
     assert!(status.success(), "scheduler exit {status:?}\n{log}");
     assert!(log.contains("\"event\":\"stop_requested\""), "{log}");
     assert!(log.contains("\"event\":\"scheduler_stopped\""), "{log}");
-    assert!(!repo.path().join(".amesops/retrain.lock").exists(), "the lock is released");
+    assert!(
+        !repo.path().join(".amesops/retrain.lock").exists(),
+        "the lock is released"
+    );
     // Whatever was live is complete: the live version's artifact exists and loads.
     let record = deployments(&repo);
     let live = record["live"].as_u64().expect("a live version");
@@ -144,7 +220,11 @@ fn the_scheduler_runs_repeatedly_refuses_a_second_scheduler_and_stops_on_sigterm
 fn schedule_install_prints_a_systemd_timer_and_a_crontab_line() {
     let repo = project();
     let ran = repo.amesops(&["schedule", "install", "--every", "6h"]).ok();
-    assert!(ran.stdout.contains("OnUnitActiveSec=21600s"), "{}", ran.report());
+    assert!(
+        ran.stdout.contains("OnUnitActiveSec=21600s"),
+        "{}",
+        ran.report()
+    );
     assert!(ran.stdout.contains("retrain --yes"), "{}", ran.report());
     assert!(ran.stdout.contains("0 */6 * * *"), "{}", ran.report());
 }

@@ -29,7 +29,12 @@ fn fixture() -> &'static Fixture {
         let first: Vec<usize> = (0..400).collect();
         let trained =
             train::train(&dataset.select(&first), &params, &mut |_| {}).expect("training works");
-        let artifact = Artifact::from_trained(trained, params, "2024-01-01T00:00:00Z".to_string(), digest::md5_hex(&bytes));
+        let artifact = Artifact::from_trained(
+            trained,
+            params,
+            "2024-01-01T00:00:00Z".to_string(),
+            digest::md5_hex(&bytes),
+        );
         Fixture { dataset, artifact }
     })
 }

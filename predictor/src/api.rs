@@ -206,7 +206,6 @@ fn price_house(
 
 /// Stores the record; on failure logs the whole record at error level and returns false.
 async fn store_record(state: &AppState, key: &str, record: &PredictionRecord) -> bool {
-
     let body = match serde_json::to_vec(record) {
         Ok(body) => body,
         Err(e) => {

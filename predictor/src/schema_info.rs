@@ -54,9 +54,16 @@ pub fn fields(model: &ServedModel) -> Vec<FieldInfo<'static>> {
         .collect();
     // The key fields first, in their order; then the rest by the model's weight on them.
     let rank = |f: &FieldInfo| {
-        core_model::schema::KEY_FIELDS.iter().position(|k| *k == f.column.name).unwrap_or(usize::MAX)
+        core_model::schema::KEY_FIELDS
+            .iter()
+            .position(|k| *k == f.column.name)
+            .unwrap_or(usize::MAX)
     };
-    fields.sort_by(|a, b| rank(a).cmp(&rank(b)).then(b.importance.total_cmp(&a.importance)));
+    fields.sort_by(|a, b| {
+        rank(a)
+            .cmp(&rank(b))
+            .then(b.importance.total_cmp(&a.importance))
+    });
     fields
 }
 

@@ -119,7 +119,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Rollback(args)) => deploy::rollback(args, &cli.global),
         Some(Command::Status(args)) => status::status(args, &cli.global),
         Some(Command::Destroy(args)) => deploy::destroy(args, &cli.global),
-        Some(Command::Retrain(args)) => retrain::run(args, &crate::config::Config::load(&cli.global)?),
+        Some(Command::Retrain(args)) => {
+            retrain::run(args, &crate::config::Config::load(&cli.global)?)
+        }
         Some(Command::Schedule(args)) => retrain::schedule(args),
         Some(Command::Screenshots { out }) => {
             std::fs::create_dir_all(&out)?;

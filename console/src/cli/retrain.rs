@@ -70,14 +70,23 @@ pub enum ScheduleCommand {
 /// Parses `90s`, `30m`, `24h`, `7d` (a bare number is seconds).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
-    let n: u64 = number.parse().map_err(|_| format!("{text:?}: expected a number with s, m, h or d, e.g. 24h"))?;
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?}: expected a number with s, m, h or d, e.g. 24h"))?;
     let seconds = match unit {
         "" | "s" => n,
         "m" => n * 60,
         "h" => n * 3600,
         "d" => n * 86_400,
-        other => return Err(format!("{text:?}: unknown unit {other:?}; use s, m, h or d")),
+        other => {
+            return Err(format!(
+                "{text:?}: unknown unit {other:?}; use s, m, h or d"
+            ));
+        }
     };
     if seconds == 0 {
         return Err("the interval must be at least 1s".to_string());
@@ -96,21 +105,32 @@ impl RunLock {
             std::fs::create_dir_all(parent)?;
         }
         for _ in 0..2 {
-            match std::fs::OpenOptions::new().write(true).create_new(true).open(path) {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+            {
                 Ok(mut file) => {
                     writeln!(file, "{}", std::process::id())?;
-                    return Ok(Some(RunLock { path: path.to_path_buf() }));
+                    return Ok(Some(RunLock {
+                        path: path.to_path_buf(),
+                    }));
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let holder = std::fs::read_to_string(path).ok().and_then(|t| t.trim().parse::<u32>().ok());
-                    let alive = holder.is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+                    let holder = std::fs::read_to_string(path)
+                        .ok()
+                        .and_then(|t| t.trim().parse::<u32>().ok());
+                    let alive =
+                        holder.is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
                     if alive {
                         return Ok(None);
                     }
                     // The holder died without cleaning up: take the lock over.
                     let _ = std::fs::remove_file(path);
                 }
-                Err(e) => return Err(e).with_context(|| format!("cannot create lock {}", path.display())),
+                Err(e) => {
+                    return Err(e).with_context(|| format!("cannot create lock {}", path.display()));
+                }
             }
         }
         Ok(None)
@@ -147,15 +167,27 @@ fn confirm_on_terminal(outcome: &Outcome) -> bool {
 }
 
 /// One retrain: pipeline, gate, deploy; returns the exit code.
-async fn retrain_once(project: &Project, deployer: &dyn Deployer, args: &RetrainArgs, tolerance: f64, stop: &AtomicBool) -> Result<u8> {
+async fn retrain_once(
+    project: &Project,
+    deployer: &dyn Deployer,
+    args: &RetrainArgs,
+    tolerance: f64,
+    stop: &AtomicBool,
+) -> Result<u8> {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let printer = tokio::spawn(async move {
         while let Some(Loaded::PipelineRun(event)) = rx.recv().await {
             match event {
                 RunEvent::Started(s) => log("stage_started", serde_json::json!({ "stage": s })),
                 RunEvent::Skipped(s) => log("stage_skipped", serde_json::json!({ "stage": s })),
-                RunEvent::Finished(s, secs) => log("stage_finished", serde_json::json!({ "stage": s, "seconds": secs })),
-                RunEvent::Failed(s, e) => log("stage_failed", serde_json::json!({ "stage": s, "error": e })),
+                RunEvent::Finished(s, secs) => log(
+                    "stage_finished",
+                    serde_json::json!({ "stage": s, "seconds": secs }),
+                ),
+                RunEvent::Failed(s, e) => log(
+                    "stage_failed",
+                    serde_json::json!({ "stage": s, "error": e }),
+                ),
                 RunEvent::Output(_) | RunEvent::Done(_) => {}
             }
         }
@@ -167,13 +199,18 @@ async fn retrain_once(project: &Project, deployer: &dyn Deployer, args: &Retrain
         Decision::NothingChanged | Decision::Deployed => 0,
         Decision::RefusedWorse => EXIT_REFUSED_WORSE,
         Decision::WillDeploy if stop.load(Ordering::SeqCst) => {
-            log("stopped", serde_json::json!({ "reason": "SIGTERM before deploying; production unchanged" }));
+            log(
+                "stopped",
+                serde_json::json!({ "reason": "SIGTERM before deploying; production unchanged" }),
+            );
             0
         }
         Decision::WillDeploy if !args.yes && !confirm_on_terminal(&outcome) => EXIT_DECLINED,
         Decision::WillDeploy => {
             let progress = |line: String| log("deploy_step", serde_json::json!({ "step": line }));
-            retrain::deploy(project, deployer, &mut outcome, &progress).await.map_err(anyhow::Error::msg)?;
+            retrain::deploy(project, deployer, &mut outcome, &progress)
+                .await
+                .map_err(anyhow::Error::msg)?;
             0
         }
     };
@@ -182,7 +219,10 @@ async fn retrain_once(project: &Project, deployer: &dyn Deployer, args: &Retrain
     } else {
         println!("{}", outcome.summary());
     }
-    log("retrain_finished", serde_json::json!({ "decision": outcome.decision, "exit_code": code }));
+    log(
+        "retrain_finished",
+        serde_json::json!({ "decision": outcome.decision, "exit_code": code }),
+    );
     Ok(code)
 }
 
@@ -192,35 +232,55 @@ pub fn run(args: RetrainArgs, config: &Config) -> Result<ExitCode> {
     runtime.block_on(async {
         let project = Project::open(config)?;
         ensure_project(&project.root)?;
-        let tolerance = crate::params::Params::load(&project.root.join("params.yaml"), false)?.retrain.tolerance;
+        let tolerance = crate::params::Params::load(&project.root.join("params.yaml"), false)?
+            .retrain
+            .tolerance;
         let deployer: Arc<dyn Deployer> = crate::backend::deployer::for_config(config).await?;
         let lock_path = config.state_path("retrain.lock");
         let Some(_lock) = RunLock::acquire(&lock_path)? else {
-            eprintln!("another retrain or scheduler is running (lock {}); not starting", lock_path.display());
+            eprintln!(
+                "another retrain or scheduler is running (lock {}); not starting",
+                lock_path.display()
+            );
             return Ok(ExitCode::from(EXIT_LOCKED));
         };
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
-        let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+        let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("cannot listen for SIGTERM")?;
         tokio::spawn(async move {
             tokio::select! {
                 _ = sigterm.recv() => {}
                 _ = tokio::signal::ctrl_c() => {}
             }
             flag.store(true, Ordering::SeqCst);
-            log("stop_requested", serde_json::json!({ "note": "finishing the current step" }));
+            log(
+                "stop_requested",
+                serde_json::json!({ "note": "finishing the current step" }),
+            );
         });
         let Some(every) = args.every else {
-            return Ok(ExitCode::from(retrain_once(&project, deployer.as_ref(), &args, tolerance, &stop).await?));
+            return Ok(ExitCode::from(
+                retrain_once(&project, deployer.as_ref(), &args, tolerance, &stop).await?,
+            ));
         };
-        log("scheduler_started", serde_json::json!({ "every_s": every.as_secs(), "pid": std::process::id() }));
+        log(
+            "scheduler_started",
+            serde_json::json!({ "every_s": every.as_secs(), "pid": std::process::id() }),
+        );
         let mut runs = 0u32;
         loop {
             runs += 1;
             log("run_started", serde_json::json!({ "run": runs }));
             match retrain_once(&project, deployer.as_ref(), &args, tolerance, &stop).await {
-                Ok(code) => log("run_finished", serde_json::json!({ "run": runs, "exit_code": code })),
-                Err(e) => log("run_failed", serde_json::json!({ "run": runs, "error": format!("{e:#}") })),
+                Ok(code) => log(
+                    "run_finished",
+                    serde_json::json!({ "run": runs, "exit_code": code }),
+                ),
+                Err(e) => log(
+                    "run_failed",
+                    serde_json::json!({ "run": runs, "error": format!("{e:#}") }),
+                ),
             }
             if stop.load(Ordering::SeqCst) || args.max_runs.is_some_and(|m| runs >= m) {
                 break;
@@ -261,15 +321,24 @@ pub fn schedule(args: ScheduleArgs) -> Result<ExitCode> {
     } else {
         format!("*/{minutes} * * * *")
     };
-    let crontab = format!("{cron} cd {} && {} retrain --yes >> .amesops/logs/retrain.jsonl 2>&1", dir.display(), exe.display());
+    let crontab = format!(
+        "{cron} cd {} && {} retrain --yes >> .amesops/logs/retrain.jsonl 2>&1",
+        dir.display(),
+        exe.display()
+    );
     if write {
         let home = std::env::var_os("HOME").context("HOME is not set")?;
         let units = PathBuf::from(home).join(".config/systemd/user");
         std::fs::create_dir_all(&units)?;
         std::fs::write(units.join("amesops-retrain.service"), &service)?;
         std::fs::write(units.join("amesops-retrain.timer"), &timer)?;
-        println!("wrote {0}/amesops-retrain.service and {0}/amesops-retrain.timer", units.display());
-        println!("enable with: systemctl --user daemon-reload && systemctl --user enable --now amesops-retrain.timer");
+        println!(
+            "wrote {0}/amesops-retrain.service and {0}/amesops-retrain.timer",
+            units.display()
+        );
+        println!(
+            "enable with: systemctl --user daemon-reload && systemctl --user enable --now amesops-retrain.timer"
+        );
     } else {
         println!("# ~/.config/systemd/user/amesops-retrain.service\n{service}");
         println!("# ~/.config/systemd/user/amesops-retrain.timer\n{timer}");
@@ -291,7 +360,10 @@ fn humanize(d: Duration) -> String {
 /// Fails early, before the lock is taken, when run outside a project.
 fn ensure_project(root: &Path) -> Result<()> {
     if !root.join("dvc.yaml").exists() {
-        bail!("no dvc.yaml in {}: run retrain from the project folder", root.display());
+        bail!(
+            "no dvc.yaml in {}: run retrain from the project folder",
+            root.display()
+        );
     }
     Ok(())
 }

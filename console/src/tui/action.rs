@@ -93,7 +93,10 @@ impl Mutation {
 
     /// Whether it changes what production serves (asks for the typed function name on aws).
     pub fn touches_production(&self) -> bool {
-        matches!(self, Mutation::Deploy | Mutation::Rollback { .. } | Mutation::Retrain { .. })
+        matches!(
+            self,
+            Mutation::Deploy | Mutation::Rollback { .. } | Mutation::Retrain { .. }
+        )
     }
 }
 

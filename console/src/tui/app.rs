@@ -137,7 +137,11 @@ impl App {
 
     /// Adds a notification.
     pub fn note(&mut self, message: impl Into<String>, level: Level, now: Instant) {
-        self.toasts.push(Toast { message: message.into(), level, at: now });
+        self.toasts.push(Toast {
+            message: message.into(),
+            level,
+            at: now,
+        });
         if self.toasts.len() > 20 {
             self.toasts.remove(0);
         }
@@ -146,14 +150,26 @@ impl App {
     /// Asks for a mutation: the confirmation dialog opens, unless read-only refuses it.
     pub fn ask(&mut self, mutation: Mutation, now: Instant) {
         if self.read_only {
-            self.note(format!("read-only: refused — {}", mutation.describe()), Level::Error, now);
+            self.note(
+                format!("read-only: refused — {}", mutation.describe()),
+                Level::Error,
+                now,
+            );
             return;
         }
         if let Some(busy) = &self.busy {
-            self.note(format!("wait: still working on — {}", busy.describe()), Level::Error, now);
+            self.note(
+                format!("wait: still working on — {}", busy.describe()),
+                Level::Error,
+                now,
+            );
             return;
         }
-        let typed = if mutation.touches_production() { self.header.production_name.clone() } else { None };
+        let typed = if mutation.touches_production() {
+            self.header.production_name.clone()
+        } else {
+            None
+        };
         let target = format!("{} · {}", self.header.target, self.header.endpoint);
         self.overlay = Some(Overlay::Confirm(Confirm::new(mutation, target, typed)));
     }
@@ -161,14 +177,22 @@ impl App {
     /// Dispatches a confirmed mutation: the one place where read-only is enforced for actions.
     pub fn dispatch(&mut self, mutation: Mutation, now: Instant) -> Vec<Command> {
         if self.read_only {
-            self.note(format!("read-only: refused — {}", mutation.describe()), Level::Error, now);
+            self.note(
+                format!("read-only: refused — {}", mutation.describe()),
+                Level::Error,
+                now,
+            );
             return Vec::new();
         }
         if let Mutation::RunPipeline { .. } | Mutation::Retrain { .. } = mutation {
             self.pipeline.run_active = true;
         }
         self.busy = Some(mutation.clone());
-        self.note(format!("started: {}", mutation.describe()), Level::Info, now);
+        self.note(
+            format!("started: {}", mutation.describe()),
+            Level::Info,
+            now,
+        );
         vec![Command::Mutate(mutation)]
     }
 
@@ -184,7 +208,11 @@ impl App {
                 Vec::new()
             }
             Intent::Detail(title, text) => {
-                self.overlay = Some(Overlay::Detail { title, text, scroll: 0 });
+                self.overlay = Some(Overlay::Detail {
+                    title,
+                    text,
+                    scroll: 0,
+                });
                 Vec::new()
             }
         }
@@ -228,7 +256,9 @@ impl App {
                     return Vec::new();
                 }
                 KeyCode::Tab => return self.enter(ViewId::ALL[(self.view.index() + 1) % 6], now),
-                KeyCode::BackTab => return self.enter(ViewId::ALL[(self.view.index() + 5) % 6], now),
+                KeyCode::BackTab => {
+                    return self.enter(ViewId::ALL[(self.view.index() + 5) % 6], now);
+                }
                 KeyCode::Char(c @ '1'..='6') => {
                     let index = c as usize - '1' as usize;
                     return self.enter(ViewId::ALL[index], now);
@@ -250,12 +280,19 @@ impl App {
     fn on_overlay_key(&mut self, overlay: Overlay, key: KeyEvent, now: Instant) -> Vec<Command> {
         match overlay {
             Overlay::Help => {
-                if !matches!(key.code, KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter) {
+                if !matches!(
+                    key.code,
+                    KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter
+                ) {
                     self.overlay = Some(Overlay::Help);
                 }
                 Vec::new()
             }
-            Overlay::Detail { title, text, scroll } => {
+            Overlay::Detail {
+                title,
+                text,
+                scroll,
+            } => {
                 let scroll = match key.code {
                     KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => return Vec::new(),
                     KeyCode::Down | KeyCode::Char('j') => scroll.saturating_add(1),
@@ -264,7 +301,11 @@ impl App {
                     KeyCode::PageUp => scroll.saturating_sub(20),
                     _ => scroll,
                 };
-                self.overlay = Some(Overlay::Detail { title, text, scroll });
+                self.overlay = Some(Overlay::Detail {
+                    title,
+                    text,
+                    scroll,
+                });
                 Vec::new()
             }
             Overlay::Palette(mut palette) => match palette.handle_key(key) {
@@ -346,7 +387,11 @@ impl App {
             Loaded::Record(result) => match result {
                 Ok(row) => {
                     let text = serde_json::to_string_pretty(&row.raw).unwrap_or_default();
-                    self.overlay = Some(Overlay::Detail { title: row.key, text, scroll: 0 });
+                    self.overlay = Some(Overlay::Detail {
+                        title: row.key,
+                        text,
+                        scroll: 0,
+                    });
                 }
                 Err(e) => self.note(e, Level::Error, now),
             },
@@ -370,17 +415,24 @@ impl App {
                 match result {
                     Err(message) => self.note(message, Level::Error, now),
                     Ok(outcome) => match outcome.decision {
-                        crate::retrain::Decision::NothingChanged | crate::retrain::Decision::Deployed => {
+                        crate::retrain::Decision::NothingChanged
+                        | crate::retrain::Decision::Deployed => {
                             self.note(outcome.summary(), Level::Info, now)
                         }
-                        crate::retrain::Decision::WillDeploy | crate::retrain::Decision::RefusedWorse => {
+                        crate::retrain::Decision::WillDeploy
+                        | crate::retrain::Decision::RefusedWorse => {
                             self.ask(Mutation::Deploy, now);
                             if let Some(Overlay::Confirm(dialog)) = &mut self.overlay {
-                                dialog.warning = Some(if outcome.decision == crate::retrain::Decision::RefusedWorse {
-                                    format!("{} — confirming overrides the gate", outcome.summary())
-                                } else {
-                                    outcome.summary()
-                                });
+                                dialog.warning = Some(
+                                    if outcome.decision == crate::retrain::Decision::RefusedWorse {
+                                        format!(
+                                            "{} — confirming overrides the gate",
+                                            outcome.summary()
+                                        )
+                                    } else {
+                                        outcome.summary()
+                                    },
+                                );
                             }
                         }
                     },
@@ -420,25 +472,58 @@ impl App {
         let area = frame.area();
         let theme = self.theme;
         if area.width < 40 || area.height < 12 {
-            frame.render_widget(Paragraph::new("amesops: enlarge the terminal (40×12 at least) · q quits").wrap(Wrap { trim: true }), area);
+            frame.render_widget(
+                Paragraph::new("amesops: enlarge the terminal (40×12 at least) · q quits")
+                    .wrap(Wrap { trim: true }),
+                area,
+            );
             return;
         }
-        let [header, tabs, body, footer] = Layout::vertical([Constraint::Length(1), Constraint::Length(1), Constraint::Min(3), Constraint::Length(1)]).areas(area);
+        let [header, tabs, body, footer] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Min(3),
+            Constraint::Length(1),
+        ])
+        .areas(area);
         let mut spans = vec![
             Span::styled(" amesops ", theme.accent()),
             Span::raw(format!("{} · {}", self.header.target, self.header.endpoint)),
-            Span::styled(format!(" · model {}", self.header.model_id.as_deref().unwrap_or("?")), theme.dim()),
+            Span::styled(
+                format!(
+                    " · model {}",
+                    self.header.model_id.as_deref().unwrap_or("?")
+                ),
+                theme.dim(),
+            ),
         ];
         if let Some(busy) = &self.busy {
-            spans.push(Span::styled(format!(" · working: {}", short(busy)), theme.warn()));
+            spans.push(Span::styled(
+                format!(" · working: {}", short(busy)),
+                theme.warn(),
+            ));
         }
         if self.read_only {
             spans.push(Span::styled(" READ-ONLY ", theme.error()));
         }
         frame.render_widget(Paragraph::new(Line::from(spans)), header);
-        let titles: Vec<Line> = ViewId::ALL.iter().enumerate().map(|(i, v)| Line::from(format!("{} {}", i + 1, v.title()))).collect();
-        frame.render_widget(Tabs::new(titles).select(self.view.index()).highlight_style(theme.accent()).divider("│"), tabs);
-        let ctx = DrawContext { theme, now, frozen: self.frozen };
+        let titles: Vec<Line> = ViewId::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, v)| Line::from(format!("{} {}", i + 1, v.title())))
+            .collect();
+        frame.render_widget(
+            Tabs::new(titles)
+                .select(self.view.index())
+                .highlight_style(theme.accent())
+                .divider("│"),
+            tabs,
+        );
+        let ctx = DrawContext {
+            theme,
+            now,
+            frozen: self.frozen,
+        };
         let body_block = Block::default().borders(Borders::NONE);
         let inner = body_block.inner(body);
         match self.view {
@@ -460,10 +545,21 @@ impl App {
         keys.push(Span::raw("quit"));
         frame.render_widget(Paragraph::new(Line::from(keys)), footer);
         match &self.overlay {
-            Some(Overlay::Help) => help::draw(frame, area, self.view.title(), self.keys(), self.read_only, &theme),
+            Some(Overlay::Help) => help::draw(
+                frame,
+                area,
+                self.view.title(),
+                self.keys(),
+                self.read_only,
+                &theme,
+            ),
             Some(Overlay::Palette(p)) => p.draw(frame, area, &theme),
             Some(Overlay::Confirm(c)) => c.draw(frame, area, &theme),
-            Some(Overlay::Detail { title, text, scroll }) => draw_detail(frame, area, title, text, *scroll, &theme),
+            Some(Overlay::Detail {
+                title,
+                text,
+                scroll,
+            }) => draw_detail(frame, area, title, text, *scroll, &theme),
             None => {}
         }
         toast::draw(frame, area, &self.toasts, now, &theme);
@@ -480,12 +576,19 @@ fn short(m: &Mutation) -> &'static str {
 }
 
 fn draw_detail(frame: &mut Frame, area: Rect, title: &str, text: &str, scroll: u16, theme: &Theme) {
-    let rect = centered(area, area.width.saturating_sub(8), area.height.saturating_sub(4));
+    let rect = centered(
+        area,
+        area.width.saturating_sub(8),
+        area.height.saturating_sub(4),
+    );
     frame.render_widget(Clear, rect);
     frame.render_widget(
-        Paragraph::new(text.to_string())
-            .scroll((scroll, 0))
-            .block(Block::default().borders(Borders::ALL).title(Span::styled(format!(" {title} · ↑/↓ scroll · esc close "), theme.accent()))),
+        Paragraph::new(text.to_string()).scroll((scroll, 0)).block(
+            Block::default().borders(Borders::ALL).title(Span::styled(
+                format!(" {title} · ↑/↓ scroll · esc close "),
+                theme.accent(),
+            )),
+        ),
         rect,
     );
 }

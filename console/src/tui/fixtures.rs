@@ -40,19 +40,49 @@ pub fn app(read_only: bool) -> App {
 }
 
 fn stage(name: &str, status: &str, why: &str, cmd: &str) -> StageRow {
-    StageRow { name: name.into(), status: status.into(), why: why.into(), cmd: cmd.into(), details: vec![format!("deps of {name}")] }
+    StageRow {
+        name: name.into(),
+        status: status.into(),
+        why: why.into(),
+        cmd: cmd.into(),
+        details: vec![format!("deps of {name}")],
+    }
 }
 
 /// Pipeline status with one changed stage and one stale downstream.
 pub fn pipeline() -> PipelineSnapshot {
     PipelineSnapshot {
         stages: vec![
-            stage("fetch", "up to date", "", "scripts/amesops fetch --out data/ames.csv"),
-            stage("split", "up to date", "", "scripts/amesops split --data data/ames.csv …"),
-            stage("train", "changed", "params.yaml: train.alpha modified", "scripts/amesops train --data data/train.csv …"),
-            stage("evaluate", "stale upstream", "train will change its inputs", "scripts/amesops evaluate --model models/model.json …"),
+            stage(
+                "fetch",
+                "up to date",
+                "",
+                "scripts/amesops fetch --out data/ames.csv",
+            ),
+            stage(
+                "split",
+                "up to date",
+                "",
+                "scripts/amesops split --data data/ames.csv …",
+            ),
+            stage(
+                "train",
+                "changed",
+                "params.yaml: train.alpha modified",
+                "scripts/amesops train --data data/train.csv …",
+            ),
+            stage(
+                "evaluate",
+                "stale upstream",
+                "train will change its inputs",
+                "scripts/amesops evaluate --model models/model.json …",
+            ),
         ],
-        metrics: vec![("rmse_log".into(), 0.1240), ("rmse".into(), 21948.3), ("r2".into(), 0.9260)],
+        metrics: vec![
+            ("rmse_log".into(), 0.1240),
+            ("rmse".into(), 21948.3),
+            ("r2".into(), 0.9260),
+        ],
         dvc: true,
     }
 }
@@ -82,7 +112,9 @@ pub fn log_lines() -> Vec<LogLine> {
 
 /// A page of prediction records.
 pub fn records() -> RecordPage {
-    let neighborhoods = ["NAmes", "CollgCr", "OldTown", "Edwards", "Somerst", "NridgHt"];
+    let neighborhoods = [
+        "NAmes", "CollgCr", "OldTown", "Edwards", "Somerst", "NridgHt",
+    ];
     let rows = (0..30)
         .map(|i| {
             let price = 120_000.0 + (i as f64 * 7_919.0) % 180_000.0;
@@ -101,7 +133,10 @@ pub fn records() -> RecordPage {
     RecordPage {
         rows,
         next: Some("predictions/dt=2026-11-27/x".into()),
-        reference_deciles: vec![106_475.0, 124_000.0, 135_500.0, 147_000.0, 163_000.0, 179_280.0, 198_620.0, 230_000.0, 278_000.0],
+        reference_deciles: vec![
+            106_475.0, 124_000.0, 135_500.0, 147_000.0, 163_000.0, 179_280.0, 198_620.0, 230_000.0,
+            278_000.0,
+        ],
         unreadable: 0,
     }
 }
@@ -112,14 +147,44 @@ pub fn runs() -> Vec<RunRow> {
         run_id: id.into(),
         name: name.into(),
         start_time: "2026-11-27T08:00:00Z".into(),
-        params: BTreeMap::from([("train.alpha".into(), alpha.into()), ("train.l1_ratio".into(), "1.0".into()), ("split.seed".into(), "42".into())]),
-        metrics: BTreeMap::from([("cv_rmse_log".into(), cv), ("test_rmse_log".into(), test), ("cv_mae".into(), 13_700.0 + cv * 1000.0), ("test_r2".into(), 0.93 - cv / 10.0)]),
+        params: BTreeMap::from([
+            ("train.alpha".into(), alpha.into()),
+            ("train.l1_ratio".into(), "1.0".into()),
+            ("split.seed".into(), "42".into()),
+        ]),
+        metrics: BTreeMap::from([
+            ("cv_rmse_log".into(), cv),
+            ("test_rmse_log".into(), test),
+            ("cv_mae".into(), 13_700.0 + cv * 1000.0),
+            ("test_r2".into(), 0.93 - cv / 10.0),
+        ]),
         production,
     };
     vec![
-        run("a1b2c3d4e5f6", "alpha-0.0005", "0.0005", 0.1082, 0.1240, true),
-        run("b2c3d4e5f6a1", "alpha-0.001", "0.001", 0.1094, 0.1251, false),
-        run("c3d4e5f6a1b2", "alpha-0.0003", "0.0003", 0.1089, 0.1262, false),
+        run(
+            "a1b2c3d4e5f6",
+            "alpha-0.0005",
+            "0.0005",
+            0.1082,
+            0.1240,
+            true,
+        ),
+        run(
+            "b2c3d4e5f6a1",
+            "alpha-0.001",
+            "0.001",
+            0.1094,
+            0.1251,
+            false,
+        ),
+        run(
+            "c3d4e5f6a1b2",
+            "alpha-0.0003",
+            "0.0003",
+            0.1089,
+            0.1262,
+            false,
+        ),
         run("d4e5f6a1b2c3", "ridge-0.05", "0.05", 0.1170, 0.1302, false),
     ]
 }
@@ -130,7 +195,10 @@ pub fn schema() -> FormSchema {
         name: name.into(),
         description: format!("{name} (documented levels)"),
         kind: "nominal".into(),
-        levels: levels.iter().map(|(c, l)| (c.to_string(), l.to_string())).collect(),
+        levels: levels
+            .iter()
+            .map(|(c, l)| (c.to_string(), l.to_string()))
+            .collect(),
         unit: None,
         default: default.into(),
     };
@@ -145,13 +213,31 @@ pub fn schema() -> FormSchema {
     FormSchema {
         model_id: "3f9a1c2b7d10".into(),
         fields: vec![
-            select("Neighborhood", &[("CollgCr", "College Creek"), ("NAmes", "North Ames"), ("OldTown", "Old Town")], "NAmes"),
+            select(
+                "Neighborhood",
+                &[
+                    ("CollgCr", "College Creek"),
+                    ("NAmes", "North Ames"),
+                    ("OldTown", "Old Town"),
+                ],
+                "NAmes",
+            ),
             number("OverallQual", "grade", "6"),
             number("GrLivArea", "sq ft", "1464"),
             number("YearBuilt", "year", "1973"),
             number("TotalBsmtSF", "sq ft", "991.5"),
             number("GarageCars", "count", "2"),
-            select("KitchenQual", &[("Po", "Poor"), ("Fa", "Fair"), ("TA", "Typical/Average"), ("Gd", "Good"), ("Ex", "Excellent")], "TA"),
+            select(
+                "KitchenQual",
+                &[
+                    ("Po", "Poor"),
+                    ("Fa", "Fair"),
+                    ("TA", "Typical/Average"),
+                    ("Gd", "Good"),
+                    ("Ex", "Excellent"),
+                ],
+                "TA",
+            ),
         ],
     }
 }
@@ -180,10 +266,21 @@ pub fn deploy() -> DeployStatus {
         alias: "live".into(),
         alias_version: "3".into(),
         routing: None,
-        versions: (1..=3).rev().map(|v| VersionRow { version: v.to_string(), model_id: format!("{v}f9a1c2b7d10"), created: format!("2026-11-2{v}T08:00:00Z") }).collect(),
+        versions: (1..=3)
+            .rev()
+            .map(|v| VersionRow {
+                version: v.to_string(),
+                model_id: format!("{v}f9a1c2b7d10"),
+                created: format!("2026-11-2{v}T08:00:00Z"),
+            })
+            .collect(),
         url: "http://127.0.0.1:8080".into(),
         model_id: "3f9a1c2b7d10".into(),
-        metrics: vec![("cv rmse_log".into(), 0.1082), ("cv rmse $".into(), 21038.0), ("cv r2".into(), 0.9294)],
+        metrics: vec![
+            ("cv rmse_log".into(), 0.1082),
+            ("cv rmse $".into(), 21038.0),
+            ("cv r2".into(), 0.9294),
+        ],
         health: Ok("model 3f9a1c2b7d10 · up 42 s".into()),
         candidate: Some("3f9a1c2b7d10".into()),
     }
@@ -192,14 +289,21 @@ pub fn deploy() -> DeployStatus {
 /// Puts `view` into `state` with fixture data.
 pub fn show(app: &mut App, view: ViewId, state: State, now: Instant) {
     let error = || "connection refused (127.0.0.1:8080)".to_string();
-    let _ = app.on_key(crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char(char::from(b'1' + view.index() as u8))), now);
+    let _ = app.on_key(
+        crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char(char::from(
+            b'1' + view.index() as u8,
+        ))),
+        now,
+    );
     let loaded = match (view, state) {
         (_, State::Loading) => return,
         (ViewId::Pipeline, State::Data) => Loaded::Pipeline(Ok(pipeline())),
         (ViewId::Pipeline, State::Empty) => Loaded::Pipeline(Ok(PipelineSnapshot::default())),
         (ViewId::Pipeline, State::Error) => Loaded::Pipeline(Err(error())),
         (ViewId::Logs, State::Data) => Loaded::Logs(LogEvent::Lines(log_lines())),
-        (ViewId::Logs, State::Empty) => Loaded::Logs(LogEvent::Mode("following .amesops/logs/predictor.jsonl".into())),
+        (ViewId::Logs, State::Empty) => Loaded::Logs(LogEvent::Mode(
+            "following .amesops/logs/predictor.jsonl".into(),
+        )),
         (ViewId::Logs, State::Error) => Loaded::Logs(LogEvent::Error(error())),
         (ViewId::Predictions, State::Data) => Loaded::Records(Ok(records())),
         (ViewId::Predictions, State::Empty) => Loaded::Records(Ok(RecordPage::default())),
@@ -217,7 +321,14 @@ pub fn show(app: &mut App, view: ViewId, state: State, now: Instant) {
         (ViewId::Predict, State::Empty) => Loaded::Schema(Ok(FormSchema::default())),
         (ViewId::Predict, State::Error) => Loaded::Schema(Err(error())),
         (ViewId::Deploy, State::Data) => Loaded::Deploy(Ok(deploy())),
-        (ViewId::Deploy, State::Empty) => Loaded::Deploy(Ok(DeployStatus { versions: Vec::new(), alias_version: "–".into(), model_id: "–".into(), metrics: Vec::new(), candidate: None, ..deploy() })),
+        (ViewId::Deploy, State::Empty) => Loaded::Deploy(Ok(DeployStatus {
+            versions: Vec::new(),
+            alias_version: "–".into(),
+            model_id: "–".into(),
+            metrics: Vec::new(),
+            candidate: None,
+            ..deploy()
+        })),
         (ViewId::Deploy, State::Error) => Loaded::Deploy(Err(error())),
     };
     let _ = app.on_loaded(loaded, now);

@@ -33,7 +33,12 @@ const TICK: Duration = Duration::from_millis(250);
 const MAX_RESULTS_PER_FRAME: usize = 4096;
 
 /// Runs the console until the user quits; the terminal is restored on exit and on panic.
-pub async fn run(mut app: App, runtime: Runtime, mut results: mpsc::UnboundedReceiver<Loaded>, mouse: bool) -> Result<()> {
+pub async fn run(
+    mut app: App,
+    runtime: Runtime,
+    mut results: mpsc::UnboundedReceiver<Loaded>,
+    mouse: bool,
+) -> Result<()> {
     let mut terminal = ratatui::init();
     if mouse {
         let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);

@@ -50,7 +50,10 @@ pub struct Runtime {
 impl Runtime {
     /// A runtime reporting to `tx`.
     pub fn new(backends: Backends, tx: mpsc::UnboundedSender<Loaded>) -> Self {
-        Self { backends: Arc::new(backends), tx }
+        Self {
+            backends: Arc::new(backends),
+            tx,
+        }
     }
 
     /// Starts a command in the background.
@@ -85,15 +88,24 @@ async fn run(b: &Backends, command: Command, tx: mpsc::UnboundedSender<Loaded>) 
         Command::LoadSchema => Loaded::Schema(load_schema(b).await),
         Command::SubmitPrediction(body) => Loaded::Prediction(submit(b, body).await),
         Command::LoadDeploy => Loaded::Deploy(load_deploy(b).await),
-        Command::Mutate(Mutation::Retrain { allow_worse }) => {
-            Loaded::RetrainReady(crate::retrain::prepare(&b.project, b.deployer.as_ref(), allow_worse, b.tolerance, tx).await)
-        }
+        Command::Mutate(Mutation::Retrain { allow_worse }) => Loaded::RetrainReady(
+            crate::retrain::prepare(
+                &b.project,
+                b.deployer.as_ref(),
+                allow_worse,
+                b.tolerance,
+                tx,
+            )
+            .await,
+        ),
         Command::Mutate(mutation) => Loaded::Mutated(mutate(b, mutation, tx).await),
     })
 }
 
 async fn load_records(b: &Backends, after: Option<String>) -> Result<RecordPage, String> {
-    let page = newest_keys(b.store.as_ref(), after.as_deref(), PAGE_SIZE).await.map_err(|e| e.to_string())?;
+    let page = newest_keys(b.store.as_ref(), after.as_deref(), PAGE_SIZE)
+        .await
+        .map_err(|e| e.to_string())?;
     let store = b.store.clone();
     let fetched: Vec<Option<RecordRow>> = futures_util::stream::iter(page.keys.clone())
         .map(|key| {
@@ -109,17 +121,32 @@ async fn load_records(b: &Backends, after: Option<String>) -> Result<RecordPage,
         .await;
     let unreadable = fetched.iter().filter(|r| r.is_none()).count();
     let reference_deciles = match b.deployer.served_artifact().await {
-        Ok(bytes) => Artifact::from_bytes(&bytes).map(|a| a.artifact.metrics.price_deciles.clone()).unwrap_or_default(),
+        Ok(bytes) => Artifact::from_bytes(&bytes)
+            .map(|a| a.artifact.metrics.price_deciles.clone())
+            .unwrap_or_default(),
         Err(_) => Vec::new(),
     };
-    Ok(RecordPage { rows: fetched.into_iter().flatten().collect(), next: page.next, reference_deciles, unreadable })
+    Ok(RecordPage {
+        rows: fetched.into_iter().flatten().collect(),
+        next: page.next,
+        reference_deciles,
+        unreadable,
+    })
 }
 
 async fn get_json(b: &Backends, path: &str) -> Result<serde_json::Value, String> {
     let url = format!("{}{path}", b.deployer.url());
-    let response = b.http.get(&url).send().await.map_err(|e| format!("GET {url}: {e}"))?;
+    let response = b
+        .http
+        .get(&url)
+        .send()
+        .await
+        .map_err(|e| format!("GET {url}: {e}"))?;
     let status = response.status();
-    let json: serde_json::Value = response.json().await.map_err(|e| format!("GET {url}: reply is not JSON: {e}"))?;
+    let json: serde_json::Value = response
+        .json()
+        .await
+        .map_err(|e| format!("GET {url}: reply is not JSON: {e}"))?;
     if !status.is_success() {
         return Err(format!("GET {url}: {status} {json}"));
     }
@@ -134,16 +161,50 @@ async fn submit(b: &Backends, body: serde_json::Value) -> Result<PredictOutcome,
     let url = format!("{}/predict", b.deployer.url());
     let started = Instant::now();
     let remote = async {
-        let response = b.http.post(&url).json(&body).send().await.map_err(|e| format!("POST {url}: {e}"))?;
+        let response = b
+            .http
+            .post(&url)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| format!("POST {url}: {e}"))?;
         let status = response.status();
-        let json: serde_json::Value = response.json().await.map_err(|e| format!("reply is not JSON: {e}"))?;
+        let json: serde_json::Value = response
+            .json()
+            .await
+            .map_err(|e| format!("reply is not JSON: {e}"))?;
         let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
         if !status.is_success() {
             let error = &json["error"];
-            let fields: Vec<String> = error["fields"].as_array().map(|f| f.iter().map(|x| format!("{}: {}", x["field"].as_str().unwrap_or("?"), x["problem"].as_str().unwrap_or("?"))).collect()).unwrap_or_default();
-            return Err(format!("{status}: {} {}", error["message"].as_str().unwrap_or(""), fields.join("; ")));
+            let fields: Vec<String> = error["fields"]
+                .as_array()
+                .map(|f| {
+                    f.iter()
+                        .map(|x| {
+                            format!(
+                                "{}: {}",
+                                x["field"].as_str().unwrap_or("?"),
+                                x["problem"].as_str().unwrap_or("?")
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            return Err(format!(
+                "{status}: {} {}",
+                error["message"].as_str().unwrap_or(""),
+                fields.join("; ")
+            ));
         }
-        let strings = |v: &serde_json::Value| v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default();
+        let strings = |v: &serde_json::Value| {
+            v.as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
         Ok(RemoteReply {
             price: json["price"].as_f64().ok_or("reply has no price")?,
             low: json["interval"]["low"].as_f64().unwrap_or(f64::NAN),
@@ -157,36 +218,74 @@ async fn submit(b: &Backends, body: serde_json::Value) -> Result<PredictOutcome,
     }
     .await;
     let local_price = async {
-        let bytes = b.deployer.served_artifact().await.map_err(|e| e.to_string())?;
+        let bytes = b
+            .deployer
+            .served_artifact()
+            .await
+            .map_err(|e| e.to_string())?;
         let loaded = Artifact::from_bytes(&bytes).map_err(|e| e.to_string())?;
         let object = body.as_object().ok_or("the form body is not an object")?;
-        let house = core_model::house::house_from_json(object).map_err(|errors| errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))?;
+        let house = core_model::house::house_from_json(object).map_err(|errors| {
+            errors
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("; ")
+        })?;
         Ok::<f64, String>(loaded.artifact.model.predict(&house).price)
     }
     .await;
-    Ok(PredictOutcome { remote, local_price })
+    Ok(PredictOutcome {
+        remote,
+        local_price,
+    })
 }
 
 async fn load_deploy(b: &Backends) -> Result<DeployStatus, String> {
     let info = b.deployer.status().await.map_err(|e| e.to_string())?;
     let health = match get_json(b, "/health").await {
-        Ok(json) => Ok(format!("model {} · up {:.0} s", json["model_id"].as_str().unwrap_or("?"), json["uptime_s"].as_f64().unwrap_or(0.0))),
+        Ok(json) => Ok(format!(
+            "model {} · up {:.0} s",
+            json["model_id"].as_str().unwrap_or("?"),
+            json["uptime_s"].as_f64().unwrap_or(0.0)
+        )),
         Err(e) => Err(e),
     };
-    let metrics = match b.deployer.served_artifact().await.ok().and_then(|bytes| Artifact::from_bytes(&bytes).ok()) {
+    let metrics = match b
+        .deployer
+        .served_artifact()
+        .await
+        .ok()
+        .and_then(|bytes| Artifact::from_bytes(&bytes).ok())
+    {
         Some(a) => {
             let m = a.artifact.metrics.cv.overall;
-            vec![("cv rmse_log".to_string(), m.rmse_log), ("cv rmse $".to_string(), m.rmse), ("cv r2".to_string(), m.r2)]
+            vec![
+                ("cv rmse_log".to_string(), m.rmse_log),
+                ("cv rmse $".to_string(), m.rmse),
+                ("cv r2".to_string(), m.r2),
+            ]
         }
         None => Vec::new(),
     };
-    let candidate = tokio::fs::read(&b.candidate).await.ok().map(|bytes| core_model::artifact::model_id(&bytes));
+    let candidate = tokio::fs::read(&b.candidate)
+        .await
+        .ok()
+        .map(|bytes| core_model::artifact::model_id(&bytes));
     Ok(DeployStatus {
         function: info.function,
         alias: info.alias,
         alias_version: info.alias_version.unwrap_or_else(|| "–".to_string()),
         routing: info.routing,
-        versions: info.versions.into_iter().map(|v| VersionRow { version: v.version, model_id: v.model_id, created: v.created }).collect(),
+        versions: info
+            .versions
+            .into_iter()
+            .map(|v| VersionRow {
+                version: v.version,
+                model_id: v.model_id,
+                created: v.created,
+            })
+            .collect(),
         url: info.url,
         model_id: info.model_id.unwrap_or_else(|| "–".to_string()),
         metrics,
@@ -195,38 +294,71 @@ async fn load_deploy(b: &Backends) -> Result<DeployStatus, String> {
     })
 }
 
-async fn mutate(b: &Backends, mutation: Mutation, tx: mpsc::UnboundedSender<Loaded>) -> Result<String, String> {
+async fn mutate(
+    b: &Backends,
+    mutation: Mutation,
+    tx: mpsc::UnboundedSender<Loaded>,
+) -> Result<String, String> {
     let progress_tx = tx.clone();
     let progress = move |line: String| {
         let _ = progress_tx.send(Loaded::PipelineRun(RunEvent::Output(line)));
     };
     match mutation {
         Mutation::Deploy => {
-            let report = b.deployer.deploy(&b.candidate, &progress).await.map_err(|e| e.to_string())?;
+            let report = b
+                .deployer
+                .deploy(&b.candidate, &progress)
+                .await
+                .map_err(|e| e.to_string())?;
             if report.changed {
                 let note = match tokio::fs::read(&b.candidate).await {
-                    Ok(bytes) => b.project.register_production(&bytes).await.unwrap_or_else(|e| e),
+                    Ok(bytes) => b
+                        .project
+                        .register_production(&bytes)
+                        .await
+                        .unwrap_or_else(|e| e),
                     Err(e) => format!("not registered: {e}"),
                 };
                 progress(format!("tracker: {note}"));
             }
             Ok(if report.changed {
-                format!("deployed model {} as version {} · {}", report.model_id, report.version, report.url)
+                format!(
+                    "deployed model {} as version {} · {}",
+                    report.model_id, report.version, report.url
+                )
             } else {
-                format!("model {} is already live (version {}); nothing changed", report.model_id, report.version)
+                format!(
+                    "model {} is already live (version {}); nothing changed",
+                    report.model_id, report.version
+                )
             })
         }
         Mutation::Rollback { to } => {
-            let report = b.deployer.rollback(to.as_deref(), &progress).await.map_err(|e| e.to_string())?;
+            let report = b
+                .deployer
+                .rollback(to.as_deref(), &progress)
+                .await
+                .map_err(|e| e.to_string())?;
             let note = b.project.rollback_production().await.unwrap_or_else(|e| e);
             progress(format!("tracker: {note}"));
-            Ok(format!("rolled back: version {} (model {}) is live", report.version, report.model_id))
+            Ok(format!(
+                "rolled back: version {} (model {}) is live",
+                report.version, report.model_id
+            ))
         }
-        Mutation::RunPipeline { stage } => {
-            b.project.run_pipeline(stage, tx).await.map(|()| "pipeline run finished".to_string())
-        }
-        Mutation::Retrain { allow_worse } => {
-            crate::retrain::prepare(&b.project, b.deployer.as_ref(), allow_worse, b.tolerance, tx).await.map(|o| o.summary())
-        }
+        Mutation::RunPipeline { stage } => b
+            .project
+            .run_pipeline(stage, tx)
+            .await
+            .map(|()| "pipeline run finished".to_string()),
+        Mutation::Retrain { allow_worse } => crate::retrain::prepare(
+            &b.project,
+            b.deployer.as_ref(),
+            allow_worse,
+            b.tolerance,
+            tx,
+        )
+        .await
+        .map(|o| o.summary()),
     }
 }

@@ -36,20 +36,27 @@ fn hex(color: Color, fallback: &'static str) -> String {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// Renders a buffer as an SVG document with a monospace grid.
 pub fn buffer_to_svg(buffer: &Buffer) -> String {
     let area = buffer.area;
-    let (width, height) = (f64::from(area.width) * CELL_W + 16.0, f64::from(area.height) * CELL_H + 16.0);
+    let (width, height) = (
+        f64::from(area.width) * CELL_W + 16.0,
+        f64::from(area.height) * CELL_H + 16.0,
+    );
     let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\">\n<rect width=\"100%\" height=\"100%\" fill=\"{BACKGROUND}\"/>\n<g font-family=\"DejaVu Sans Mono, monospace\" font-size=\"14\" xml:space=\"preserve\">\n"
     );
     for y in 0..area.height {
         let mut x = 0;
         while x < area.width {
-            let Some(cell) = buffer.cell((x, y)) else { break };
+            let Some(cell) = buffer.cell((x, y)) else {
+                break;
+            };
             let style = (cell.fg, cell.bg, cell.modifier);
             let start = x;
             let mut text = String::new();
@@ -68,13 +75,27 @@ pub fn buffer_to_svg(buffer: &Buffer) -> String {
             let px = 8.0 + f64::from(start) * CELL_W;
             let py = 8.0 + f64::from(y) * CELL_H;
             if bg != BACKGROUND {
-                let _ = writeln!(svg, "<rect x=\"{px:.1}\" y=\"{py:.1}\" width=\"{:.1}\" height=\"{CELL_H}\" fill=\"{bg}\"/>", f64::from(x - start) * CELL_W);
+                let _ = writeln!(
+                    svg,
+                    "<rect x=\"{px:.1}\" y=\"{py:.1}\" width=\"{:.1}\" height=\"{CELL_H}\" fill=\"{bg}\"/>",
+                    f64::from(x - start) * CELL_W
+                );
             }
             if text.trim().is_empty() {
                 continue;
             }
-            let weight = if style.2.contains(Modifier::BOLD) { " font-weight=\"bold\"" } else { "" };
-            let _ = writeln!(svg, "<text x=\"{px:.1}\" y=\"{:.1}\" fill=\"{fg}\"{weight} textLength=\"{:.1}\" lengthAdjust=\"spacingAndGlyphs\">{}</text>", py + 14.0, f64::from(x - start) * CELL_W, escape(&text));
+            let weight = if style.2.contains(Modifier::BOLD) {
+                " font-weight=\"bold\""
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                svg,
+                "<text x=\"{px:.1}\" y=\"{:.1}\" fill=\"{fg}\"{weight} textLength=\"{:.1}\" lengthAdjust=\"spacingAndGlyphs\">{}</text>",
+                py + 14.0,
+                f64::from(x - start) * CELL_W,
+                escape(&text)
+            );
         }
     }
     svg.push_str("</g>\n</svg>\n");
@@ -91,7 +112,10 @@ pub fn screens() -> Vec<(String, String)> {
         fixtures::show(&mut app, *view, State::Data, now);
         let mut terminal = Terminal::new(TestBackend::new(120, 34)).unwrap_or_else(|e| match e {});
         if terminal.draw(|frame| app.draw(frame, now)).is_ok() {
-            out.push((format!("{}-{}", i + 1, view.title().to_lowercase()), buffer_to_svg(terminal.backend().buffer())));
+            out.push((
+                format!("{}-{}", i + 1, view.title().to_lowercase()),
+                buffer_to_svg(terminal.backend().buffer()),
+            ));
         }
     }
     out

@@ -24,7 +24,13 @@ fn screen(app: &mut App, now: Instant) -> String {
 }
 
 fn mutations(commands: &[Command]) -> Vec<Mutation> {
-    commands.iter().filter_map(|c| match c { Command::Mutate(m) => Some(m.clone()), _ => None }).collect()
+    commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::Mutate(m) => Some(m.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 macro_rules! view_snapshots {
@@ -94,7 +100,10 @@ fn confirm_then_accept_dispatches_exactly_once() {
     // A second enter does not dispatch again: the dialog is gone and work is in progress.
     assert!(mutations(&app.on_key(key(KeyCode::Enter), now)).is_empty());
     app.on_key(key(KeyCode::Char('b')), now);
-    assert!(app.overlay.is_none(), "no second dialog while the first mutation runs");
+    assert!(
+        app.overlay.is_none(),
+        "no second dialog while the first mutation runs"
+    );
 }
 
 #[test]
@@ -109,7 +118,10 @@ fn production_confirmation_needs_the_typed_function_name() {
     for c in "amesops-predictor".chars() {
         app.on_key(key(KeyCode::Char(c)), now);
     }
-    assert_eq!(mutations(&app.on_key(key(KeyCode::Enter), now)), vec![Mutation::Deploy]);
+    assert_eq!(
+        mutations(&app.on_key(key(KeyCode::Enter), now)),
+        vec![Mutation::Deploy]
+    );
 }
 
 #[test]
@@ -123,7 +135,11 @@ fn read_only_refuses_every_mutation_at_dispatch() {
     }
     // Even a dispatch that bypasses the keys is refused.
     assert!(app.dispatch(Mutation::Deploy, now).is_empty());
-    assert!(app.toasts.iter().all(|t| t.message.starts_with("read-only")));
+    assert!(
+        app.toasts
+            .iter()
+            .all(|t| t.message.starts_with("read-only"))
+    );
     insta::assert_snapshot!("read_only_refusal", screen(&mut app, now));
 }
 
@@ -134,7 +150,9 @@ fn retrain_key_asks_for_confirmation_from_any_view() {
     fixtures::show(&mut app, ViewId::Logs, State::Data, now);
     app.on_key(key(KeyCode::Char('R')), now);
     match &app.overlay {
-        Some(Overlay::Confirm(c)) => assert_eq!(c.mutation, Mutation::Retrain { allow_worse: false }),
+        Some(Overlay::Confirm(c)) => {
+            assert_eq!(c.mutation, Mutation::Retrain { allow_worse: false })
+        }
         other => panic!("expected the confirm dialog, got {other:?}"),
     }
 }
@@ -149,7 +167,10 @@ fn views_switch_by_number_and_tab_and_load_once() {
     app.on_key(key(KeyCode::Tab), now);
     assert_eq!(app.view, ViewId::Experiments);
     app.on_key(key(KeyCode::BackTab), now);
-    assert!(app.on_key(key(KeyCode::Char('3')), now).is_empty(), "already loading: no second request");
+    assert!(
+        app.on_key(key(KeyCode::Char('3')), now).is_empty(),
+        "already loading: no second request"
+    );
 }
 
 #[test]
@@ -181,7 +202,10 @@ fn quit_keys_quit_but_not_while_typing_a_search() {
     app.on_key(key(KeyCode::Char('q')), now);
     assert!(app.should_quit);
     let mut app = fixtures::app(false);
-    app.on_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL), now);
+    app.on_key(
+        KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL),
+        now,
+    );
     assert!(app.should_quit);
 }
 
@@ -193,7 +217,10 @@ fn log_follow_pauses_on_scroll_and_says_so() {
     assert!(app.logs.follow);
     app.on_key(key(KeyCode::Up), now);
     assert!(!app.logs.follow);
-    let line = LogLine { timestamp_ms: None, text: "{\"level\":\"INFO\",\"message\":\"new\"}".into() };
+    let line = LogLine {
+        timestamp_ms: None,
+        text: "{\"level\":\"INFO\",\"message\":\"new\"}".into(),
+    };
     app.on_loaded(Loaded::Logs(LogEvent::Lines(vec![line])), now);
     let shown = screen(&mut app, now);
     assert!(shown.contains("paused (2 lines below)"), "{shown}");
@@ -205,7 +232,12 @@ fn log_follow_pauses_on_scroll_and_says_so() {
 #[test]
 fn log_buffer_is_bounded_and_counts_what_it_dropped() {
     let mut logs = super::views::logs::LogsView::with_capacity(100);
-    let lines: Vec<LogLine> = (0..250).map(|i| LogLine { timestamp_ms: None, text: format!("line {i}") }).collect();
+    let lines: Vec<LogLine> = (0..250)
+        .map(|i| LogLine {
+            timestamp_ms: None,
+            text: format!("line {i}"),
+        })
+        .collect();
     logs.on_event(LogEvent::Lines(lines));
     assert_eq!(logs.len(), 100);
     assert_eq!(logs.dropped, 150);
@@ -248,7 +280,10 @@ fn a_prediction_form_sends_the_filled_fields_as_json() {
         [Command::SubmitPrediction(body)] => {
             assert_eq!(body["Neighborhood"], "CollgCr");
             assert_eq!(body["GrLivArea"], 1710.0);
-            assert!(body.get("YearBuilt").is_none(), "empty fields are left to imputation");
+            assert!(
+                body.get("YearBuilt").is_none(),
+                "empty fields are left to imputation"
+            );
         }
         other => panic!("expected one submission, got {other:?}"),
     }

@@ -11,7 +11,11 @@ pub struct Theme {
 
 impl Theme {
     fn fg(&self, color: Color) -> Style {
-        if self.color { Style::default().fg(color) } else { Style::default() }
+        if self.color {
+            Style::default().fg(color)
+        } else {
+            Style::default()
+        }
     }
 
     /// Titles and the active tab.
@@ -21,7 +25,11 @@ impl Theme {
 
     /// Secondary text.
     pub fn dim(&self) -> Style {
-        if self.color { Style::default().fg(Color::DarkGray) } else { Style::default().add_modifier(Modifier::DIM) }
+        if self.color {
+            Style::default().fg(Color::DarkGray)
+        } else {
+            Style::default().add_modifier(Modifier::DIM)
+        }
     }
 
     /// Good news.

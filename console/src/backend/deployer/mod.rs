@@ -62,9 +62,17 @@ pub trait Deployer: Send + Sync {
     /// Current state.
     fn status(&self) -> BoxFuture<'_, Result<DeployInfo, DeployError>>;
     /// Publishes the artifact at `model_path` as a new version, smoke-tests it, moves the alias.
-    fn deploy<'a>(&'a self, model_path: &'a std::path::Path, progress: &'a (dyn Fn(String) + Send + Sync)) -> BoxFuture<'a, Result<DeployReport, DeployError>>;
+    fn deploy<'a>(
+        &'a self,
+        model_path: &'a std::path::Path,
+        progress: &'a (dyn Fn(String) + Send + Sync),
+    ) -> BoxFuture<'a, Result<DeployReport, DeployError>>;
     /// Moves the alias back to `to`, or to the version before the current one.
-    fn rollback<'a>(&'a self, to: Option<&'a str>, progress: &'a (dyn Fn(String) + Send + Sync)) -> BoxFuture<'a, Result<DeployReport, DeployError>>;
+    fn rollback<'a>(
+        &'a self,
+        to: Option<&'a str>,
+        progress: &'a (dyn Fn(String) + Send + Sync),
+    ) -> BoxFuture<'a, Result<DeployReport, DeployError>>;
     /// The artifact bytes of the model behind the alias (to price locally and compare).
     fn served_artifact(&self) -> BoxFuture<'_, Result<Vec<u8>, DeployError>>;
     /// Where predictions are sent.
@@ -81,9 +89,13 @@ pub async fn for_config(config: &crate::config::Config) -> anyhow::Result<Arc<dy
         ))),
         #[cfg(feature = "aws")]
         crate::config::Target::Aws => Ok(Arc::new(
-            aws::AwsDeployer::connect(&config.aws, std::path::Path::new("."), std::path::Path::new("dist/predictor.zip"))
-                .await
-                .map_err(anyhow::Error::msg)?,
+            aws::AwsDeployer::connect(
+                &config.aws,
+                std::path::Path::new("."),
+                std::path::Path::new("dist/predictor.zip"),
+            )
+            .await
+            .map_err(anyhow::Error::msg)?,
         )),
         #[cfg(not(feature = "aws"))]
         crate::config::Target::Aws => anyhow::bail!(

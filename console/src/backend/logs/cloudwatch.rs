@@ -47,7 +47,8 @@ impl Intercept for StripStreamPrefix {
 /// `http://stream-127.0.0.1:5000/…` → `http://127.0.0.1:5000/…`; `None` when there is no prefix.
 pub fn strip_stream_prefix(uri: &str) -> Option<String> {
     let (scheme, rest) = uri.split_once("://")?;
-    rest.strip_prefix("stream-").map(|host| format!("{scheme}://{host}"))
+    rest.strip_prefix("stream-")
+        .map(|host| format!("{scheme}://{host}"))
 }
 
 /// Drops lines already sent: the backlog, live tail and polling overlap at their edges.
@@ -80,12 +81,19 @@ pub struct CloudWatchLogSource {
 
 impl CloudWatchLogSource {
     /// Follows `group` with a client from the shared SDK configuration.
-    pub fn new(config: &aws_config::SdkConfig, group: impl Into<String>, custom_endpoint: bool) -> Self {
+    pub fn new(
+        config: &aws_config::SdkConfig,
+        group: impl Into<String>,
+        custom_endpoint: bool,
+    ) -> Self {
         let mut builder = aws_sdk_cloudwatchlogs::config::Builder::from(config);
         if custom_endpoint {
             builder = builder.interceptor(StripStreamPrefix);
         }
-        Self { client: Client::from_conf(builder.build()), group: group.into() }
+        Self {
+            client: Client::from_conf(builder.build()),
+            group: group.into(),
+        }
     }
 
     async fn group_arn(&self) -> Result<String, String> {
@@ -95,7 +103,13 @@ impl CloudWatchLogSource {
             .log_group_name_prefix(&self.group)
             .send()
             .await
-            .map_err(|e| format!("DescribeLogGroups {}: {}", self.group, aws_sdk_cloudwatchlogs::error::DisplayErrorContext(&e)))?;
+            .map_err(|e| {
+                format!(
+                    "DescribeLogGroups {}: {}",
+                    self.group,
+                    aws_sdk_cloudwatchlogs::error::DisplayErrorContext(&e)
+                )
+            })?;
         groups
             .log_groups()
             .iter()
@@ -113,8 +127,15 @@ impl CloudWatchLogSource {
             .log_group_identifiers(arn)
             .send()
             .await
-            .map_err(|e| format!("StartLiveTail: {}", aws_sdk_cloudwatchlogs::error::DisplayErrorContext(&e)))?;
-        let _ = tx.send(LogEvent::Mode(format!("live tail of {}", self.group))).await;
+            .map_err(|e| {
+                format!(
+                    "StartLiveTail: {}",
+                    aws_sdk_cloudwatchlogs::error::DisplayErrorContext(&e)
+                )
+            })?;
+        let _ = tx
+            .send(LogEvent::Mode(format!("live tail of {}", self.group)))
+            .await;
         let mut stream = output.response_stream;
         loop {
             match stream.recv().await {
@@ -123,7 +144,10 @@ impl CloudWatchLogSource {
                         update
                             .session_results()
                             .iter()
-                            .map(|e| LogLine { timestamp_ms: e.timestamp(), text: e.message().unwrap_or_default().trim_end().to_string() })
+                            .map(|e| LogLine {
+                                timestamp_ms: e.timestamp(),
+                                text: e.message().unwrap_or_default().trim_end().to_string(),
+                            })
                             .collect(),
                     );
                     if !lines.is_empty() && tx.send(LogEvent::Lines(lines)).await.is_err() {
@@ -132,16 +156,33 @@ impl CloudWatchLogSource {
                 }
                 Ok(Some(_)) => {}
                 Ok(None) => return Ok(()),
-                Err(e) => return Err(format!("live tail ended: {}", aws_sdk_cloudwatchlogs::error::DisplayErrorContext(&e))),
+                Err(e) => {
+                    return Err(format!(
+                        "live tail ended: {}",
+                        aws_sdk_cloudwatchlogs::error::DisplayErrorContext(&e)
+                    ));
+                }
             }
         }
     }
 
     /// Polls `FilterLogEvents` forever (until the receiver is gone).
     async fn poll(&self, tx: &mpsc::Sender<LogEvent>, mut since_ms: i64, seen: &mut Seen) {
-        let _ = tx.send(LogEvent::Mode(format!("polling {} every {} s", self.group, POLL.as_secs()))).await;
+        let _ = tx
+            .send(LogEvent::Mode(format!(
+                "polling {} every {} s",
+                self.group,
+                POLL.as_secs()
+            )))
+            .await;
         loop {
-            let mut pages = self.client.filter_log_events().log_group_name(&self.group).start_time(since_ms).into_paginator().send();
+            let mut pages = self
+                .client
+                .filter_log_events()
+                .log_group_name(&self.group)
+                .start_time(since_ms)
+                .into_paginator()
+                .send();
             let mut lines = Vec::new();
             let mut newest = since_ms;
             while let Some(page) = pages.next().await {
@@ -149,11 +190,18 @@ impl CloudWatchLogSource {
                     Ok(page) => {
                         for event in page.events() {
                             newest = newest.max(event.timestamp().unwrap_or(newest));
-                            lines.push(LogLine { timestamp_ms: event.timestamp(), text: event.message().unwrap_or_default().trim_end().to_string() });
+                            lines.push(LogLine {
+                                timestamp_ms: event.timestamp(),
+                                text: event.message().unwrap_or_default().trim_end().to_string(),
+                            });
                         }
                     }
                     Err(e) => {
-                        let message = format!("FilterLogEvents {}: {}", self.group, aws_sdk_cloudwatchlogs::error::DisplayErrorContext(&e));
+                        let message = format!(
+                            "FilterLogEvents {}: {}",
+                            self.group,
+                            aws_sdk_cloudwatchlogs::error::DisplayErrorContext(&e)
+                        );
                         if tx.send(LogEvent::Error(message)).await.is_err() {
                             return;
                         }
@@ -176,7 +224,10 @@ impl CloudWatchLogSource {
 }
 
 fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 impl LogSource for CloudWatchLogSource {
@@ -194,7 +245,9 @@ impl LogSource for CloudWatchLogSource {
                 Ok(()) | Err(_) if tx.is_closed() => {}
                 Ok(()) => source.poll(&tx, started, &mut seen).await,
                 Err(e) => {
-                    let _ = tx.send(LogEvent::Error(format!("{e}; falling back to polling"))).await;
+                    let _ = tx
+                        .send(LogEvent::Error(format!("{e}; falling back to polling")))
+                        .await;
                     source.poll(&tx, started, &mut seen).await;
                 }
             }
@@ -207,14 +260,36 @@ impl LogSource for CloudWatchLogSource {
 }
 
 impl CloudWatchLogSource {
-    async fn backlog(&self, tx: &mpsc::Sender<LogEvent>, from_ms: i64, to_ms: i64, seen: &mut Seen) -> Result<(), String> {
-        let mut pages = self.client.filter_log_events().log_group_name(&self.group).start_time(from_ms).end_time(to_ms).into_paginator().send();
+    async fn backlog(
+        &self,
+        tx: &mpsc::Sender<LogEvent>,
+        from_ms: i64,
+        to_ms: i64,
+        seen: &mut Seen,
+    ) -> Result<(), String> {
+        let mut pages = self
+            .client
+            .filter_log_events()
+            .log_group_name(&self.group)
+            .start_time(from_ms)
+            .end_time(to_ms)
+            .into_paginator()
+            .send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| format!("FilterLogEvents {}: {}", self.group, aws_sdk_cloudwatchlogs::error::DisplayErrorContext(&e)))?;
+            let page = page.map_err(|e| {
+                format!(
+                    "FilterLogEvents {}: {}",
+                    self.group,
+                    aws_sdk_cloudwatchlogs::error::DisplayErrorContext(&e)
+                )
+            })?;
             let lines = seen.fresh(
                 page.events()
                     .iter()
-                    .map(|e| LogLine { timestamp_ms: e.timestamp(), text: e.message().unwrap_or_default().trim_end().to_string() })
+                    .map(|e| LogLine {
+                        timestamp_ms: e.timestamp(),
+                        text: e.message().unwrap_or_default().trim_end().to_string(),
+                    })
                     .collect(),
             );
             if !lines.is_empty() && tx.send(LogEvent::Lines(lines)).await.is_err() {
@@ -231,7 +306,13 @@ mod tests {
 
     #[test]
     fn the_stream_prefix_is_removed_only_where_present() {
-        assert_eq!(strip_stream_prefix("http://stream-127.0.0.1:5000/").as_deref(), Some("http://127.0.0.1:5000/"));
-        assert_eq!(strip_stream_prefix("https://logs.eu-west-1.amazonaws.com/"), None);
+        assert_eq!(
+            strip_stream_prefix("http://stream-127.0.0.1:5000/").as_deref(),
+            Some("http://127.0.0.1:5000/")
+        );
+        assert_eq!(
+            strip_stream_prefix("https://logs.eu-west-1.amazonaws.com/"),
+            None
+        );
     }
 }

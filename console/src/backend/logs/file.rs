@@ -28,7 +28,11 @@ impl FileLogSource {
 }
 
 /// Reads whatever was appended since `offset`, returning complete lines and the new offset.
-fn read_new(path: &PathBuf, offset: u64, partial: &mut String) -> std::io::Result<(Vec<LogLine>, u64)> {
+fn read_new(
+    path: &PathBuf,
+    offset: u64,
+    partial: &mut String,
+) -> std::io::Result<(Vec<LogLine>, u64)> {
     let mut file = std::fs::File::open(path)?;
     let len = file.metadata()?.len();
     let start = if len < offset { 0 } else { offset }; // truncated: start over
@@ -44,7 +48,10 @@ fn read_new(path: &PathBuf, offset: u64, partial: &mut String) -> std::io::Resul
         let line: String = partial.drain(..=end).collect();
         let line = line.trim_end_matches(['\n', '\r']);
         if !line.is_empty() {
-            lines.push(LogLine { timestamp_ms: None, text: line.to_string() });
+            lines.push(LogLine {
+                timestamp_ms: None,
+                text: line.to_string(),
+            });
         }
     }
     Ok((lines, len))
@@ -54,8 +61,12 @@ impl LogSource for FileLogSource {
     fn follow(&self, tx: mpsc::Sender<LogEvent>) -> BoxFuture<'static, ()> {
         let path = self.path.clone();
         Box::pin(async move {
-            let _ = tx.send(LogEvent::Mode(format!("following {}", path.display()))).await;
-            let mut offset = std::fs::metadata(&path).map(|m| m.len().saturating_sub(BACKLOG_BYTES)).unwrap_or(0);
+            let _ = tx
+                .send(LogEvent::Mode(format!("following {}", path.display())))
+                .await;
+            let mut offset = std::fs::metadata(&path)
+                .map(|m| m.len().saturating_sub(BACKLOG_BYTES))
+                .unwrap_or(0);
             let mut partial = String::new();
             // Starting mid-file, the first line read is cut: drop it.
             let mut skip_first = offset > 0;
@@ -86,7 +97,10 @@ impl LogSource for FileLogSource {
                         if e.kind() != std::io::ErrorKind::NotFound || !reported_missing {
                             reported_missing = true;
                             let message = if e.kind() == std::io::ErrorKind::NotFound {
-                                format!("{} does not exist yet; waiting for the first request", path.display())
+                                format!(
+                                    "{} does not exist yet; waiting for the first request",
+                                    path.display()
+                                )
                             } else {
                                 format!("cannot read {}: {e}", path.display())
                             };

@@ -27,7 +27,11 @@ fn sorted_names(dir: PathBuf, want_dirs: bool) -> Result<Vec<String>, StoreError
     };
     let mut names: Vec<String> = entries
         .filter_map(Result::ok)
-        .filter(|e| e.file_type().map(|t| t.is_dir() == want_dirs).unwrap_or(false))
+        .filter(|e| {
+            e.file_type()
+                .map(|t| t.is_dir() == want_dirs)
+                .unwrap_or(false)
+        })
         .filter_map(|e| e.file_name().into_string().ok())
         .filter(|n| !n.starts_with('.'))
         .collect();
@@ -42,7 +46,11 @@ impl ObjectStore for LocalObjectStore {
             let names = tokio::task::spawn_blocking(move || sorted_names(dir, true))
                 .await
                 .map_err(|e| StoreError(e.to_string()))??;
-            Ok(names.into_iter().rev().map(|n| format!("{PREDICTIONS_PREFIX}{n}/")).collect())
+            Ok(names
+                .into_iter()
+                .rev()
+                .map(|n| format!("{PREDICTIONS_PREFIX}{n}/"))
+                .collect())
         })
     }
 
@@ -53,7 +61,10 @@ impl ObjectStore for LocalObjectStore {
             let names = tokio::task::spawn_blocking(move || sorted_names(dir, false))
                 .await
                 .map_err(|e| StoreError(e.to_string()))??;
-            Ok(names.into_iter().map(|n| format!("{partition}{n}")).collect())
+            Ok(names
+                .into_iter()
+                .map(|n| format!("{partition}{n}"))
+                .collect())
         })
     }
 

@@ -56,7 +56,11 @@ pub struct DeployView {
 impl DeployView {
     /// Keys for footer and help.
     pub fn keys(&self) -> &'static [(&'static str, &'static str)] {
-        &[("d", "deploy the current model"), ("b", "roll back to the previous version"), ("r", "refresh")]
+        &[
+            ("d", "deploy the current model"),
+            ("b", "roll back to the previous version"),
+            ("r", "refresh"),
+        ]
     }
 
     /// Loads status when first shown.
@@ -83,45 +87,128 @@ impl DeployView {
     /// Draws the view.
     pub fn draw(&self, frame: &mut Frame, area: Rect, ctx: &DrawContext) {
         let theme = &ctx.theme;
-        let [status, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
-        frame.render_widget(Paragraph::new(status_line(&self.status, ctx.now, ctx.frozen, theme, "r")), status);
+        let [status, body] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
+        frame.render_widget(
+            Paragraph::new(status_line(&self.status, ctx.now, ctx.frozen, theme, "r")),
+            status,
+        );
         let Some(s) = self.status.data() else {
-            let message = if self.status.is_loading() { "reading the deployment…" } else { "no deployment status: r to retry" };
-            frame.render_widget(Paragraph::new(Span::styled(message, theme.dim())).centered(), body);
+            let message = if self.status.is_loading() {
+                "reading the deployment…"
+            } else {
+                "no deployment status: r to retry"
+            };
+            frame.render_widget(
+                Paragraph::new(Span::styled(message, theme.dim())).centered(),
+                body,
+            );
             return;
         };
-        let [summary, versions] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(body);
+        let [summary, versions] =
+            Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
+                .areas(body);
         let health = match &s.health {
             Ok(h) => Span::styled(format!("healthy · {h}"), theme.ok()),
             Err(e) => Span::styled(format!("unhealthy · {e}"), theme.error()),
         };
         let mut lines = vec![
-            Line::from(vec![Span::styled("function  ", theme.dim()), Span::raw(s.function.clone())]),
-            Line::from(vec![Span::styled("alias     ", theme.dim()), Span::raw(format!("{} → version {}", s.alias, s.alias_version))]),
+            Line::from(vec![
+                Span::styled("function  ", theme.dim()),
+                Span::raw(s.function.clone()),
+            ]),
+            Line::from(vec![
+                Span::styled("alias     ", theme.dim()),
+                Span::raw(format!("{} → version {}", s.alias, s.alias_version)),
+            ]),
         ];
         if let Some((version, weight)) = &s.routing {
-            lines.push(Line::from(vec![Span::styled("canary    ", theme.dim()), Span::styled(format!("{:.0}% to version {version}", weight * 100.0), theme.warn())]));
+            lines.push(Line::from(vec![
+                Span::styled("canary    ", theme.dim()),
+                Span::styled(
+                    format!("{:.0}% to version {version}", weight * 100.0),
+                    theme.warn(),
+                ),
+            ]));
         }
-        lines.push(Line::from(vec![Span::styled("url       ", theme.dim()), Span::raw(s.url.clone())]));
-        lines.push(Line::from(vec![Span::styled("model     ", theme.dim()), Span::raw(s.model_id.clone())]));
-        lines.push(Line::from(vec![Span::styled("health    ", theme.dim()), health]));
+        lines.push(Line::from(vec![
+            Span::styled("url       ", theme.dim()),
+            Span::raw(s.url.clone()),
+        ]));
+        lines.push(Line::from(vec![
+            Span::styled("model     ", theme.dim()),
+            Span::raw(s.model_id.clone()),
+        ]));
+        lines.push(Line::from(vec![
+            Span::styled("health    ", theme.dim()),
+            health,
+        ]));
         lines.push(Line::from(""));
-        lines.extend(s.metrics.iter().map(|(k, v)| Line::from(format!("{k:<14} {}", metric(*v)))));
+        lines.extend(
+            s.metrics
+                .iter()
+                .map(|(k, v)| Line::from(format!("{k:<14} {}", metric(*v)))),
+        );
         lines.push(Line::from(""));
         lines.push(match &s.candidate {
-            Some(c) if *c == s.model_id => Line::from(Span::styled("models/model.json is what is deployed", theme.dim())),
-            Some(c) => Line::from(Span::styled(format!("models/model.json ({c}) is not deployed yet · d to deploy"), theme.warn())),
-            None => Line::from(Span::styled("no models/model.json to deploy (train first)", theme.dim())),
+            Some(c) if *c == s.model_id => Line::from(Span::styled(
+                "models/model.json is what is deployed",
+                theme.dim(),
+            )),
+            Some(c) => Line::from(Span::styled(
+                format!("models/model.json ({c}) is not deployed yet · d to deploy"),
+                theme.warn(),
+            )),
+            None => Line::from(Span::styled(
+                "no models/model.json to deploy (train first)",
+                theme.dim(),
+            )),
         });
-        frame.render_widget(Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(" deployment ")), summary);
-        let rows: Vec<Row> = s.versions.iter().map(|v| {
-            let style = if v.version == s.alias_version { theme.ok() } else { ratatui::style::Style::default() };
-            Row::new(vec![format!("{}{}", v.version, if v.version == s.alias_version { " ◀" } else { "" }), v.model_id.clone(), v.created.get(..19).unwrap_or(&v.created).replace('T', " ")]).style(style)
-        }).collect();
         frame.render_widget(
-            Table::new(rows, [Constraint::Length(8), Constraint::Length(13), Constraint::Min(10)])
-                .header(Row::new(vec!["version", "model", "published"]).style(theme.accent()))
-                .block(Block::default().borders(Borders::ALL).title(" versions · d deploy · b rollback ")),
+            Paragraph::new(lines)
+                .block(Block::default().borders(Borders::ALL).title(" deployment ")),
+            summary,
+        );
+        let rows: Vec<Row> = s
+            .versions
+            .iter()
+            .map(|v| {
+                let style = if v.version == s.alias_version {
+                    theme.ok()
+                } else {
+                    ratatui::style::Style::default()
+                };
+                Row::new(vec![
+                    format!(
+                        "{}{}",
+                        v.version,
+                        if v.version == s.alias_version {
+                            " ◀"
+                        } else {
+                            ""
+                        }
+                    ),
+                    v.model_id.clone(),
+                    v.created.get(..19).unwrap_or(&v.created).replace('T', " "),
+                ])
+                .style(style)
+            })
+            .collect();
+        frame.render_widget(
+            Table::new(
+                rows,
+                [
+                    Constraint::Length(8),
+                    Constraint::Length(13),
+                    Constraint::Min(10),
+                ],
+            )
+            .header(Row::new(vec!["version", "model", "published"]).style(theme.accent()))
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(" versions · d deploy · b rollback "),
+            ),
             versions,
         );
     }

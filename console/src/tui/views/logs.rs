@@ -43,29 +43,55 @@ pub struct Entry {
 
 fn parse(line: LogLine) -> Entry {
     let json = serde_json::from_str::<serde_json::Value>(&line.text).ok();
-    let field = |k: &str| json.as_ref().and_then(|j| j.get(k)).and_then(|v| v.as_str()).map(str::to_string);
-    let severity = match field("level").unwrap_or_default().to_ascii_uppercase().as_str() {
+    let field = |k: &str| {
+        json.as_ref()
+            .and_then(|j| j.get(k))
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    let severity = match field("level")
+        .unwrap_or_default()
+        .to_ascii_uppercase()
+        .as_str()
+    {
         "ERROR" | "FATAL" => Severity::Error,
         "WARN" | "WARNING" => Severity::Warn,
         "DEBUG" | "TRACE" => Severity::Debug,
         _ => Severity::Info,
     };
-    let timestamp = field("timestamp").unwrap_or_else(|| line.timestamp_ms.map(|ms| ms.to_string()).unwrap_or_default());
+    let timestamp = field("timestamp").unwrap_or_else(|| {
+        line.timestamp_ms
+            .map(|ms| ms.to_string())
+            .unwrap_or_default()
+    });
     let summary = match &json {
         Some(serde_json::Value::Object(map)) => {
-            let message = map.get("message").and_then(|m| m.as_str()).unwrap_or_default();
+            let message = map
+                .get("message")
+                .and_then(|m| m.as_str())
+                .unwrap_or_default();
             let fields = map
                 .iter()
-                .filter(|(k, _)| !matches!(k.as_str(), "timestamp" | "level" | "target" | "message"))
+                .filter(|(k, _)| {
+                    !matches!(k.as_str(), "timestamp" | "level" | "target" | "message")
+                })
                 .map(|(k, v)| match v {
                     serde_json::Value::String(s) => format!("{k}={s}"),
                     other => format!("{k}={other}"),
                 });
-            std::iter::once(message.to_string()).chain(fields).collect::<Vec<_>>().join(" ")
+            std::iter::once(message.to_string())
+                .chain(fields)
+                .collect::<Vec<_>>()
+                .join(" ")
         }
         _ => line.text.clone(),
     };
-    Entry { timestamp, severity, raw: line.text, summary }
+    Entry {
+        timestamp,
+        severity,
+        raw: line.text,
+        summary,
+    }
 }
 
 /// State of the Logs view.
@@ -272,14 +298,22 @@ impl LogsView {
             spans.push(Span::styled(format!("{} ", entry.timestamp), theme.dim()));
         }
         spans.push(Span::styled(format!("{level} "), level_style));
-        let body_style = if self.matches(entry) { theme.highlight() } else { ratatui::style::Style::default() };
+        let body_style = if self.matches(entry) {
+            theme.highlight()
+        } else {
+            ratatui::style::Style::default()
+        };
         if self.pretty {
             let pretty = serde_json::from_str::<serde_json::Value>(&entry.raw)
                 .ok()
                 .and_then(|v| serde_json::to_string_pretty(&v).ok())
                 .unwrap_or_else(|| entry.raw.clone());
             out.push(Line::from(spans));
-            out.extend(pretty.lines().map(|l| Line::from(Span::styled(format!("  {l}"), body_style))));
+            out.extend(
+                pretty
+                    .lines()
+                    .map(|l| Line::from(Span::styled(format!("  {l}"), body_style))),
+            );
         } else {
             spans.push(Span::styled(entry.summary.clone(), body_style));
             out.push(Line::from(spans));
@@ -289,25 +323,39 @@ impl LogsView {
     /// Draws the view; only the lines on screen are formatted.
     pub fn draw(&self, frame: &mut Frame, area: Rect, ctx: &DrawContext) {
         let theme = &ctx.theme;
-        let [status, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+        let [status, body] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
         let follow = if self.follow {
             Span::styled("● following", theme.ok())
         } else {
-            Span::styled(format!("‖ paused ({} lines below) · G to follow", self.scroll), theme.warn())
+            Span::styled(
+                format!("‖ paused ({} lines below) · G to follow", self.scroll),
+                theme.warn(),
+            )
         };
         let mut parts = vec![
             follow,
             Span::styled(format!(" · {} lines", self.entries.len()), theme.dim()),
         ];
         if self.dropped > 0 {
-            parts.push(Span::styled(format!(" · {} dropped (buffer {})", self.dropped, self.capacity), theme.warn()));
+            parts.push(Span::styled(
+                format!(" · {} dropped (buffer {})", self.dropped, self.capacity),
+                theme.warn(),
+            ));
         }
         if self.min_severity > Severity::Debug {
-            parts.push(Span::styled(format!(" · level ≥ {:?}", self.min_severity), theme.warn()));
+            parts.push(Span::styled(
+                format!(" · level ≥ {:?}", self.min_severity),
+                theme.warn(),
+            ));
         }
         if self.editing_search || !self.search.is_empty() {
             parts.push(Span::styled(
-                format!(" · /{}{}", self.search, if self.editing_search { "▏" } else { "" }),
+                format!(
+                    " · /{}{}",
+                    self.search,
+                    if self.editing_search { "▏" } else { "" }
+                ),
                 theme.accent(),
             ));
         }
@@ -322,8 +370,15 @@ impl LogsView {
         let inner = block.inner(body);
         frame.render_widget(block, body);
         if self.entries.is_empty() {
-            let message = if self.error.is_some() { "no log lines yet · r retry" } else { "waiting for log lines…" };
-            frame.render_widget(Paragraph::new(Span::styled(message, theme.dim())).centered(), inner);
+            let message = if self.error.is_some() {
+                "no log lines yet · r retry"
+            } else {
+                "waiting for log lines…"
+            };
+            frame.render_widget(
+                Paragraph::new(Span::styled(message, theme.dim())).centered(),
+                inner,
+            );
             return;
         }
         // Walk back from the newest visible line: cost is proportional to the screen, not the buffer.

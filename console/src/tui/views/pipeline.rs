@@ -74,7 +74,13 @@ pub struct PipelineView {
 impl PipelineView {
     /// Keys for footer and help.
     pub fn keys(&self) -> &'static [(&'static str, &'static str)] {
-        &[("↑/↓", "select stage"), ("enter", "details"), ("r", "run the pipeline"), ("s", "run the selected stage"), ("u", "update status")]
+        &[
+            ("↑/↓", "select stage"),
+            ("enter", "details"),
+            ("r", "run the pipeline"),
+            ("s", "run the selected stage"),
+            ("u", "update status"),
+        ]
     }
 
     /// Loads status when first shown.
@@ -98,10 +104,12 @@ impl PipelineView {
 
     /// Takes a run event; returns true when the run ended (status should be reloaded).
     pub fn on_run(&mut self, event: RunEvent) -> bool {
-        let mut set = |stage: String, state: String| match self.running.iter_mut().find(|(s, _)| *s == stage) {
-            Some(slot) => slot.1 = state,
-            None => self.running.push((stage, state)),
-        };
+        let mut set =
+            |stage: String, state: String| match self.running.iter_mut().find(|(s, _)| *s == stage)
+            {
+                Some(slot) => slot.1 = state,
+                None => self.running.push((stage, state)),
+            };
         match event {
             RunEvent::Started(stage) => {
                 self.run_active = true;
@@ -120,7 +128,11 @@ impl PipelineView {
             RunEvent::Output(line) => self.output.push_back(line),
             RunEvent::Done(ok) => {
                 self.run_active = false;
-                self.output.push_back(if ok { "run finished".to_string() } else { "run FAILED".to_string() });
+                self.output.push_back(if ok {
+                    "run finished".to_string()
+                } else {
+                    "run FAILED".to_string()
+                });
                 while self.output.len() > OUTPUT_LINES {
                     self.output.pop_front();
                 }
@@ -135,24 +147,40 @@ impl PipelineView {
 
     /// Handles a key.
     pub fn handle_key(&mut self, key: KeyEvent, now: std::time::Instant) -> Option<Intent> {
-        let stages = self.snapshot.data().map(|s| s.stages.clone()).unwrap_or_default();
+        let stages = self
+            .snapshot
+            .data()
+            .map(|s| s.stages.clone())
+            .unwrap_or_default();
         let selected = self.table.selected().unwrap_or(0);
         match key.code {
-            KeyCode::Down | KeyCode::Char('j') => self.table.select(Some((selected + 1).min(stages.len().saturating_sub(1)))),
+            KeyCode::Down | KeyCode::Char('j') => self
+                .table
+                .select(Some((selected + 1).min(stages.len().saturating_sub(1)))),
             KeyCode::Up | KeyCode::Char('k') => self.table.select(Some(selected.saturating_sub(1))),
             KeyCode::Char('u') => return Some(Intent::Run(self.reload(now))),
-            KeyCode::Char('r') if self.run_active => return Some(Intent::Note("a run is already in progress".to_string())),
+            KeyCode::Char('r') if self.run_active => {
+                return Some(Intent::Note("a run is already in progress".to_string()));
+            }
             KeyCode::Char('r') => return Some(Intent::Ask(Mutation::RunPipeline { stage: None })),
             KeyCode::Char('s') => {
                 if let Some(stage) = stages.get(selected) {
-                    return Some(Intent::Ask(Mutation::RunPipeline { stage: Some(stage.name.clone()) }));
+                    return Some(Intent::Ask(Mutation::RunPipeline {
+                        stage: Some(stage.name.clone()),
+                    }));
                 }
             }
             KeyCode::Enter => {
                 if let Some(stage) = stages.get(selected) {
-                    let mut text = vec![format!("cmd: {}", stage.cmd), format!("status: {} {}", stage.status, stage.why)];
+                    let mut text = vec![
+                        format!("cmd: {}", stage.cmd),
+                        format!("status: {} {}", stage.status, stage.why),
+                    ];
                     text.extend(stage.details.iter().cloned());
-                    return Some(Intent::Detail(format!("stage {}", stage.name), text.join("\n")));
+                    return Some(Intent::Detail(
+                        format!("stage {}", stage.name),
+                        text.join("\n"),
+                    ));
                 }
             }
             _ => {}
@@ -163,7 +191,12 @@ impl PipelineView {
     /// Draws the view.
     pub fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &DrawContext) {
         let theme = &ctx.theme;
-        let [status, table_area, bottom] = Layout::vertical([Constraint::Length(1), Constraint::Min(5), Constraint::Length(10)]).areas(area);
+        let [status, table_area, bottom] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Min(5),
+            Constraint::Length(10),
+        ])
+        .areas(area);
         let mut line = status_line(&self.snapshot, ctx.now, ctx.frozen, theme, "u");
         if let Some(s) = self.snapshot.data() {
             line.spans.push(Span::styled(
@@ -173,40 +206,100 @@ impl PipelineView {
         }
         frame.render_widget(Paragraph::new(line), status);
         let Some(snapshot) = self.snapshot.data() else {
-            let message = if self.snapshot.is_loading() { "reading dvc.yaml and dvc.lock…" } else { "no pipeline status: u to retry" };
-            frame.render_widget(Paragraph::new(Span::styled(message, theme.dim())).centered(), table_area);
+            let message = if self.snapshot.is_loading() {
+                "reading dvc.yaml and dvc.lock…"
+            } else {
+                "no pipeline status: u to retry"
+            };
+            frame.render_widget(
+                Paragraph::new(Span::styled(message, theme.dim())).centered(),
+                table_area,
+            );
             return;
         };
         if snapshot.stages.is_empty() {
-            frame.render_widget(Paragraph::new(Span::styled("dvc.yaml has no stages", theme.dim())).centered(), table_area);
+            frame.render_widget(
+                Paragraph::new(Span::styled("dvc.yaml has no stages", theme.dim())).centered(),
+                table_area,
+            );
         }
-        let rows: Vec<Row> = snapshot.stages.iter().map(|s| {
-            let live = self.running.iter().find(|(n, _)| *n == s.name).map(|(_, st)| st.clone());
-            let status = live.unwrap_or_else(|| s.status.clone());
-            let style = if status.starts_with("up to date") || status.starts_with("done") {
-                theme.ok()
-            } else if status == "failed" {
-                theme.error()
-            } else {
-                theme.warn()
-            };
-            Row::new(vec![Line::from(s.name.clone()), Line::from(Span::styled(status, style)), Line::from(s.why.clone()), Line::from(Span::styled(s.cmd.clone(), theme.dim()))])
-        }).collect();
-        let table = Table::new(rows, [Constraint::Length(12), Constraint::Length(22), Constraint::Percentage(40), Constraint::Min(10)])
-            .header(Row::new(vec!["stage", "status", "why", "command"]).style(theme.accent()))
-            .row_highlight_style(theme.selected())
-            .block(Block::default().borders(Borders::TOP).title(" stages (DAG order) "));
+        let rows: Vec<Row> = snapshot
+            .stages
+            .iter()
+            .map(|s| {
+                let live = self
+                    .running
+                    .iter()
+                    .find(|(n, _)| *n == s.name)
+                    .map(|(_, st)| st.clone());
+                let status = live.unwrap_or_else(|| s.status.clone());
+                let style = if status.starts_with("up to date") || status.starts_with("done") {
+                    theme.ok()
+                } else if status == "failed" {
+                    theme.error()
+                } else {
+                    theme.warn()
+                };
+                Row::new(vec![
+                    Line::from(s.name.clone()),
+                    Line::from(Span::styled(status, style)),
+                    Line::from(s.why.clone()),
+                    Line::from(Span::styled(s.cmd.clone(), theme.dim())),
+                ])
+            })
+            .collect();
+        let table = Table::new(
+            rows,
+            [
+                Constraint::Length(12),
+                Constraint::Length(22),
+                Constraint::Percentage(40),
+                Constraint::Min(10),
+            ],
+        )
+        .header(Row::new(vec!["stage", "status", "why", "command"]).style(theme.accent()))
+        .row_highlight_style(theme.selected())
+        .block(
+            Block::default()
+                .borders(Borders::TOP)
+                .title(" stages (DAG order) "),
+        );
         frame.render_stateful_widget(table, table_area, &mut self.table);
-        let [output, metrics] = Layout::horizontal([Constraint::Percentage(65), Constraint::Percentage(35)]).areas(bottom);
+        let [output, metrics] =
+            Layout::horizontal([Constraint::Percentage(65), Constraint::Percentage(35)])
+                .areas(bottom);
         let height = output.height.saturating_sub(2) as usize;
-        let lines: Vec<Line> = self.output.iter().skip(self.output.len().saturating_sub(height)).map(|l| Line::from(l.clone())).collect();
-        let run_title = if self.run_active { " run output · running " } else { " run output " };
-        frame.render_widget(Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(run_title)), output);
+        let lines: Vec<Line> = self
+            .output
+            .iter()
+            .skip(self.output.len().saturating_sub(height))
+            .map(|l| Line::from(l.clone()))
+            .collect();
+        let run_title = if self.run_active {
+            " run output · running "
+        } else {
+            " run output "
+        };
+        frame.render_widget(
+            Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(run_title)),
+            output,
+        );
         let metric_lines: Vec<Line> = if snapshot.metrics.is_empty() {
             vec![Line::from(Span::styled("no metrics.json yet", theme.dim()))]
         } else {
-            snapshot.metrics.iter().map(|(k, v)| Line::from(format!("{k:<10} {}", metric(*v)))).collect()
+            snapshot
+                .metrics
+                .iter()
+                .map(|(k, v)| Line::from(format!("{k:<10} {}", metric(*v))))
+                .collect()
         };
-        frame.render_widget(Paragraph::new(metric_lines).block(Block::default().borders(Borders::ALL).title(" last evaluation ")), metrics);
+        frame.render_widget(
+            Paragraph::new(metric_lines).block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(" last evaluation "),
+            ),
+            metrics,
+        );
     }
 }

@@ -50,8 +50,16 @@ pub struct FormSchema {
 impl FormSchema {
     /// Parses the `GET /model` document.
     pub fn from_model_document(doc: &serde_json::Value) -> Result<FormSchema, String> {
-        let fields = doc.get("fields").and_then(|f| f.as_array()).ok_or("the /model reply has no fields list")?;
-        let text = |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_string();
+        let fields = doc
+            .get("fields")
+            .and_then(|f| f.as_array())
+            .ok_or("the /model reply has no fields list")?;
+        let text = |v: &serde_json::Value, k: &str| {
+            v.get(k)
+                .and_then(|x| x.as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
         Ok(FormSchema {
             model_id: text(doc, "id"),
             fields: fields
@@ -63,7 +71,11 @@ impl FormSchema {
                     levels: f
                         .get("levels")
                         .and_then(|l| l.as_array())
-                        .map(|l| l.iter().map(|x| (text(x, "code"), text(x, "label"))).collect())
+                        .map(|l| {
+                            l.iter()
+                                .map(|x| (text(x, "code"), text(x, "label")))
+                                .collect()
+                        })
                         .unwrap_or_default(),
                     unit: f.get("unit").and_then(|u| u.as_str()).map(str::to_string),
                     default: match f.get("default") {
@@ -128,7 +140,15 @@ pub struct PredictView {
 impl PredictView {
     /// Keys for footer and help.
     pub fn keys(&self) -> &'static [(&'static str, &'static str)] {
-        &[("↑/↓", "field"), ("←/→", "choose level"), ("enter", "edit a number (enter again to finish)"), ("x", "clear (impute)"), ("s", "send the prediction"), ("a", "all fields / important only"), ("r", "reload schema")]
+        &[
+            ("↑/↓", "field"),
+            ("←/→", "choose level"),
+            ("enter", "edit a number (enter again to finish)"),
+            ("x", "clear (impute)"),
+            ("s", "send the prediction"),
+            ("a", "all fields / important only"),
+            ("r", "reload schema"),
+        ]
     }
 
     /// Loads the schema when first shown.
@@ -142,8 +162,27 @@ impl PredictView {
     /// Takes the schema, keeping values typed for fields that still exist.
     pub fn on_schema(&mut self, result: Result<FormSchema, String>, now: std::time::Instant) {
         if let Ok(schema) = &result {
-            let old: Vec<(String, String)> = self.schema.data().map(|s| s.fields.iter().map(|f| f.name.clone()).zip(self.values.iter().cloned()).collect()).unwrap_or_default();
-            self.values = schema.fields.iter().map(|f| old.iter().find(|(n, _)| *n == f.name).map(|(_, v)| v.clone()).unwrap_or_default()).collect();
+            let old: Vec<(String, String)> = self
+                .schema
+                .data()
+                .map(|s| {
+                    s.fields
+                        .iter()
+                        .map(|f| f.name.clone())
+                        .zip(self.values.iter().cloned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            self.values = schema
+                .fields
+                .iter()
+                .map(|f| {
+                    old.iter()
+                        .find(|(n, _)| *n == f.name)
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default()
+                })
+                .collect();
             self.table.select(Some(0));
         }
         self.schema.finish(result, now);
@@ -156,7 +195,11 @@ impl PredictView {
 
     /// Sets a field's value by name (used by tests and scripted input).
     pub fn set_value(&mut self, name: &str, value: &str) -> bool {
-        let Some(index) = self.schema.data().and_then(|s| s.fields.iter().position(|f| f.name == name)) else {
+        let Some(index) = self
+            .schema
+            .data()
+            .and_then(|s| s.fields.iter().position(|f| f.name == name))
+        else {
             return false;
         };
         if let Some(slot) = self.values.get_mut(index) {
@@ -167,7 +210,11 @@ impl PredictView {
 
     fn shown(&self) -> usize {
         let n = self.schema.data().map_or(0, |s| s.fields.len());
-        if self.show_all { n } else { n.min(FIRST_FIELDS) }
+        if self.show_all {
+            n
+        } else {
+            n.min(FIRST_FIELDS)
+        }
     }
 
     /// The request body: the filled fields, numbers as numbers.
@@ -178,7 +225,11 @@ impl PredictView {
                 if value.is_empty() {
                     continue;
                 }
-                let json = match (field.is_select(), value.parse::<i64>(), value.parse::<f64>()) {
+                let json = match (
+                    field.is_select(),
+                    value.parse::<i64>(),
+                    value.parse::<f64>(),
+                ) {
                     (false, Ok(n), _) => serde_json::json!(n),
                     (false, _, Ok(x)) => serde_json::json!(x),
                     _ => serde_json::Value::String(value.clone()),
@@ -192,7 +243,11 @@ impl PredictView {
     /// Handles a key.
     pub fn handle_key(&mut self, key: KeyEvent, now: std::time::Instant) -> Option<Intent> {
         let selected = self.table.selected().unwrap_or(0);
-        let field = self.schema.data().and_then(|s| s.fields.get(selected)).cloned();
+        let field = self
+            .schema
+            .data()
+            .and_then(|s| s.fields.get(selected))
+            .cloned();
         if self.editing {
             let value = self.values.get_mut(selected);
             match (key.code, value) {
@@ -200,17 +255,22 @@ impl PredictView {
                 (KeyCode::Backspace, Some(value)) => {
                     value.pop();
                 }
-                (KeyCode::Char(c), Some(value)) if c.is_ascii_digit() || c == '.' || c == '-' => value.push(c),
+                (KeyCode::Char(c), Some(value)) if c.is_ascii_digit() || c == '.' || c == '-' => {
+                    value.push(c)
+                }
                 _ => {}
             }
             return None;
         }
         match key.code {
-            KeyCode::Down | KeyCode::Char('j') => self.table.select(Some((selected + 1).min(self.shown().saturating_sub(1)))),
+            KeyCode::Down | KeyCode::Char('j') => self
+                .table
+                .select(Some((selected + 1).min(self.shown().saturating_sub(1)))),
             KeyCode::Up | KeyCode::Char('k') => self.table.select(Some(selected.saturating_sub(1))),
             KeyCode::Char('a') => {
                 self.show_all = !self.show_all;
-                self.table.select(Some(selected.min(self.shown().saturating_sub(1))));
+                self.table
+                    .select(Some(selected.min(self.shown().saturating_sub(1))));
             }
             KeyCode::Char('r') => {
                 self.schema.start(now);
@@ -218,7 +278,9 @@ impl PredictView {
             }
             KeyCode::Char('s') => {
                 if self.schema.data().is_none() {
-                    return Some(Intent::Note("the form has no schema yet: r to load it".to_string()));
+                    return Some(Intent::Note(
+                        "the form has no schema yet: r to load it".to_string(),
+                    ));
                 }
                 self.outcome.start(now);
                 return Some(Intent::Run(Command::SubmitPrediction(self.body())));
@@ -230,10 +292,19 @@ impl PredictView {
                 }
             }
             KeyCode::Left | KeyCode::Right => {
-                if let (Some(field), Some(value)) = (field.filter(FormField::is_select), self.values.get_mut(selected)) {
-                    let codes: Vec<&str> = std::iter::once("").chain(field.levels.iter().map(|(c, _)| c.as_str())).collect();
+                if let (Some(field), Some(value)) = (
+                    field.filter(FormField::is_select),
+                    self.values.get_mut(selected),
+                ) {
+                    let codes: Vec<&str> = std::iter::once("")
+                        .chain(field.levels.iter().map(|(c, _)| c.as_str()))
+                        .collect();
                     let at = codes.iter().position(|c| c == value).unwrap_or(0);
-                    let next = if key.code == KeyCode::Right { (at + 1) % codes.len() } else { (at + codes.len() - 1) % codes.len() };
+                    let next = if key.code == KeyCode::Right {
+                        (at + 1) % codes.len()
+                    } else {
+                        (at + codes.len() - 1) % codes.len()
+                    };
                     *value = codes[next].to_string();
                 }
             }
@@ -245,32 +316,76 @@ impl PredictView {
     /// Draws the view.
     pub fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &DrawContext) {
         let theme = &ctx.theme;
-        let [status, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
-        frame.render_widget(Paragraph::new(status_line(&self.schema, ctx.now, ctx.frozen, theme, "r")), status);
+        let [status, body] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
+        frame.render_widget(
+            Paragraph::new(status_line(&self.schema, ctx.now, ctx.frozen, theme, "r")),
+            status,
+        );
         let Some(schema) = self.schema.data() else {
-            let message = if self.schema.is_loading() { "loading the model's schema (GET /model)…" } else { "no schema: r to retry" };
-            frame.render_widget(Paragraph::new(Span::styled(message, theme.dim())).centered(), body);
+            let message = if self.schema.is_loading() {
+                "loading the model's schema (GET /model)…"
+            } else {
+                "no schema: r to retry"
+            };
+            frame.render_widget(
+                Paragraph::new(Span::styled(message, theme.dim())).centered(),
+                body,
+            );
             return;
         };
-        let [form, result] = Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(body);
+        let [form, result] =
+            Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
+                .areas(body);
         let selected = self.table.selected().unwrap_or(0);
-        let rows: Vec<Row> = schema.fields.iter().zip(&self.values).take(self.shown()).enumerate().map(|(i, (f, v))| {
-            let shown = if v.is_empty() {
-                Span::styled(format!("({})", if f.default.is_empty() { "impute" } else { &f.default }), theme.dim())
-            } else if f.is_select() {
-                let label = f.levels.iter().find(|(c, _)| c == v).map(|(_, l)| l.as_str()).unwrap_or("");
-                Span::raw(format!("‹ {v} › {label}"))
+        let rows: Vec<Row> = schema
+            .fields
+            .iter()
+            .zip(&self.values)
+            .take(self.shown())
+            .enumerate()
+            .map(|(i, (f, v))| {
+                let shown = if v.is_empty() {
+                    Span::styled(
+                        format!(
+                            "({})",
+                            if f.default.is_empty() {
+                                "impute"
+                            } else {
+                                &f.default
+                            }
+                        ),
+                        theme.dim(),
+                    )
+                } else if f.is_select() {
+                    let label = f
+                        .levels
+                        .iter()
+                        .find(|(c, _)| c == v)
+                        .map(|(_, l)| l.as_str())
+                        .unwrap_or("");
+                    Span::raw(format!("‹ {v} › {label}"))
+                } else {
+                    Span::raw(format!("{v} {}", f.unit.as_deref().unwrap_or("")))
+                };
+                let shown = if self.editing && i == selected {
+                    Span::styled(format!("{v}▏"), theme.warn())
+                } else {
+                    shown
+                };
+                Row::new(vec![Line::from(f.name.clone()), Line::from(shown)])
+            })
+            .collect();
+        let title = format!(
+            " house · {} of {} fields · a {} · s send ",
+            self.shown(),
+            schema.fields.len(),
+            if self.show_all {
+                "important only"
             } else {
-                Span::raw(format!("{v} {}", f.unit.as_deref().unwrap_or("")))
-            };
-            let shown = if self.editing && i == selected {
-                Span::styled(format!("{v}▏"), theme.warn())
-            } else {
-                shown
-            };
-            Row::new(vec![Line::from(f.name.clone()), Line::from(shown)])
-        }).collect();
-        let title = format!(" house · {} of {} fields · a {} · s send ", self.shown(), schema.fields.len(), if self.show_all { "important only" } else { "all fields" });
+                "all fields"
+            }
+        );
         let table = Table::new(rows, [Constraint::Length(14), Constraint::Min(10)])
             .row_highlight_style(theme.selected())
             .block(Block::default().borders(Borders::ALL).title(title));
@@ -278,16 +393,32 @@ impl PredictView {
 
         let mut lines: Vec<Line> = Vec::new();
         if let Some(field) = self.table.selected().and_then(|i| schema.fields.get(i)) {
-            lines.push(Line::from(Span::styled(field.description.clone(), theme.dim())));
+            lines.push(Line::from(Span::styled(
+                field.description.clone(),
+                theme.dim(),
+            )));
             lines.push(Line::from(""));
         }
         match (&self.outcome, self.outcome.data()) {
-            (Remote::Loading { .. }, _) => lines.push(Line::from(Span::styled("predicting…", theme.warn()))),
-            (Remote::Failed { error, .. }, _) => lines.push(Line::from(Span::styled(format!("error: {error}"), theme.error()))),
+            (Remote::Loading { .. }, _) => {
+                lines.push(Line::from(Span::styled("predicting…", theme.warn())))
+            }
+            (Remote::Failed { error, .. }, _) => lines.push(Line::from(Span::styled(
+                format!("error: {error}"),
+                theme.error(),
+            ))),
             (_, Some(outcome)) => lines.extend(outcome_lines(outcome, ctx)),
-            _ => lines.push(Line::from(Span::styled("fill what you know, then s to send", theme.dim()))),
+            _ => lines.push(Line::from(Span::styled(
+                "fill what you know, then s to send",
+                theme.dim(),
+            ))),
         }
-        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }).block(Block::default().borders(Borders::ALL).title(" result ")), result);
+        frame.render_widget(
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: true })
+                .block(Block::default().borders(Borders::ALL).title(" result ")),
+            result,
+        );
     }
 }
 
@@ -296,30 +427,77 @@ fn outcome_lines(outcome: &PredictOutcome, ctx: &DrawContext) -> Vec<Line<'stati
     let mut lines = Vec::new();
     match &outcome.remote {
         Ok(reply) => {
-            lines.push(Line::from(vec![Span::raw("endpoint   "), Span::styled(format!("${:.0}", reply.price), theme.accent())]));
-            lines.push(Line::from(format!("80% range  ${:.0} – ${:.0}", reply.low, reply.high)));
+            lines.push(Line::from(vec![
+                Span::raw("endpoint   "),
+                Span::styled(format!("${:.0}", reply.price), theme.accent()),
+            ]));
+            lines.push(Line::from(format!(
+                "80% range  ${:.0} – ${:.0}",
+                reply.low, reply.high
+            )));
             lines.push(Line::from(format!("model      {}", reply.model_id)));
-            lines.push(Line::from(format!("latency    {:.1} ms", if ctx.frozen { 0.0 } else { reply.latency_ms })));
-            lines.push(Line::from(format!("stored     {}", if reply.stored { "yes" } else { "NO (logged instead)" })));
+            lines.push(Line::from(format!(
+                "latency    {:.1} ms",
+                if ctx.frozen { 0.0 } else { reply.latency_ms }
+            )));
+            lines.push(Line::from(format!(
+                "stored     {}",
+                if reply.stored {
+                    "yes"
+                } else {
+                    "NO (logged instead)"
+                }
+            )));
         }
-        Err(e) => lines.push(Line::from(Span::styled(format!("endpoint error: {e}"), theme.error()))),
+        Err(e) => lines.push(Line::from(Span::styled(
+            format!("endpoint error: {e}"),
+            theme.error(),
+        ))),
     }
     match &outcome.local_price {
         Ok(p) => lines.push(Line::from(format!("core-model ${p:.0}"))),
-        Err(e) => lines.push(Line::from(Span::styled(format!("core-model error: {e}"), theme.error()))),
+        Err(e) => lines.push(Line::from(Span::styled(
+            format!("core-model error: {e}"),
+            theme.error(),
+        ))),
     }
     if let (Ok(reply), Ok(local)) = (&outcome.remote, &outcome.local_price) {
         if reply.price.to_bits() == local.to_bits() {
-            lines.push(Line::from(Span::styled("agree: identical to the last bit", theme.ok())));
+            lines.push(Line::from(Span::styled(
+                "agree: identical to the last bit",
+                theme.ok(),
+            )));
         } else {
-            lines.push(Line::from(Span::styled(format!("DISAGREE by ${:.2}: the endpoint serves another model or code", reply.price - local), theme.error())));
+            lines.push(Line::from(Span::styled(
+                format!(
+                    "DISAGREE by ${:.2}: the endpoint serves another model or code",
+                    reply.price - local
+                ),
+                theme.error(),
+            )));
         }
         if !reply.imputed.is_empty() {
             lines.push(Line::from(""));
-            lines.push(Line::from(Span::styled(format!("imputed {} fields: {}", reply.imputed.len(), reply.imputed.iter().take(12).cloned().collect::<Vec<_>>().join(", ")), theme.dim())));
+            lines.push(Line::from(Span::styled(
+                format!(
+                    "imputed {} fields: {}",
+                    reply.imputed.len(),
+                    reply
+                        .imputed
+                        .iter()
+                        .take(12)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                theme.dim(),
+            )));
         }
         if !reply.unknown_levels.is_empty() {
-            lines.push(Line::from(Span::styled(format!("unknown levels: {}", reply.unknown_levels.join(", ")), theme.warn())));
+            lines.push(Line::from(Span::styled(
+                format!("unknown levels: {}", reply.unknown_levels.join(", ")),
+                theme.warn(),
+            )));
         }
     }
     lines

@@ -4,7 +4,9 @@ use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Borders, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{
+    Bar, BarChart, BarGroup, Block, Borders, Paragraph, Row, Table, TableState,
+};
 
 use super::{DrawContext, Intent};
 use crate::tui::action::Command;
@@ -30,10 +32,12 @@ pub struct RecordRow {
 impl RecordRow {
     /// Builds a row from a stored record's JSON.
     pub fn from_json(key: String, raw: serde_json::Value) -> RecordRow {
-        let s = |v: &serde_json::Value, k: &str| v.get(k).map(|x| match x {
-            serde_json::Value::String(s) => s.clone(),
-            other => other.to_string(),
-        });
+        let s = |v: &serde_json::Value, k: &str| {
+            v.get(k).map(|x| match x {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+        };
         let input = raw.get("input").cloned().unwrap_or_default();
         let summary = ["Neighborhood", "OverallQual", "GrLivArea", "YearBuilt"]
             .iter()
@@ -43,7 +47,10 @@ impl RecordRow {
         RecordRow {
             key,
             timestamp: s(&raw, "timestamp").unwrap_or_default(),
-            price: raw.get("price").and_then(|p| p.as_f64()).unwrap_or(f64::NAN),
+            price: raw
+                .get("price")
+                .and_then(|p| p.as_f64())
+                .unwrap_or(f64::NAN),
             model_id: s(&raw, "model_id").unwrap_or_default(),
             summary,
             raw,
@@ -74,10 +81,15 @@ pub fn psi(prices: &[f64], deciles: &[f64]) -> Option<f64> {
         counts[deciles.iter().filter(|d| p > d).count()] += 1;
     }
     let n = prices.len() as f64;
-    Some(counts.iter().map(|&c| {
-        let actual = (c as f64 / n).max(1e-4);
-        (actual - 0.1) * (actual / 0.1).ln()
-    }).sum())
+    Some(
+        counts
+            .iter()
+            .map(|&c| {
+                let actual = (c as f64 / n).max(1e-4);
+                (actual - 0.1) * (actual / 0.1).ln()
+            })
+            .sum(),
+    )
 }
 
 /// State of the Predictions view.
@@ -96,7 +108,13 @@ pub struct PredictionsView {
 impl PredictionsView {
     /// Keys for footer and help.
     pub fn keys(&self) -> &'static [(&'static str, &'static str)] {
-        &[("↑/↓", "select"), ("enter", "full record"), ("n / p", "next / previous page"), ("/", "filter"), ("r", "refresh")]
+        &[
+            ("↑/↓", "select"),
+            ("enter", "full record"),
+            ("n / p", "next / previous page"),
+            ("/", "filter"),
+            ("r", "refresh"),
+        ]
     }
 
     /// Whether the filter box is taking keys.
@@ -118,11 +136,20 @@ impl PredictionsView {
     /// Takes a loaded page.
     pub fn on_loaded(&mut self, result: Result<RecordPage, String>, now: std::time::Instant) {
         self.page.finish(result, now);
-        self.table.select(self.page.data().filter(|p| !p.rows.is_empty()).map(|_| 0));
+        self.table
+            .select(self.page.data().filter(|p| !p.rows.is_empty()).map(|_| 0));
     }
 
     fn visible(&self) -> Vec<&RecordRow> {
-        self.page.data().map(|p| p.rows.iter().filter(|r| self.filter.is_empty() || r.raw.to_string().contains(&self.filter)).collect()).unwrap_or_default()
+        self.page
+            .data()
+            .map(|p| {
+                p.rows
+                    .iter()
+                    .filter(|r| self.filter.is_empty() || r.raw.to_string().contains(&self.filter))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Handles a key.
@@ -141,13 +168,19 @@ impl PredictionsView {
         }
         let count = self.visible().len();
         match key.code {
-            KeyCode::Down | KeyCode::Char('j') => self.table.select(Some((self.table.selected().unwrap_or(0) + 1).min(count.saturating_sub(1)))),
-            KeyCode::Up | KeyCode::Char('k') => self.table.select(Some(self.table.selected().unwrap_or(0).saturating_sub(1))),
+            KeyCode::Down | KeyCode::Char('j') => self.table.select(Some(
+                (self.table.selected().unwrap_or(0) + 1).min(count.saturating_sub(1)),
+            )),
+            KeyCode::Up | KeyCode::Char('k') => self
+                .table
+                .select(Some(self.table.selected().unwrap_or(0).saturating_sub(1))),
             KeyCode::Char('/') => {
                 self.editing_filter = true;
                 self.filter.clear();
             }
-            KeyCode::Char('r') => return Some(Intent::Run(self.load(self.current_cursor.clone(), now))),
+            KeyCode::Char('r') => {
+                return Some(Intent::Run(self.load(self.current_cursor.clone(), now)));
+            }
             KeyCode::Char('n') => {
                 let next = self.page.data().and_then(|p| p.next.clone());
                 if let Some(next) = next {
@@ -176,67 +209,167 @@ impl PredictionsView {
     /// Draws the view.
     pub fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &DrawContext) {
         let theme = &ctx.theme;
-        let [status, body, chart] = Layout::vertical([Constraint::Length(1), Constraint::Min(4), Constraint::Length(9)]).areas(area);
+        let [status, body, chart] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Min(4),
+            Constraint::Length(9),
+        ])
+        .areas(area);
         let mut status_spans = status_line(&self.page, ctx.now, ctx.frozen, theme, "r").spans;
         if !self.filter.is_empty() || self.editing_filter {
-            status_spans.push(Span::styled(format!(" · filter /{}{}", self.filter, if self.editing_filter { "▏" } else { "" }), theme.accent()));
+            status_spans.push(Span::styled(
+                format!(
+                    " · filter /{}{}",
+                    self.filter,
+                    if self.editing_filter { "▏" } else { "" }
+                ),
+                theme.accent(),
+            ));
         }
         frame.render_widget(Paragraph::new(Line::from(status_spans)), status);
         let rows: Vec<RecordRow> = self.visible().into_iter().cloned().collect();
         let Some(page) = self.page.data() else {
-            let message = if self.page.is_loading() { "loading prediction records…" } else { "no data" };
-            frame.render_widget(Paragraph::new(Span::styled(message, theme.dim())).centered(), body);
+            let message = if self.page.is_loading() {
+                "loading prediction records…"
+            } else {
+                "no data"
+            };
+            frame.render_widget(
+                Paragraph::new(Span::styled(message, theme.dim())).centered(),
+                body,
+            );
             return;
         };
         if rows.is_empty() {
-            let message = if page.rows.is_empty() { "no predictions stored yet — send one from the Predict view (5)" } else { "no record matches the filter" };
-            frame.render_widget(Paragraph::new(Span::styled(message, theme.dim())).centered(), body);
+            let message = if page.rows.is_empty() {
+                "no predictions stored yet — send one from the Predict view (5)"
+            } else {
+                "no record matches the filter"
+            };
+            frame.render_widget(
+                Paragraph::new(Span::styled(message, theme.dim())).centered(),
+                body,
+            );
         } else {
-            let table_rows: Vec<Row> = rows.iter().map(|r| Row::new(vec![
-                r.timestamp.get(..19).unwrap_or(&r.timestamp).replace('T', " "),
-                format!("${:>9.0}", r.price),
-                r.model_id.clone(),
-                r.summary.clone(),
-            ])).collect();
-            let page_note = format!(" {} records{}{} ", rows.len(), if page.next.is_some() { " · n next page" } else { "" }, if self.history.is_empty() { "" } else { " · p previous" });
-            let table = Table::new(table_rows, [Constraint::Length(19), Constraint::Length(10), Constraint::Length(12), Constraint::Min(20)])
-                .header(Row::new(vec!["time (UTC)", "price", "model", "inputs"]).style(theme.accent()))
-                .row_highlight_style(theme.selected())
-                .block(Block::default().borders(Borders::TOP).title(page_note));
+            let table_rows: Vec<Row> = rows
+                .iter()
+                .map(|r| {
+                    Row::new(vec![
+                        r.timestamp
+                            .get(..19)
+                            .unwrap_or(&r.timestamp)
+                            .replace('T', " "),
+                        format!("${:>9.0}", r.price),
+                        r.model_id.clone(),
+                        r.summary.clone(),
+                    ])
+                })
+                .collect();
+            let page_note = format!(
+                " {} records{}{} ",
+                rows.len(),
+                if page.next.is_some() {
+                    " · n next page"
+                } else {
+                    ""
+                },
+                if self.history.is_empty() {
+                    ""
+                } else {
+                    " · p previous"
+                }
+            );
+            let table = Table::new(
+                table_rows,
+                [
+                    Constraint::Length(19),
+                    Constraint::Length(10),
+                    Constraint::Length(12),
+                    Constraint::Min(20),
+                ],
+            )
+            .header(Row::new(vec!["time (UTC)", "price", "model", "inputs"]).style(theme.accent()))
+            .row_highlight_style(theme.selected())
+            .block(Block::default().borders(Borders::TOP).title(page_note));
             frame.render_stateful_widget(table, body, &mut self.table);
         }
-        let prices: Vec<f64> = rows.iter().map(|r| r.price).filter(|p| p.is_finite()).collect();
+        let prices: Vec<f64> = rows
+            .iter()
+            .map(|r| r.price)
+            .filter(|p| p.is_finite())
+            .collect();
         draw_histogram(frame, chart, &prices, &page.reference_deciles, ctx);
     }
 }
 
-fn draw_histogram(frame: &mut Frame, area: Rect, prices: &[f64], deciles: &[f64], ctx: &DrawContext) {
+fn draw_histogram(
+    frame: &mut Frame,
+    area: Rect,
+    prices: &[f64],
+    deciles: &[f64],
+    ctx: &DrawContext,
+) {
     let theme = &ctx.theme;
     let drift = match psi(prices, deciles) {
         Some(v) if v < 0.1 => Span::styled(format!("drift PSI {v:.3}: stable"), theme.ok()),
-        Some(v) if v < 0.25 => Span::styled(format!("drift PSI {v:.3}: moderate shift from training prices"), theme.warn()),
-        Some(v) => Span::styled(format!("drift PSI {v:.3}: significant shift from training prices"), theme.error()),
-        None if deciles.len() == 9 => Span::styled("drift: needs 20+ predictions on the page", theme.dim()),
-        None => Span::styled("drift: the model has no training price reference", theme.dim()),
+        Some(v) if v < 0.25 => Span::styled(
+            format!("drift PSI {v:.3}: moderate shift from training prices"),
+            theme.warn(),
+        ),
+        Some(v) => Span::styled(
+            format!("drift PSI {v:.3}: significant shift from training prices"),
+            theme.error(),
+        ),
+        None if deciles.len() == 9 => {
+            Span::styled("drift: needs 20+ predictions on the page", theme.dim())
+        }
+        None => Span::styled(
+            "drift: the model has no training price reference",
+            theme.dim(),
+        ),
     };
-    let block = Block::default().borders(Borders::TOP).title(Line::from(vec![Span::raw(" predicted prices · "), drift, Span::raw(" ")]));
+    let block = Block::default()
+        .borders(Borders::TOP)
+        .title(Line::from(vec![
+            Span::raw(" predicted prices · "),
+            drift,
+            Span::raw(" "),
+        ]));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if prices.is_empty() {
         return;
     }
-    let (lo, hi) = prices.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &p| (a.min(p), b.max(p)));
+    let (lo, hi) = prices
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &p| {
+            (a.min(p), b.max(p))
+        });
     let bins = 10usize;
     let width = ((hi - lo) / bins as f64).max(1.0);
     let mut counts = vec![0u64; bins];
     for p in prices {
         counts[(((p - lo) / width) as usize).min(bins - 1)] += 1;
     }
-    let bars: Vec<Bar> = counts.iter().enumerate().map(|(i, &c)| {
-        Bar::default().value(c).label(Line::from(format!("{:.0}k", (lo + width * i as f64) / 1000.0)))
-    }).collect();
+    let bars: Vec<Bar> = counts
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            Bar::default().value(c).label(Line::from(format!(
+                "{:.0}k",
+                (lo + width * i as f64) / 1000.0
+            )))
+        })
+        .collect();
     let bar_width = (inner.width / bins as u16).saturating_sub(1).max(1);
-    frame.render_widget(BarChart::default().data(BarGroup::default().bars(&bars)).bar_width(bar_width).bar_gap(1).bar_style(theme.accent()), inner);
+    frame.render_widget(
+        BarChart::default()
+            .data(BarGroup::default().bars(&bars))
+            .bar_width(bar_width)
+            .bar_gap(1)
+            .bar_style(theme.accent()),
+        inner,
+    );
 }
 
 #[cfg(test)]

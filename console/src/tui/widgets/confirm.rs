@@ -49,11 +49,20 @@ pub struct Confirm {
 impl Confirm {
     /// Opens a dialog with Cancel focused.
     pub fn new(mutation: Mutation, target: String, require_typed: Option<String>) -> Self {
-        Self { mutation, target, require_typed, typed: String::new(), focus: Focus::Cancel, warning: None }
+        Self {
+            mutation,
+            target,
+            require_typed,
+            typed: String::new(),
+            focus: Focus::Cancel,
+            warning: None,
+        }
     }
 
     fn typed_ok(&self) -> bool {
-        self.require_typed.as_ref().is_none_or(|name| &self.typed == name)
+        self.require_typed
+            .as_ref()
+            .is_none_or(|name| &self.typed == name)
     }
 
     /// Handles one key.
@@ -86,15 +95,21 @@ impl Confirm {
 
     /// Draws the dialog over `area`.
     pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        let height = 9 + u16::from(self.require_typed.is_some()) * 2 + u16::from(self.warning.is_some()) * 2;
+        let height =
+            9 + u16::from(self.require_typed.is_some()) * 2 + u16::from(self.warning.is_some()) * 2;
         let rect = super::centered(area, 72, height);
         frame.render_widget(Clear, rect);
-        let block = Block::default().borders(Borders::ALL).title(Span::styled(" Confirm ", theme.warn()));
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .title(Span::styled(" Confirm ", theme.warn()));
         let inner = block.inner(rect);
         frame.render_widget(block, rect);
         let mut lines = vec![
             Line::from(self.mutation.describe()),
-            Line::from(vec![Span::styled("target: ", theme.dim()), Span::raw(self.target.clone())]),
+            Line::from(vec![
+                Span::styled("target: ", theme.dim()),
+                Span::raw(self.target.clone()),
+            ]),
         ];
         if let Some(warning) = &self.warning {
             lines.push(Line::from(""));
@@ -104,10 +119,18 @@ impl Confirm {
             lines.push(Line::from(""));
             lines.push(Line::from(vec![
                 Span::raw(format!("type {name} to confirm: ")),
-                Span::styled(format!("{}▏", self.typed), if self.typed_ok() { theme.ok() } else { theme.warn() }),
+                Span::styled(
+                    format!("{}▏", self.typed),
+                    if self.typed_ok() {
+                        theme.ok()
+                    } else {
+                        theme.warn()
+                    },
+                ),
             ]));
         }
-        let [text, buttons] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
+        let [text, buttons] =
+            Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), text);
         let button = |label: &str, focused: bool| {
             if focused {
@@ -132,7 +155,12 @@ mod tests {
     use crossterm::event::{KeyEventKind, KeyEventState, KeyModifiers};
 
     fn key(code: KeyCode) -> KeyEvent {
-        KeyEvent { code, modifiers: KeyModifiers::NONE, kind: KeyEventKind::Press, state: KeyEventState::NONE }
+        KeyEvent {
+            code,
+            modifiers: KeyModifiers::NONE,
+            kind: KeyEventKind::Press,
+            state: KeyEventState::NONE,
+        }
     }
 
     #[test]
@@ -148,6 +176,9 @@ mod tests {
         assert_eq!(c.handle_key(key(KeyCode::Enter)), Outcome::Open);
         c.handle_key(key(KeyCode::Char('f')));
         c.handle_key(key(KeyCode::Char('n')));
-        assert_eq!(c.handle_key(key(KeyCode::Enter)), Outcome::Accepted(Mutation::Deploy));
+        assert_eq!(
+            c.handle_key(key(KeyCode::Enter)),
+            Outcome::Accepted(Mutation::Deploy)
+        );
     }
 }

@@ -19,17 +19,47 @@ pub const GLOBAL_KEYS: &[(&str, &str)] = &[
 ];
 
 /// Draws the help overlay.
-pub fn draw(frame: &mut Frame, area: Rect, view: &str, keys: &[(&str, &str)], read_only: bool, theme: &Theme) {
-    let mut lines = vec![Line::from(Span::styled(format!("{view} view"), theme.accent()))];
-    lines.extend(keys.iter().map(|(k, what)| Line::from(vec![Span::styled(format!("{k:>12}  "), theme.warn()), Span::raw(*what)])));
+pub fn draw(
+    frame: &mut Frame,
+    area: Rect,
+    view: &str,
+    keys: &[(&str, &str)],
+    read_only: bool,
+    theme: &Theme,
+) {
+    let mut lines = vec![Line::from(Span::styled(
+        format!("{view} view"),
+        theme.accent(),
+    ))];
+    lines.extend(keys.iter().map(|(k, what)| {
+        Line::from(vec![
+            Span::styled(format!("{k:>12}  "), theme.warn()),
+            Span::raw(*what),
+        ])
+    }));
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled("everywhere", theme.accent())));
-    lines.extend(GLOBAL_KEYS.iter().map(|(k, what)| Line::from(vec![Span::styled(format!("{k:>12}  "), theme.warn()), Span::raw(*what)])));
+    lines.extend(GLOBAL_KEYS.iter().map(|(k, what)| {
+        Line::from(vec![
+            Span::styled(format!("{k:>12}  "), theme.warn()),
+            Span::raw(*what),
+        ])
+    }));
     if read_only {
         lines.push(Line::from(""));
-        lines.push(Line::from(Span::styled("read-only: deploy, rollback, retrain and pipeline runs are refused", theme.error())));
+        lines.push(Line::from(Span::styled(
+            "read-only: deploy, rollback, retrain and pipeline runs are refused",
+            theme.error(),
+        )));
     }
     let rect = super::centered(area, 64, lines.len() as u16 + 2);
     frame.render_widget(Clear, rect);
-    frame.render_widget(Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(" help · esc closes ")), rect);
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" help · esc closes "),
+        ),
+        rect,
+    );
 }

@@ -70,14 +70,21 @@ impl Palette {
     /// Entries matching the query (substring, case-insensitive).
     pub fn matches(&self) -> Vec<(&'static str, Entry)> {
         let q = self.query.to_lowercase();
-        ENTRIES.iter().filter(|(name, _)| name.contains(&q)).copied().collect()
+        ENTRIES
+            .iter()
+            .filter(|(name, _)| name.contains(&q))
+            .copied()
+            .collect()
     }
 
     /// Handles a key.
     pub fn handle_key(&mut self, key: KeyEvent) -> Outcome {
         match key.code {
             KeyCode::Esc => Outcome::Closed,
-            KeyCode::Enter => self.matches().get(self.selected).map_or(Outcome::Open, |(_, e)| Outcome::Chosen(*e)),
+            KeyCode::Enter => self
+                .matches()
+                .get(self.selected)
+                .map_or(Outcome::Open, |(_, e)| Outcome::Chosen(*e)),
             KeyCode::Down => {
                 self.selected = (self.selected + 1).min(self.matches().len().saturating_sub(1));
                 Outcome::Open
@@ -105,7 +112,11 @@ impl Palette {
         let matches = self.matches();
         let rect = super::centered(area, 50, matches.len() as u16 + 3);
         frame.render_widget(Clear, rect);
-        let mut lines = vec![Line::from(vec![Span::styled(":", theme.accent()), Span::raw(self.query.clone()), Span::raw("▏")])];
+        let mut lines = vec![Line::from(vec![
+            Span::styled(":", theme.accent()),
+            Span::raw(self.query.clone()),
+            Span::raw("▏"),
+        ])];
         lines.extend(matches.iter().enumerate().map(|(i, (name, _))| {
             if i == self.selected {
                 Line::from(Span::styled(format!(" {name} "), theme.selected()))
@@ -113,6 +124,9 @@ impl Palette {
                 Line::from(format!(" {name} "))
             }
         }));
-        frame.render_widget(Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(" command ")), rect);
+        frame.render_widget(
+            Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(" command ")),
+            rect,
+        );
     }
 }

@@ -33,7 +33,6 @@ pub enum Remote<T> {
     },
 }
 
-
 impl<T> Remote<T> {
     /// Marks a new request, keeping what is shown.
     pub fn start(&mut self, now: Instant) {
@@ -42,7 +41,10 @@ impl<T> Remote<T> {
             Remote::Loading { previous, .. } | Remote::Failed { previous, .. } => previous,
             Remote::Idle => None,
         };
-        *self = Remote::Loading { since: now, previous };
+        *self = Remote::Loading {
+            since: now,
+            previous,
+        };
     }
 
     /// Stores a result.
@@ -62,7 +64,9 @@ impl<T> Remote<T> {
     pub fn data(&self) -> Option<&T> {
         match self {
             Remote::Ready(data, _) => Some(data),
-            Remote::Loading { previous, .. } | Remote::Failed { previous, .. } => previous.as_ref().map(|(d, _)| d),
+            Remote::Loading { previous, .. } | Remote::Failed { previous, .. } => {
+                previous.as_ref().map(|(d, _)| d)
+            }
             Remote::Idle => None,
         }
     }
@@ -71,7 +75,9 @@ impl<T> Remote<T> {
     pub fn data_mut(&mut self) -> Option<&mut T> {
         match self {
             Remote::Ready(data, _) => Some(data),
-            Remote::Loading { previous, .. } | Remote::Failed { previous, .. } => previous.as_mut().map(|(d, _)| d),
+            Remote::Loading { previous, .. } | Remote::Failed { previous, .. } => {
+                previous.as_mut().map(|(d, _)| d)
+            }
             Remote::Idle => None,
         }
     }
@@ -95,20 +101,39 @@ pub fn age(d: Duration) -> String {
 }
 
 /// One status line: loading (with elapsed), error with the retry key, or the data's age.
-pub fn status_line<T>(remote: &Remote<T>, now: Instant, frozen: bool, theme: &Theme, key: &str) -> Line<'static> {
+pub fn status_line<T>(
+    remote: &Remote<T>,
+    now: Instant,
+    frozen: bool,
+    theme: &Theme,
+    key: &str,
+) -> Line<'static> {
     let fmt = |d: Duration| if frozen { "0s".to_string() } else { age(d) };
     match remote {
-        Remote::Idle => Line::from(Span::styled(format!("not loaded — press {key} to load"), theme.dim())),
-        Remote::Loading { since, .. } => {
-            Line::from(Span::styled(format!("loading… {}", fmt(now.saturating_duration_since(*since))), theme.warn()))
-        }
-        Remote::Ready(_, at) => {
-            Line::from(Span::styled(format!("updated {} ago · {key} refresh", fmt(now.saturating_duration_since(*at))), theme.dim()))
-        }
+        Remote::Idle => Line::from(Span::styled(
+            format!("not loaded — press {key} to load"),
+            theme.dim(),
+        )),
+        Remote::Loading { since, .. } => Line::from(Span::styled(
+            format!("loading… {}", fmt(now.saturating_duration_since(*since))),
+            theme.warn(),
+        )),
+        Remote::Ready(_, at) => Line::from(Span::styled(
+            format!(
+                "updated {} ago · {key} refresh",
+                fmt(now.saturating_duration_since(*at))
+            ),
+            theme.dim(),
+        )),
         Remote::Failed { error, previous } => {
             let stale = previous
                 .as_ref()
-                .map(|(_, at)| format!(" · showing data from {} ago (stale)", fmt(now.saturating_duration_since(*at))))
+                .map(|(_, at)| {
+                    format!(
+                        " · showing data from {} ago (stale)",
+                        fmt(now.saturating_duration_since(*at))
+                    )
+                })
                 .unwrap_or_default();
             Line::from(vec![
                 Span::styled(format!("error: {error}"), theme.error()),
@@ -120,7 +145,11 @@ pub fn status_line<T>(remote: &Remote<T>, now: Instant, frozen: bool, theme: &Th
 
 /// A metric value: dollars without decimals, ratios with four.
 pub fn metric(value: f64) -> String {
-    if value.abs() >= 100.0 { format!("{value:.0}") } else { format!("{value:.4}") }
+    if value.abs() >= 100.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.4}")
+    }
 }
 
 /// Draws a centred message (for empty and loading states).

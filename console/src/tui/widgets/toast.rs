@@ -34,10 +34,15 @@ pub struct Toast {
 
 /// Draws the newest live toast at the bottom right.
 pub fn draw(frame: &mut Frame, area: Rect, toasts: &[Toast], now: Instant, theme: &Theme) {
-    let Some(toast) = toasts.iter().rev().find(|t| now.saturating_duration_since(t.at) < TOAST_LIFETIME) else {
+    let Some(toast) = toasts
+        .iter()
+        .rev()
+        .find(|t| now.saturating_duration_since(t.at) < TOAST_LIFETIME)
+    else {
         return;
     };
-    let width = (toast.message.chars().count() as u16 + 4).clamp(20, area.width.saturating_sub(2).max(1));
+    let width =
+        (toast.message.chars().count() as u16 + 4).clamp(20, area.width.saturating_sub(2).max(1));
     let height = 3 + (toast.message.chars().count() as u16 / width.saturating_sub(4).max(1)).min(4);
     let rect = Rect {
         x: area.x + area.width.saturating_sub(width + 1),
@@ -53,7 +58,11 @@ pub fn draw(frame: &mut Frame, area: Rect, toasts: &[Toast], now: Instant, theme
     frame.render_widget(
         Paragraph::new(toast.message.clone())
             .wrap(Wrap { trim: true })
-            .block(Block::default().borders(Borders::ALL).title(Span::styled(" note ", style))),
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(Span::styled(" note ", style)),
+            ),
         rect,
     );
 }
