@@ -23,6 +23,8 @@ pub struct Project {
     pub root: PathBuf,
     /// Tracker URI from the configuration.
     tracker_uri: Option<String>,
+    /// Experiment whose runs are listed (`MLFLOW_EXPERIMENT_NAME`, else `amesops`).
+    experiment: String,
 }
 
 impl Project {
@@ -30,10 +32,19 @@ impl Project {
     pub fn open(config: &Config) -> Result<Project> {
         let cwd = std::env::current_dir()?;
         let root = pipeline::Project::find_root(&cwd).unwrap_or(cwd);
-        Ok(Project {
+        let experiment = std::env::var("MLFLOW_EXPERIMENT_NAME")
+            .ok()
+            .filter(|e| !e.is_empty());
+        Ok(Project::at(root, config.tracker.clone(), experiment))
+    }
+
+    /// A project at `root` with an explicit tracker and experiment.
+    pub fn at(root: PathBuf, tracker_uri: Option<String>, experiment: Option<String>) -> Project {
+        Project {
             root,
-            tracker_uri: config.tracker.clone(),
-        })
+            tracker_uri,
+            experiment: experiment.unwrap_or_else(|| crate::cli::DEFAULT_EXPERIMENT.to_string()),
+        }
     }
 
     /// The tracker, opened on demand (SQLite under `.amesops/` unless an MLflow URI is set).
@@ -158,7 +169,7 @@ impl Project {
     pub async fn runs(&self) -> Result<Vec<RunRow>, String> {
         let tracker = self.tracker()?;
         let experiment = tracker
-            .experiment(crate::cli::DEFAULT_EXPERIMENT)
+            .experiment(&self.experiment)
             .await
             .map_err(|e| e.to_string())?;
         let search = tracker::RunSearch {

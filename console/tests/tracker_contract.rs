@@ -687,6 +687,64 @@ fn cli_against_mlflow(url: &str, t: &dyn Tracker, runtime: &tokio::runtime::Runt
             .unwrap();
         assert!(plots.starts_with(b"Id,actual,predicted"));
     });
+    // A second run with another alpha: `runs compare` and the console's Experiments view.
+    let params = std::fs::read_to_string(d.join("params.yaml")).unwrap();
+    std::fs::write(
+        d.join("params.yaml"),
+        params.replacen("alpha: 0.0005", "alpha: 0.001", 1),
+    )
+    .unwrap();
+    amesops(d, url, &["train", "--out", "models/second.json"]);
+    let second = Artifact::from_bytes(&std::fs::read(d.join("models/second.json")).unwrap())
+        .unwrap()
+        .artifact
+        .run_id
+        .expect("the second model names its run");
+    let compared = amesops(d, url, &["runs", "compare", &run_id, &second]);
+    let text = String::from_utf8_lossy(&compared.stdout);
+    assert!(
+        text.contains("train.alpha") && text.contains("0.001"),
+        "{text}"
+    );
+    runtime.block_on(async {
+        let project = console::project::Project::at(
+            d.to_path_buf(),
+            Some(url.to_string()),
+            Some("cli-contract".to_string()),
+        );
+        let rows = project.runs().await.expect("runs for the console");
+        assert!(rows.iter().any(|r| r.run_id == run_id) && rows.iter().any(|r| r.run_id == second));
+        let now = Instant::now();
+        let mut app = console::tui::fixtures::app(false);
+        let _ = app.on_key(
+            crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char('4')),
+            now,
+        );
+        let _ = app.on_loaded(console::tui::action::Loaded::Runs(Ok(rows)), now);
+        for _ in 0..2 {
+            let _ = app.on_key(
+                crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char(' ')),
+                now,
+            );
+            let _ = app.on_key(
+                crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Down),
+                now,
+            );
+        }
+        let _ = app.on_key(
+            crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char('c')),
+            now,
+        );
+        let mut terminal =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(140, 40)).unwrap();
+        terminal.draw(|frame| app.draw(frame, now)).unwrap();
+        let screen = terminal.backend().to_string();
+        assert!(
+            screen.contains("≠ train.alpha"),
+            "the comparison marks the differing param:\n{screen}"
+        );
+        assert!(screen.contains("cv_rmse_log"), "{screen}");
+    });
     eprintln!(
         "[mlflow] amesops train/evaluate/runs ok in {:.2} s",
         started.elapsed().as_secs_f64()

@@ -129,7 +129,8 @@ impl RunLock {
                     let _ = std::fs::remove_file(path);
                 }
                 Err(e) => {
-                    return Err(e).with_context(|| format!("cannot create lock {}", path.display()));
+                    return Err(e)
+                        .with_context(|| format!("cannot create lock {}", path.display()));
                 }
             }
         }
