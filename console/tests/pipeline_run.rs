@@ -11,7 +11,7 @@ use std::path::Path;
 use serde_json::json;
 use support::Repo;
 
-const STAGES: [&str; 4] = ["fetch", "split", "train", "evaluate"];
+const STAGES: [&str; 6] = ["fetch", "split", "train", "evaluate", "package", "deploy"];
 
 /// Each stage of `stages` started and finished, in this order, in `stdout`.
 fn assert_ran_in_order(stdout: &str, stages: &[&str]) {
@@ -42,7 +42,7 @@ fn the_project_pipeline_runs_through_dvc_and_leaves_nothing_to_do() {
 
     let run = repo.amesops(&["pipeline", "run"]).ok();
     assert_ran_in_order(&run.stdout, &STAGES);
-    assert!(run.stdout.contains("ran 4 stage(s)"), "{}", run.report());
+    assert!(run.stdout.contains("ran 6 stage(s)"), "{}", run.report());
     assert!(!run.stderr.contains("not DVC-locked"), "{}", run.report());
     assert_eq!(repo.dvc_status(), json!({}), "dvc status after the run");
     assert_eq!(repo.amesops_status(), json!({}));
