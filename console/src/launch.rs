@@ -45,6 +45,29 @@ pub fn open(config: Config, options: ConsoleOptions) -> Result<()> {
     }
 }
 
+/// The backends of either target: the parts that differ are passed in.
+fn backends(
+    store: Arc<dyn crate::backend::store::ObjectStore>,
+    logs: Arc<dyn crate::backend::logs::LogSource>,
+    deployer: Arc<dyn Deployer>,
+    project: Project,
+) -> Result<Backends> {
+    Ok(Backends {
+        store,
+        logs,
+        deployer,
+        tolerance: crate::params::Params::load(&project.root.join("params.yaml"), false)
+            .map(|p| p.retrain.tolerance)
+            .unwrap_or(0.002),
+        project: Arc::new(project),
+        candidate: PathBuf::from(CANDIDATE),
+        http: reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .context("cannot build the HTTP client")?,
+    })
+}
+
 /// Makes sure something is deployed locally: runs the pipeline if there is no model yet, then
 /// deploys it. Progress goes to the terminal before the console opens.
 async fn bootstrap(deployer: &LocalDeployer, project: &Project) -> Result<()> {
@@ -113,20 +136,12 @@ async fn open_local(config: Config, options: ConsoleOptions) -> Result<()> {
     });
 
     let deployer = Arc::new(LocalDeployer::new(&deployments, Some(state), url.clone()));
-    let backends = Backends {
-        store: Arc::new(LocalObjectStore::new(&state_dir)),
-        logs: Arc::new(FileLogSource::new(log_file)),
+    let backends = backends(
+        Arc::new(LocalObjectStore::new(&state_dir)),
+        Arc::new(FileLogSource::new(log_file)),
         deployer,
-        tolerance: crate::params::Params::load(&project.root.join("params.yaml"), false)
-            .map(|p| p.retrain.tolerance)
-            .unwrap_or(0.002),
-        project: Arc::new(project),
-        candidate: PathBuf::from(CANDIDATE),
-        http: reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(30))
-            .build()
-            .context("cannot build the HTTP client")?,
-    };
+        project,
+    )?;
     let header = Header {
         target: config.target_label(),
         endpoint: format!("local predictor {url}"),
@@ -166,24 +181,16 @@ async fn open_aws(config: Config, options: ConsoleOptions) -> Result<()> {
         || std::env::var_os("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS").is_some();
     let deployer = crate::backend::deployer::for_config(&config).await?;
     let project = Project::open(&config)?;
-    let backends = Backends {
-        store: Arc::new(S3ObjectStore::new(s3, config.aws.bucket.clone())),
-        logs: Arc::new(CloudWatchLogSource::new(
+    let backends = backends(
+        Arc::new(S3ObjectStore::new(s3, config.aws.bucket.clone())),
+        Arc::new(CloudWatchLogSource::new(
             &sdk,
             config.aws.log_group(),
             custom_endpoint,
         )),
         deployer,
-        tolerance: crate::params::Params::load(&project.root.join("params.yaml"), false)
-            .map(|p| p.retrain.tolerance)
-            .unwrap_or(0.002),
-        project: Arc::new(project),
-        candidate: PathBuf::from(CANDIDATE),
-        http: reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(30))
-            .build()
-            .context("cannot build the HTTP client")?,
-    };
+        project,
+    )?;
     let header = Header {
         target: config.target_label(),
         endpoint: format!("{}:{}", config.aws.function, config.aws.alias),
