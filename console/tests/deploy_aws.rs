@@ -337,6 +337,7 @@ async fn deploys_redeploys_rolls_back_and_destroys() {
         keys,
         [
             "GET /",
+            "GET /assets/{file}",
             "GET /health",
             "GET /model",
             "POST /predict",

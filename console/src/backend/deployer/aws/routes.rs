@@ -11,12 +11,13 @@ use crate::backend::deployer::DeployError;
 /// The stage that serves the API's base URL.
 pub const STAGE: &str = "$default";
 /// Every route, and whether it prices houses (those get IAM authorization with `api_auth = "iam"`).
-pub const ROUTES: [(&str, bool); 5] = [
+pub const ROUTES: [(&str, bool); 6] = [
     ("POST /predict", true),
     ("POST /predict/batch", true),
     ("GET /health", false),
     ("GET /model", false),
     ("GET /", false),
+    ("GET /assets/{file}", false),
 ];
 
 /// The authorization of a route under the configured `api_auth`.
