@@ -209,10 +209,8 @@ pub struct TreeEntry {
     pub size: u64,
 }
 
-/// Lowercase hex md5 of bytes.
-pub fn md5_hex(bytes: &[u8]) -> String {
-    format!("{:x}", Md5::digest(bytes))
-}
+/// md5 of raw bytes, as DVC records it (the one definition lives in core-model).
+pub use core_model::digest::md5_hex;
 
 const CHUNK: usize = 1 << 20;
 
