@@ -13,6 +13,7 @@ use tokio::sync::mpsc;
 
 use crate::backend::deployer::Deployer;
 use crate::backend::deployer::local::LocalDeployer;
+use crate::backend::endpoint::Endpoint;
 use crate::backend::logs::FileLogSource;
 use crate::backend::store::LocalObjectStore;
 use crate::config::{Config, Target};
@@ -50,6 +51,7 @@ fn backends(
     store: Arc<dyn crate::backend::store::ObjectStore>,
     logs: Arc<dyn crate::backend::logs::LogSource>,
     deployer: Arc<dyn Deployer>,
+    endpoint: Endpoint,
     project: Project,
 ) -> Result<Backends> {
     Ok(Backends {
@@ -61,10 +63,7 @@ fn backends(
             .unwrap_or(0.002),
         project: Arc::new(project),
         candidate: PathBuf::from(CANDIDATE),
-        http: reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(30))
-            .build()
-            .context("cannot build the HTTP client")?,
+        endpoint,
     })
 }
 
@@ -140,6 +139,7 @@ async fn open_local(config: Config, options: ConsoleOptions) -> Result<()> {
         Arc::new(LocalObjectStore::new(&state_dir)),
         Arc::new(FileLogSource::new(log_file)),
         deployer,
+        Endpoint::plain().map_err(anyhow::Error::msg)?,
         project,
     )?;
     let header = Header {
@@ -189,6 +189,7 @@ async fn open_aws(config: Config, options: ConsoleOptions) -> Result<()> {
             custom_endpoint,
         )),
         deployer,
+        aws_endpoint(&config, &sdk).map_err(anyhow::Error::msg)?,
         project,
     )?;
     let header = Header {
@@ -206,4 +207,13 @@ async fn open_aws(config: Config, options: ConsoleOptions) -> Result<()> {
         },
     );
     crate::tui::run(app, Runtime::new(backends, tx), rx, options.mouse).await
+}
+
+/// The endpoint client for the aws target: SigV4-signed when the API requires IAM auth.
+#[cfg(feature = "aws")]
+pub fn aws_endpoint(config: &Config, sdk: &aws_config::SdkConfig) -> Result<Endpoint, String> {
+    match config.aws.api_auth.as_str() {
+        "iam" => Endpoint::signed(crate::backend::endpoint::Signer::from_sdk(sdk)?),
+        _ => Endpoint::plain(),
+    }
 }

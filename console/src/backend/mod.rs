@@ -2,6 +2,7 @@
 //! and views never depend on where the data lives.
 
 pub mod deployer;
+pub mod endpoint;
 pub mod logs;
 pub mod store;
 pub mod tracker;

@@ -36,8 +36,8 @@ pub struct Backends {
     pub tolerance: f64,
     /// The model `d` deploys.
     pub candidate: PathBuf,
-    /// HTTP client for the endpoint.
-    pub http: reqwest::Client,
+    /// HTTP client for the endpoint (signs its requests when the API requires IAM auth).
+    pub endpoint: crate::backend::endpoint::Endpoint,
 }
 
 /// Spawns commands and forwards their results.
@@ -137,11 +137,9 @@ async fn load_records(b: &Backends, after: Option<String>) -> Result<RecordPage,
 async fn get_json(b: &Backends, path: &str) -> Result<serde_json::Value, String> {
     let url = format!("{}{path}", b.deployer.url());
     let response = b
-        .http
-        .get(&url)
-        .send()
-        .await
-        .map_err(|e| format!("GET {url}: {e}"))?;
+        .endpoint
+        .send(b.endpoint.request(reqwest::Method::GET, &url))
+        .await?;
     let status = response.status();
     let json: serde_json::Value = response
         .json()
@@ -162,12 +160,9 @@ async fn submit(b: &Backends, body: serde_json::Value) -> Result<PredictOutcome,
     let started = Instant::now();
     let remote = async {
         let response = b
-            .http
-            .post(&url)
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| format!("POST {url}: {e}"))?;
+            .endpoint
+            .send(b.endpoint.request(reqwest::Method::POST, &url).json(&body))
+            .await?;
         let status = response.status();
         let json: serde_json::Value = response
             .json()
