@@ -15,9 +15,8 @@ use std::process::{Command, Output, Stdio};
 
 mod deploy_support;
 
-use deploy_support::{Registry, moto_post, moto_without_docker};
-use lambda_http::tower::ServiceExt;
-use predictor::testing::{MotoServer, NullStore, aws_env, aws_loader, project_root};
+use deploy_support::{Registry, moto_without_docker, queue_smoke_replies, smoke_replies};
+use predictor::testing::{MotoServer, aws_env, aws_loader, project_root};
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_amesops");
@@ -131,11 +130,7 @@ impl Project {
 
     /// Queues the replies the function gives to the smoke test's two invocations.
     fn queue_replies(&self, replies: [String; 2]) {
-        moto_post(
-            &self.moto,
-            "/moto-api/static/lambda-simple/response",
-            &json!({"results": replies, "region": "us-east-1"}),
-        );
+        queue_smoke_replies(&self.moto, replies);
     }
 
     fn record(&self) -> Value {
@@ -193,55 +188,6 @@ fn describe(args: &[&str], output: &Output, moto: &MotoServer) -> String {
         String::from_utf8_lossy(&output.stderr),
         moto.log_tail(3000)
     )
-}
-
-fn first_house() -> Value {
-    let table = core_model::Table::read(
-        std::fs::File::open(project_root().join("datasets/ames.csv")).unwrap(),
-    )
-    .unwrap();
-    Value::Object(table.records[0].house.to_json())
-}
-
-/// The real Lambda handler's answer (API Gateway response document) to one request.
-async fn handler_reply(model: &[u8], method: &str, path: &str, body: Option<&Value>) -> String {
-    let mut event = json!({
-        "version": "2.0",
-        "routeKey": format!("{method} {path}"),
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": {"accept": "application/json"},
-        "requestContext": {
-            "accountId": "123456789012", "apiId": "test", "domainName": "test", "domainPrefix": "test",
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "test"},
-            "requestId": "test", "routeKey": format!("{method} {path}"), "stage": "$default",
-            "time": "27/Nov/2026:10:15:03 +0000", "timeEpoch": 1795774503123_i64
-        },
-        "isBase64Encoded": false
-    });
-    if let Some(body) = body {
-        event["headers"]["content-type"] = json!("application/json");
-        event["body"] = json!(body.to_string());
-    }
-    let request: lambda_http::request::LambdaRequest = serde_json::from_value(event).unwrap();
-    let loaded = core_model::Artifact::from_bytes(model).unwrap();
-    let state = predictor::AppState::new(predictor::ServedModel::from(loaded), Box::new(NullStore));
-    let response = lambda_http::Adapter::from(predictor::lambda::lambda_router(state))
-        .oneshot(lambda_http::LambdaEvent::new(
-            request,
-            lambda_http::Context::default(),
-        ))
-        .await
-        .unwrap();
-    serde_json::to_string(&response).unwrap()
-}
-
-/// What the function serving `model` answers to `GET /health` and `POST /predict`.
-async fn smoke_replies(model: &[u8]) -> [String; 2] {
-    [
-        handler_reply(model, "GET", "/health", None).await,
-        handler_reply(model, "POST", "/predict", Some(&first_house())).await,
-    ]
 }
 
 #[tokio::test]

@@ -35,8 +35,9 @@ pub struct PackageArgs {
     /// The Lambda zip to write; on the local target, its folder receives model.json.
     #[arg(long, default_value = "dist/predictor.zip")]
     pub out: PathBuf,
-    /// Ship this already built bootstrap instead of building one (aws target).
-    #[arg(long)]
+    /// Ship this already built bootstrap instead of building one (aws target), e.g. one built
+    /// once by CI for many packages.
+    #[arg(long, env = "AMESOPS_BOOTSTRAP")]
     pub bootstrap: Option<PathBuf>,
 }
 

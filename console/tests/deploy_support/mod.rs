@@ -7,8 +7,11 @@ use std::net::SocketAddr;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use predictor::testing::{MotoServer, ProcessGroup, find_tool, free_port, http_request};
-use serde_json::Value;
+use lambda_http::tower::ServiceExt;
+use predictor::testing::{
+    MotoServer, NullStore, ProcessGroup, find_tool, free_port, http_request, project_root,
+};
+use serde_json::{Value, json};
 
 /// `docker-registry serve` on a free loopback port, storage in a temporary folder, no auth.
 pub struct Registry {
@@ -104,6 +107,16 @@ pub fn moto_post(moto: &MotoServer, path: &str, body: &Value) {
     );
 }
 
+/// Queues the replies the function gives to the smoke test's two invocations (moto answers
+/// invocations from this queue when it does not run Lambda code).
+pub fn queue_smoke_replies(moto: &MotoServer, replies: [String; 2]) {
+    moto_post(
+        moto,
+        "/moto-api/static/lambda-simple/response",
+        &json!({"results": replies, "region": "us-east-1"}),
+    );
+}
+
 /// Pulls `reference` from a loopback registry: the image's layers and config.
 pub async fn pull(reference: &str) -> oci_client::client::ImageData {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -140,4 +153,54 @@ pub fn layer_files(gzip: &[u8]) -> Vec<(String, u32, Vec<u8>)> {
         files.push((path, mode, bytes));
     }
     files
+}
+
+/// The first house of the bundled data, as the smoke test sends it.
+pub fn first_house() -> Value {
+    let table = core_model::Table::read(
+        std::fs::File::open(project_root().join("datasets/ames.csv")).unwrap(),
+    )
+    .unwrap();
+    Value::Object(table.records[0].house.to_json())
+}
+
+/// The real Lambda handler's answer (API Gateway response document) to one request.
+pub async fn handler_reply(model: &[u8], method: &str, path: &str, body: Option<&Value>) -> String {
+    let mut event = json!({
+        "version": "2.0",
+        "routeKey": format!("{method} {path}"),
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"accept": "application/json"},
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "test", "domainName": "test", "domainPrefix": "test",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "test"},
+            "requestId": "test", "routeKey": format!("{method} {path}"), "stage": "$default",
+            "time": "27/Nov/2026:10:15:03 +0000", "timeEpoch": 1795774503123_i64
+        },
+        "isBase64Encoded": false
+    });
+    if let Some(body) = body {
+        event["headers"]["content-type"] = json!("application/json");
+        event["body"] = json!(body.to_string());
+    }
+    let request: lambda_http::request::LambdaRequest = serde_json::from_value(event).unwrap();
+    let loaded = core_model::Artifact::from_bytes(model).unwrap();
+    let state = predictor::AppState::new(predictor::ServedModel::from(loaded), Box::new(NullStore));
+    let response = lambda_http::Adapter::from(predictor::lambda::lambda_router(state))
+        .oneshot(lambda_http::LambdaEvent::new(
+            request,
+            lambda_http::Context::default(),
+        ))
+        .await
+        .unwrap();
+    serde_json::to_string(&response).unwrap()
+}
+
+/// What the function serving `model` answers to `GET /health` and `POST /predict`.
+pub async fn smoke_replies(model: &[u8]) -> [String; 2] {
+    [
+        handler_reply(model, "GET", "/health", None).await,
+        handler_reply(model, "POST", "/predict", Some(&first_house())).await,
+    ]
 }
