@@ -13,6 +13,9 @@
 //! (`NAmes` for `Names`, `C (all)` for `C`, ...) are mapped back to the
 //! documented code through per-column aliases.
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use serde::Serialize;
 
 /// How a column's values are typed.
@@ -173,9 +176,9 @@ pub fn column_index(name: &str) -> Option<usize> {
     if name.is_empty() {
         return None;
     }
-    COLUMNS
-        .iter()
-        .position(|c| c.name == name || c.decock == name)
+    exact_names()
+        .get(name)
+        .copied()
         .or_else(|| {
             COLUMNS.iter().position(|c| {
                 c.name.eq_ignore_ascii_case(name) || c.decock.eq_ignore_ascii_case(name)
@@ -186,6 +189,20 @@ pub fn column_index(name: &str) -> Option<usize> {
                 .iter()
                 .position(|c| loose_eq(c.name, name) || loose_eq(c.decock, name))
         })
+}
+
+/// Every exact name (Kaggle and De Cock) → its column; the first column wins, as in a scan.
+/// A request names up to 79 columns, so this lookup is on the serving hot path.
+fn exact_names() -> &'static HashMap<&'static str, usize> {
+    static NAMES: OnceLock<HashMap<&'static str, usize>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        let mut names = HashMap::with_capacity(2 * COLUMNS.len());
+        for (i, c) in COLUMNS.iter().enumerate() {
+            names.entry(c.name).or_insert(i);
+            names.entry(c.decock).or_insert(i);
+        }
+        names
+    })
 }
 
 /// Separators ignored by the loosest name lookup.
