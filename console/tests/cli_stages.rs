@@ -352,6 +352,51 @@ fn train_evaluate_and_predict() {
     assert!(kept.iter().all(|row| row[0] != broken[4][0]));
 }
 
+/// Runs `amesops ARGS` with a reader that goes away at once (`amesops … | head -0`).
+fn with_closed_stdout(dir: &Path, args: &[&str]) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run the amesops binary");
+    drop(child.stdout.take());
+    child.wait_with_output().expect("amesops ends")
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_command_quietly() {
+    let dir = scratch();
+    let d = dir.path();
+    let data = bundled_csv();
+    let data = data.to_str().unwrap();
+    for args in [
+        &["train", "--data", data, "--out", "model.json"][..],
+        &[
+            "predict",
+            "--model",
+            "model.json",
+            "--input",
+            data,
+            "--output",
+            "-",
+        ][..],
+    ] {
+        let output = with_closed_stdout(d, args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(
+            output.status.code(),
+            Some(141),
+            "{}",
+            describe(args, &output)
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(!stderr.contains("error"), "{stderr}");
+    }
+}
+
 #[test]
 fn a_missing_file_is_named() {
     let dir = scratch();
