@@ -175,6 +175,35 @@ fn the_scheduler_runs_repeatedly_refuses_a_second_scheduler_and_stops_on_sigterm
         ran.report()
     );
 
+    // A cron expression (six fields here: seconds first) waits for its times, then runs.
+    let ran = repo
+        .amesops(&[
+            "retrain",
+            "--yes",
+            "--every",
+            "*/2 * * * * *",
+            "--max-runs",
+            "2",
+        ])
+        .ok();
+    assert_eq!(
+        ran.stderr.matches("\"event\":\"run_started\"").count(),
+        2,
+        "{}",
+        ran.report()
+    );
+    assert_eq!(
+        ran.stderr.matches("\"event\":\"next_run\"").count(),
+        2,
+        "each run waits for the schedule:\n{}",
+        ran.report()
+    );
+    assert!(
+        ran.stderr.contains("\"cron\":\"*/2 * * * * *\""),
+        "{}",
+        ran.report()
+    );
+
     let mut scheduler = spawn_scheduler(repo.path(), "1h");
     wait_for_lock(repo.path());
     let second = repo.amesops(&["retrain", "--yes"]);

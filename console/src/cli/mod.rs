@@ -1,5 +1,6 @@
 //! Command-line interface: one subcommand per pipeline stage and operation.
 
+mod cadence;
 mod data;
 mod deploy;
 mod dvc_data;

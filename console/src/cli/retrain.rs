@@ -11,6 +11,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use tokio::sync::mpsc;
 
+use super::cadence::{Cadence, parse_duration};
 use crate::backend::deployer::Deployer;
 use crate::config::Config;
 use crate::project::Project;
@@ -37,9 +38,11 @@ pub struct RetrainArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Run every DURATION (e.g. 30m, 24h, 7d) in the foreground until SIGTERM/ctrl-c.
-    #[arg(long, value_parser = parse_duration)]
-    pub every: Option<Duration>,
+    /// Run on a schedule in the foreground until SIGTERM/ctrl-c: an interval (30m, 24h, 7d;
+    /// the first run starts at once) or a cron expression in local time ("0 3 * * *": minute
+    /// hour day-of-month month day-of-week, 0 or 7 = Sunday; the first run waits for it).
+    #[arg(long, value_name = "INTERVAL|CRON", value_parser = Cadence::parse)]
+    pub every: Option<Cadence>,
     /// Stop after this many scheduled runs (for tests and one-off batches).
     #[arg(long, hide = true)]
     pub max_runs: Option<u32>,
@@ -65,33 +68,6 @@ pub enum ScheduleCommand {
         #[arg(long)]
         write: bool,
     },
-}
-
-/// Parses `90s`, `30m`, `24h`, `7d` (a bare number is seconds).
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let (number, unit) = text.split_at(
-        text.find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(text.len()),
-    );
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("{text:?}: expected a number with s, m, h or d, e.g. 24h"))?;
-    let seconds = match unit {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
-        other => {
-            return Err(format!(
-                "{text:?}: unknown unit {other:?}; use s, m, h or d"
-            ));
-        }
-    };
-    if seconds == 0 {
-        return Err("the interval must be at least 1s".to_string());
-    }
-    Ok(Duration::from_secs(seconds))
 }
 
 /// A lock file that keeps two schedulers (or retrains) from overlapping.
@@ -260,17 +236,35 @@ pub fn run(args: RetrainArgs, config: &Config) -> Result<ExitCode> {
                 serde_json::json!({ "note": "finishing the current step" }),
             );
         });
-        let Some(every) = args.every else {
+        let Some(cadence) = args.every.clone() else {
             return Ok(ExitCode::from(
                 retrain_once(&project, deployer.as_ref(), &args, tolerance, &stop).await?,
             ));
         };
-        log(
-            "scheduler_started",
-            serde_json::json!({ "every_s": every.as_secs(), "pid": std::process::id() }),
-        );
+        let mut started = cadence.describe();
+        started["pid"] = serde_json::json!(std::process::id());
+        log("scheduler_started", started);
         let mut runs = 0u32;
+        let mut run_now = cadence.runs_at_start();
         loop {
+            if !run_now {
+                let wait = cadence
+                    .wait_from(chrono::Local::now())
+                    .map_err(anyhow::Error::msg)?;
+                log(
+                    "next_run",
+                    serde_json::json!({ "in_s": wait.as_secs_f64().round() }),
+                );
+                let deadline = tokio::time::Instant::now() + wait;
+                while tokio::time::Instant::now() < deadline && !stop.load(Ordering::SeqCst) {
+                    let left = deadline - tokio::time::Instant::now();
+                    tokio::time::sleep(left.min(Duration::from_millis(200))).await;
+                }
+                if stop.load(Ordering::SeqCst) {
+                    break;
+                }
+            }
+            run_now = false;
             runs += 1;
             log("run_started", serde_json::json!({ "run": runs }));
             match retrain_once(&project, deployer.as_ref(), &args, tolerance, &stop).await {
@@ -284,13 +278,6 @@ pub fn run(args: RetrainArgs, config: &Config) -> Result<ExitCode> {
                 ),
             }
             if stop.load(Ordering::SeqCst) || args.max_runs.is_some_and(|m| runs >= m) {
-                break;
-            }
-            let deadline = tokio::time::Instant::now() + every;
-            while tokio::time::Instant::now() < deadline && !stop.load(Ordering::SeqCst) {
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            if stop.load(Ordering::SeqCst) {
                 break;
             }
         }
@@ -367,20 +354,4 @@ fn ensure_project(root: &Path) -> Result<()> {
         );
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_parse_with_units_and_reject_nonsense() {
-        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_duration("30m"), Ok(Duration::from_secs(1800)));
-        assert_eq!(parse_duration("24h"), Ok(Duration::from_secs(86_400)));
-        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(604_800)));
-        assert!(parse_duration("0s").is_err());
-        assert!(parse_duration("5 weeks").is_err());
-        assert!(parse_duration("h").is_err());
-    }
 }
