@@ -31,8 +31,12 @@ fn bench(c: &mut Criterion) {
         .build()
         .unwrap();
     let body = typical_house();
+    // AMESOPS_BENCH_RECORDS keeps the records (scripts/bench-predictor deletes them later).
     let dir = tempfile::tempdir().unwrap();
-    let local = router(app_state(LocalStore::new(dir.path())));
+    let records = std::env::var_os("AMESOPS_BENCH_RECORDS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| dir.path().to_path_buf());
+    let local = router(app_state(LocalStore::new(records)));
     let null = router(app_state(NullStore));
 
     let mut group = c.benchmark_group("predict");
