@@ -155,7 +155,8 @@ impl Table {
             .delimiter(delimiter)
             .trim(csv::Trim::All)
             .from_reader(bytes.as_slice());
-        let header = csv.headers().map_err(malformed)?.clone();
+        let mut lines = LineCounter::new(&bytes);
+        let header = csv.headers().map_err(|e| malformed(e, &mut lines))?.clone();
         if header.is_empty() {
             return Err(DataError::Empty);
         }
@@ -165,8 +166,8 @@ impl Table {
             ..Table::default()
         };
         for row in csv.records() {
-            let row = row.map_err(malformed)?;
-            let line = row.position().map(|p| p.line()).unwrap_or_default();
+            let row = row.map_err(|e| malformed(e, &mut lines))?;
+            let line = lines.line_at(row.position());
             match layout.parse_row(&row) {
                 Ok((id, house, price)) => table.records.push(Record {
                     line,
@@ -218,8 +219,51 @@ impl Table {
     }
 }
 
-fn malformed(error: csv::Error) -> DataError {
-    let line = error.position().map(|p| p.line()).unwrap_or_default();
+/// Line numbers from byte offsets: with CRLF line breaks the csv crate's own line count is one
+/// short (BurntSushi/rust-csv#395), and Windows-made CSV files are common.
+struct LineCounter<'a> {
+    bytes: &'a [u8],
+    byte: usize,
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Self {
+            bytes,
+            byte: 0,
+            line: 1,
+        }
+    }
+
+    /// The 1-based line a position starts on; positions come in increasing order (rows).
+    fn line_at(&mut self, position: Option<&csv::Position>) -> u64 {
+        let Some(position) = position else {
+            return 0;
+        };
+        let mut target = usize::try_from(position.byte())
+            .unwrap_or(usize::MAX)
+            .min(self.bytes.len());
+        // After a CRLF the crate reports the LF's offset; a record never starts with one.
+        if self.bytes.get(target) == Some(&b'\n') {
+            target += 1;
+        }
+        if target < self.byte {
+            self.byte = 0;
+            self.line = 1;
+        }
+        let newlines = self.bytes[self.byte..target]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        self.line += newlines as u64;
+        self.byte = target;
+        self.line
+    }
+}
+
+fn malformed(error: csv::Error, lines: &mut LineCounter<'_>) -> DataError {
+    let line = lines.line_at(error.position());
     let message = match error.kind() {
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..

@@ -351,6 +351,35 @@ fn row_with_wrong_field_count_is_malformed_at_its_line() {
 }
 
 #[test]
+fn line_numbers_are_right_with_windows_line_breaks_and_quoted_newlines() {
+    let lf = "Id,GrLivArea,SalePrice\n1,1500,200000\n2,1600,150000\n3,-3,100000\n4,1600\n";
+    let crlf = lf.replace('\n', "\r\n");
+    for text in [lf, crlf.as_str()] {
+        match read(text) {
+            Err(DataError::Malformed { line, message }) => assert_eq!(line, 5, "{message}"),
+            other => panic!("expected Malformed, got {other:?}"),
+        }
+        let table = read(
+            text.trim_end()
+                .rsplit_once(['\r', '\n'])
+                .map_or(text, |(head, _)| head),
+        )
+        .expect("well-formed without its last row");
+        assert_eq!(table.invalid[0].line, 4, "{:?}", table.invalid);
+        assert_eq!(table.records.last().map(|r| r.line), Some(3));
+    }
+    // A quoted cell spanning two lines: the next row starts one line later.
+    let quoted = "Id,GrLivArea,Neighborhood\r\n1,1500,\"NAmes\r\n\"\r\n2,-3,NAmes\r\n";
+    let table = read(quoted).expect("well-formed");
+    assert_eq!(
+        table.invalid.first().map(|r| r.line),
+        Some(4),
+        "{:?}",
+        table.invalid
+    );
+}
+
+#[test]
 fn unknown_header_column_is_named_with_suggestions() {
     match read("Id,GrLivArae,LotArea,Colourful Roof\n1,1500,8450,red\n") {
         Err(DataError::UnknownColumns(names)) => {
