@@ -15,7 +15,10 @@ use std::process::{Command, Output, Stdio};
 
 mod deploy_support;
 
-use deploy_support::{Registry, moto_without_docker, queue_smoke_replies, smoke_replies};
+use deploy_support::{
+    Registry, lambda_client, live_version, moto_without_docker, published_versions,
+    queue_smoke_replies, smoke_replies,
+};
 use predictor::testing::{MotoServer, aws_env, aws_loader, project_root};
 use serde_json::{Value, json};
 
@@ -138,38 +141,15 @@ impl Project {
     }
 
     async fn lambda(&self) -> aws_sdk_lambda::Client {
-        aws_sdk_lambda::Client::new(&aws_loader(&self.moto.endpoint()).load().await)
+        lambda_client(&self.moto).await
     }
 
     async fn alias_version(&self) -> String {
-        let alias = self
-            .lambda()
-            .await
-            .get_alias()
-            .function_name(FUNCTION)
-            .name("live")
-            .send()
-            .await
-            .unwrap();
-        alias.function_version().unwrap().to_string()
+        live_version(&self.moto, FUNCTION).await
     }
 
     async fn versions(&self) -> Vec<String> {
-        let listed = self
-            .lambda()
-            .await
-            .list_versions_by_function()
-            .function_name(FUNCTION)
-            .send()
-            .await
-            .unwrap();
-        listed
-            .versions()
-            .iter()
-            .filter_map(|v| v.version())
-            .filter(|v| *v != "$LATEST")
-            .map(str::to_string)
-            .collect()
+        published_versions(&self.moto, FUNCTION).await
     }
 
     async fn apis(&self) -> Vec<aws_sdk_apigatewayv2::types::Api> {

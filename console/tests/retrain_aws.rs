@@ -16,8 +16,11 @@ mod support;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use deploy_support::{moto_without_docker, queue_smoke_replies, smoke_replies};
-use predictor::testing::{MotoServer, aws_env, aws_loader, find_tool};
+use deploy_support::{
+    lambda_client, live_version, moto_without_docker, published_versions, queue_smoke_replies,
+    smoke_replies,
+};
+use predictor::testing::{MotoServer, aws_env, find_tool};
 use serde_json::Value as Json;
 use support::{BIN, Repo};
 
@@ -116,28 +119,14 @@ impl AwsProject {
         (ran.code, json, ran.report)
     }
 
-    async fn lambda(&self) -> aws_sdk_lambda::Client {
-        aws_sdk_lambda::Client::new(&aws_loader(&self.moto.endpoint()).load().await)
-    }
-
     /// The version alias `live` points at.
     async fn live_version(&self) -> String {
-        let alias = self
-            .lambda()
-            .await
-            .get_alias()
-            .function_name(FUNCTION)
-            .name("live")
-            .send()
-            .await
-            .unwrap();
-        alias.function_version().unwrap().to_string()
+        live_version(&self.moto, FUNCTION).await
     }
 
     /// The model id the live version was deployed with (its MODEL_SHA256, shortened).
     async fn live_model(&self) -> String {
-        let function = self
-            .lambda()
+        let function = lambda_client(&self.moto)
             .await
             .get_function_configuration()
             .function_name(FUNCTION)
@@ -150,19 +139,7 @@ impl AwsProject {
     }
 
     async fn published_versions(&self) -> usize {
-        let listed = self
-            .lambda()
-            .await
-            .list_versions_by_function()
-            .function_name(FUNCTION)
-            .send()
-            .await
-            .unwrap();
-        listed
-            .versions()
-            .iter()
-            .filter(|v| v.version() != Some("$LATEST"))
-            .count()
+        published_versions(&self.moto, FUNCTION).await.len()
     }
 }
 

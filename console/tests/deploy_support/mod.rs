@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use lambda_http::tower::ServiceExt;
 use predictor::testing::{
-    MotoServer, NullStore, ProcessGroup, find_tool, free_port, http_request, project_root,
+    MotoServer, NullStore, ProcessGroup, aws_loader, find_tool, free_port, http_request,
+    project_root,
 };
 use serde_json::{Value, json};
 
@@ -203,4 +204,40 @@ pub async fn smoke_replies(model: &[u8]) -> [String; 2] {
         handler_reply(model, "GET", "/health", None).await,
         handler_reply(model, "POST", "/predict", Some(&first_house())).await,
     ]
+}
+
+/// A Lambda client on moto.
+pub async fn lambda_client(moto: &MotoServer) -> aws_sdk_lambda::Client {
+    aws_sdk_lambda::Client::new(&aws_loader(&moto.endpoint()).load().await)
+}
+
+/// The version the alias `live` of `function` points at.
+pub async fn live_version(moto: &MotoServer, function: &str) -> String {
+    let alias = lambda_client(moto)
+        .await
+        .get_alias()
+        .function_name(function)
+        .name("live")
+        .send()
+        .await
+        .unwrap();
+    alias.function_version().unwrap().to_string()
+}
+
+/// The published versions of `function` (without `$LATEST`).
+pub async fn published_versions(moto: &MotoServer, function: &str) -> Vec<String> {
+    let listed = lambda_client(moto)
+        .await
+        .list_versions_by_function()
+        .function_name(function)
+        .send()
+        .await
+        .unwrap();
+    listed
+        .versions()
+        .iter()
+        .filter_map(|v| v.version())
+        .filter(|v| *v != "$LATEST")
+        .map(str::to_string)
+        .collect()
 }
