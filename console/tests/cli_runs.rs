@@ -4,16 +4,13 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use serde_json::Value as Json;
-
-const BIN: &str = env!("CARGO_BIN_EXE_amesops");
-
-fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use support::{BIN, describe, project_root};
 
 /// A scratch project with the project's params.yaml, fetched and split (fast, 2-fold CV).
 fn project() -> tempfile::TempDir {
@@ -38,16 +35,6 @@ fn amesops(dir: &Path, args: &[&str]) -> Output {
         .stdin(Stdio::null())
         .output()
         .expect("run amesops")
-}
-
-fn describe(args: &[&str], output: &Output) -> String {
-    format!(
-        "amesops {}\nexit: {:?}\nstdout:\n{}\nstderr:\n{}",
-        args.join(" "),
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 fn succeed(dir: &Path, args: &[&str]) -> Output {

@@ -3,19 +3,16 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+use support::{BIN, describe, project_root};
 use tempfile::TempDir;
-
-const BIN: &str = env!("CARGO_BIN_EXE_amesops");
-
-fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 fn bundled_csv() -> PathBuf {
     project_root().join("datasets/ames.csv")
@@ -51,16 +48,6 @@ fn amesops(dir: &Path, args: &[&str]) -> Output {
         .env("NO_PROXY", "127.0.0.1,localhost")
         .output()
         .expect("run the amesops binary")
-}
-
-fn describe(args: &[&str], output: &Output) -> String {
-    format!(
-        "amesops {}\nexit: {:?}\nstdout:\n{}\nstderr:\n{}",
-        args.join(" "),
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 /// Runs a command that must succeed; returns its standard output.

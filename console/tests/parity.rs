@@ -5,19 +5,16 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use predictor::testing::{NullStore, call, post_json};
 use predictor::{AppState, loader, router};
 use serde_json::{Map, Number, Value, json};
-
-const BIN: &str = env!("CARGO_BIN_EXE_amesops");
-
-fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use support::{BIN, describe, project_root};
 
 fn amesops(dir: &Path, args: &[&str]) -> Output {
     let output = Command::new(BIN)
@@ -26,14 +23,7 @@ fn amesops(dir: &Path, args: &[&str]) -> Output {
         .stdin(Stdio::null())
         .output()
         .expect("run the amesops binary");
-    assert!(
-        output.status.success(),
-        "amesops {}\nexit: {:?}\nstdout:\n{}\nstderr:\n{}",
-        args.join(" "),
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{}", describe(args, &output));
     output
 }
 

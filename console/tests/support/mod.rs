@@ -18,6 +18,17 @@ pub fn project_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// `amesops ARGS`, its exit code and its output, for assertion messages.
+pub fn describe(args: &[&str], output: &Output) -> String {
+    format!(
+        "amesops {}\nexit: {:?}\nstdout:\n{}\nstderr:\n{}",
+        args.join(" "),
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
 /// A temporary folder that is a git repository (and, after [`Repo::dvc_init`], a DVC one).
 pub struct Repo {
     dir: tempfile::TempDir,
