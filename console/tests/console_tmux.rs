@@ -62,16 +62,7 @@ impl Drop for Tmux {
 
 #[test]
 fn the_console_serves_predicts_lists_logs_and_restores_the_terminal() {
-    let repo = Repo::git();
-    repo.copy_from_project(&[
-        "dvc.yaml",
-        "params.yaml",
-        "datasets",
-        "core-model/src",
-        "scripts/amesops",
-        ".dvc/config",
-    ]);
-    repo.keep_dvc_state_inside();
+    let repo = Repo::pipeline();
     let tmux = Tmux {
         tmux: find_tool("tmux"),
         session: format!("amesops-test-{}", std::process::id()),

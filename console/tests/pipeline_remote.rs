@@ -37,16 +37,7 @@ fn pushed_data_and_model_pull_back_byte_identical() {
     .expect("create the bucket on moto");
     assert_eq!(code, 200, "{}", String::from_utf8_lossy(&body));
 
-    let repo = Repo::git();
-    repo.copy_from_project(&[
-        "dvc.yaml",
-        "params.yaml",
-        "datasets",
-        "core-model/src",
-        "scripts/amesops",
-        ".dvc/config",
-    ]);
-    repo.keep_dvc_state_inside();
+    let repo = Repo::pipeline();
     let endpoint = moto.endpoint();
     for (option, value) in [
         ("endpointurl", endpoint.as_str()),

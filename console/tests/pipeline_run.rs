@@ -29,16 +29,7 @@ fn assert_ran_in_order(stdout: &str, stages: &[&str]) {
 
 #[test]
 fn the_project_pipeline_runs_through_dvc_and_leaves_nothing_to_do() {
-    let repo = Repo::git();
-    repo.copy_from_project(&[
-        "dvc.yaml",
-        "params.yaml",
-        "datasets",
-        "core-model/src",
-        "scripts/amesops",
-        ".dvc/config",
-    ]);
-    repo.keep_dvc_state_inside();
+    let repo = Repo::pipeline();
 
     let run = repo.amesops(&["pipeline", "run"]).ok();
     assert_ran_in_order(&run.stdout, &STAGES);

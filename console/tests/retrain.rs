@@ -14,20 +14,6 @@ use std::time::{Duration, Instant};
 use serde_json::Value as Json;
 use support::{BIN, Repo};
 
-fn project() -> Repo {
-    let repo = Repo::git();
-    repo.copy_from_project(&[
-        "dvc.yaml",
-        "params.yaml",
-        "datasets",
-        "core-model/src",
-        "scripts/amesops",
-        ".dvc/config",
-    ]);
-    repo.keep_dvc_state_inside();
-    repo
-}
-
 fn set_alpha(repo: &Repo, alpha: &str) {
     let text = String::from_utf8(repo.read("params.yaml")).expect("UTF-8");
     let line = text
@@ -68,7 +54,7 @@ fn retrain(repo: &Repo, extra: &[&str]) -> (Option<i32>, Json, String) {
 
 #[test]
 fn the_gate_deploys_better_refuses_worse_honours_the_override_and_skips_unchanged() {
-    let repo = project();
+    let repo = Repo::pipeline();
     set_alpha(&repo, "0.005");
     let (code, first, report) = retrain(&repo, &[]);
     assert_eq!(code, Some(0), "{report}");
@@ -159,7 +145,7 @@ fn terminate(child: &std::process::Child) {
 
 #[test]
 fn the_scheduler_runs_repeatedly_refuses_a_second_scheduler_and_stops_on_sigterm() {
-    let repo = project();
+    let repo = Repo::pipeline();
     let ran = repo
         .amesops(&["retrain", "--yes", "--every", "1s", "--max-runs", "2"])
         .ok();
@@ -247,7 +233,7 @@ fn the_scheduler_runs_repeatedly_refuses_a_second_scheduler_and_stops_on_sigterm
 
 #[test]
 fn schedule_install_prints_a_systemd_timer_and_a_crontab_line() {
-    let repo = project();
+    let repo = Repo::pipeline();
     let ran = repo.amesops(&["schedule", "install", "--every", "6h"]).ok();
     assert!(
         ran.stdout.contains("OnUnitActiveSec=21600s"),

@@ -41,17 +41,10 @@ struct Ran {
 impl AwsProject {
     fn new() -> AwsProject {
         let moto = moto_without_docker();
-        let repo = Repo::git();
-        repo.copy_from_project(&[
-            "dvc.yaml",
-            "params.yaml",
-            "datasets",
-            "core-model/src",
-            "scripts/amesops",
-            ".dvc/config",
-        ]);
-        repo.keep_dvc_state_inside();
-        AwsProject { repo, moto }
+        AwsProject {
+            repo: Repo::pipeline(),
+            moto,
+        }
     }
 
     /// Runs `program` in the project with the aws target pointed at moto.

@@ -148,6 +148,22 @@ impl Repo {
         result.unwrap_or_else(|e| panic!("remove {path}: {e}"));
     }
 
+    /// A git repository holding this project's pipeline (dvc.yaml, params, data, the stage
+    /// script, the DVC remote config), with DVC's state kept inside it.
+    pub fn pipeline() -> Repo {
+        let repo = Repo::git();
+        repo.copy_from_project(&[
+            "dvc.yaml",
+            "params.yaml",
+            "datasets",
+            "core-model/src",
+            "scripts/amesops",
+            ".dvc/config",
+        ]);
+        repo.keep_dvc_state_inside();
+        repo
+    }
+
     /// Copies files and folders of the workspace into the repository.
     pub fn copy_from_project(&self, items: &[&str]) {
         for item in items {
