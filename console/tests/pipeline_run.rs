@@ -66,7 +66,7 @@ fn small_pipeline() -> Repo {
 }
 
 #[test]
-fn without_dvc_only_the_changed_stages_run_and_the_run_is_not_locked() {
+fn without_dvc_only_the_changed_stages_run_and_are_recorded_as_dvc_would() {
     let repo = small_pipeline();
     repo.append("a.txt", "more\n");
     let run = repo.amesops(&["pipeline", "run", "--without-dvc"]).ok();
@@ -77,17 +77,35 @@ fn without_dvc_only_the_changed_stages_run_and_the_run_is_not_locked() {
         run.report()
     );
     assert_eq!(repo.read("c.txt"), b"hello\nmore\nx\n");
-    assert!(run.stderr.contains("not DVC-locked"), "{}", run.report());
     assert!(
         run.stderr.contains("pip install \"dvc[s3]==3.67.1\""),
         "{}",
         run.report()
     );
-    let status = repo.dvc_status();
+    // Recorded in dvc.lock and the cache: dvc agrees nothing is left to do.
+    assert_eq!(repo.assert_same_status(), serde_json::json!({}));
+
+    // A directory output too: its files and its .dir listing go to the cache.
+    repo.append("src/x", "y\n");
+    let run = repo.amesops(&["pipeline", "run", "--without-dvc"]).ok();
+    assert_ran_in_order(&run.stdout, &["dir", "after"]);
+    assert_eq!(repo.assert_same_status(), serde_json::json!({}));
+    let repro = repo.dvc(&["repro"]).ok();
     assert!(
-        status.get("copy").is_some(),
-        "dvc.lock was not updated: {status}"
+        !repro.stdout.contains("Running stage"),
+        "dvc repro finds nothing to run:\n{}",
+        repro.report()
     );
+
+    // dvc restores every cached output from what the native run stored.
+    for output in ["b.txt", "c.txt", "d"] {
+        repo.remove(output);
+    }
+    repo.dvc(&["checkout"]).ok();
+    assert_eq!(repo.read("b.txt"), b"hello\nmore\n");
+    assert_eq!(repo.read("d/x"), b"x\ny\n");
+    assert_eq!(repo.read("c.txt"), b"hello\nmore\nx\ny\n");
+    assert_eq!(repo.assert_same_status(), serde_json::json!({}));
 }
 
 #[test]

@@ -8,10 +8,10 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Subcommand};
 
 use crate::config::{Config, GlobalArgs};
+use crate::pipeline::Project;
 use crate::pipeline::report::{DvcJson, Verbose, reasons};
 use crate::pipeline::runner::{self, Engine, Event, RunRequest, RunSummary, SkipReason, Stream};
 use crate::pipeline::status::{PipelineStatus, State};
-use crate::pipeline::{Project, tool};
 
 /// Arguments of `amesops pipeline`.
 #[derive(Debug, Args)]
@@ -245,12 +245,5 @@ fn print_summary(summary: &RunSummary) {
             "ran {ran} stage(s) in {}, {skipped} unchanged",
             seconds(total)
         ),
-    }
-    if !summary.dvc_locked && summary.failure.is_none() {
-        eprintln!(
-            "not DVC-locked: dvc.lock and the DVC cache were not updated. Install DVC ({}) and \
-             run `amesops pipeline run` (or `dvc repro`) to record the run.",
-            tool::INSTALL
-        );
     }
 }

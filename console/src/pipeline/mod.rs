@@ -13,6 +13,7 @@ pub mod lock;
 pub mod params;
 pub mod paths;
 pub mod pyvalue;
+pub mod record;
 pub mod report;
 pub mod runner;
 pub mod status;

@@ -50,7 +50,7 @@ impl ParamsFiles {
 }
 
 /// The values a dependency reads now: the whole file, or each listed key that exists.
-fn current_values(dep: &ParamsDep, file: &Value) -> Mapping {
+pub fn current_values(dep: &ParamsDep, file: &Value) -> Mapping {
     let top = match file {
         Value::Mapping(map) => map.clone(),
         _ => Mapping::new(),

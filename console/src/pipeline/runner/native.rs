@@ -1,14 +1,14 @@
 //! Running the stages without DVC: each stage whose status says it would rerun runs its
 //! commands the way dvc does (the user's shell without rc files, in the stage's working
-//! directory, outputs removed first), in DAG order. Nothing is written to dvc.lock or the
-//! cache, so the run is not DVC-locked and status still shows the stages as changed.
+//! directory, outputs removed first), in DAG order, and is then recorded the way dvc records
+//! it (dvc.lock entry, outputs in the DVC cache), so status shows it up to date.
 
 use std::process::Command;
 use std::sync::mpsc::Sender;
 
 use super::{Event, RunRequest, RunSummary, SkipReason, Stream, Tracker, process};
 use crate::pipeline::status::{Inputs, stage_status};
-use crate::pipeline::{Error, Project, dvcyaml::Stage, tool};
+use crate::pipeline::{Error, Project, dvcyaml::Stage, record, tool};
 
 /// Runs the changed stages (all with `force`) of the pipeline, or of one stage and its
 /// upstream, and streams what happens.
@@ -22,8 +22,8 @@ pub fn run(request: &RunRequest, events: &Sender<Event>) -> Result<RunSummary, E
     tracker.output(
         Stream::Stderr,
         format!(
-            "running the stage commands without DVC: dvc.lock and the DVC cache are not updated \
-             (to record runs, install DVC: {})",
+            "running the stage commands without DVC, recording them in dvc.lock and the DVC \
+             cache as dvc repro would (for remotes and experiments, install DVC: {})",
             tool::INSTALL
         ),
     );
@@ -36,13 +36,19 @@ pub fn run(request: &RunRequest, events: &Sender<Event>) -> Result<RunSummary, E
             continue;
         }
         tracker.start(stage.name.clone());
-        if let Err(error) = run_stage(&project, stage, &tracker) {
+        let recorded = run_stage(&project, stage, &tracker).and_then(|()| {
+            record::record_stage(&project, stage)
+                .map_err(|e| format!("the stage ran but could not be recorded: {e}"))
+        });
+        if let Err(error) = recorded {
             tracker.fail(Some(stage.name.clone()), error);
             break;
         }
         tracker.finish();
     }
-    Ok(tracker.summary)
+    let mut summary = tracker.summary;
+    summary.dvc_locked = summary.failure.is_none();
+    Ok(summary)
 }
 
 fn run_stage(project: &Project, stage: &Stage, tracker: &Tracker) -> Result<(), String> {
