@@ -408,7 +408,7 @@ pub static COLUMNS: [Column; 79] = [
         aliases: &[],
         na_means_none: false,
         min: Some(0.0),
-        max: None,
+        max: Some(5_000.0),
     },
     Column {
         name: "LotArea",
@@ -420,7 +420,7 @@ pub static COLUMNS: [Column; 79] = [
         aliases: &[],
         na_means_none: false,
         min: Some(0.0),
-        max: None,
+        max: Some(5_000_000.0),
     },
     Column {
         name: "Street",
@@ -785,7 +785,7 @@ pub static COLUMNS: [Column; 79] = [
         aliases: &[],
         na_means_none: false,
         min: Some(0.0),
-        max: None,
+        max: Some(100_000.0),
     },
     Column {
         name: "ExterQual",
@@ -908,7 +908,7 @@ pub static COLUMNS: [Column; 79] = [
         aliases: &[],
         na_means_none: false,
         min: Some(0.0),
-        max: None,
+        max: Some(100_000.0),
     },
     Column {
         name: "BsmtFinType2",
@@ -932,7 +932,7 @@ pub static COLUMNS: [Column; 79] = [
         aliases: &[],
         na_means_none: false,
         min: Some(0.0),
-        max: None,
+        max: Some(100_000.0),
     },
     Column {
         name: "BsmtUnfSF",
@@ -944,7 +944,7 @@ pub static COLUMNS: [Column; 79] = [
         aliases: &[],
         na_means_none: false,
         min: Some(0.0),
-        max: None,
+        max: Some(100_000.0),
     },
     Column {
         name: "TotalBsmtSF",
@@ -956,7 +956,7 @@ pub static COLUMNS: [Column; 79] = [
         aliases: &[],
         na_means_none: false,
         min: Some(0.0),
-        max: None,
+        max: Some(100_000.0),
     },
     Column {
         name: "Heating",
@@ -1035,7 +1035,7 @@ pub static COLUMNS: [Column; 79] = [
         aliases: &[],
         na_means_none: false,
         min: Some(0.0),
-        max: None,
+        max: Some(100_000.0),
     },
     Column {
         name: "2ndFlrSF",
@@ -1047,7 +1047,7 @@ pub static COLUMNS: [Column; 79] = [
         aliases: &[],
         na_means_none: false,
         min: Some(0.0),
-        max: None,
+        max: Some(100_000.0),
     },
     Column {
         name: "LowQualFinSF",
@@ -1059,7 +1059,7 @@ pub static COLUMNS: [Column; 79] = [
         aliases: &[],
         na_means_none: false,
         min: Some(0.0),
-        max: None,
+        max: Some(100_000.0),
     },
     Column {
         name: "GrLivArea",
@@ -1071,7 +1071,7 @@ pub static COLUMNS: [Column; 79] = [
         aliases: &[],
         na_means_none: false,
         min: Some(0.0),
-        max: None,
+        max: Some(100_000.0),
     },
     Column {
         name: "BsmtFullBath",
@@ -1083,7 +1083,7 @@ pub static COLUMNS: [Column; 79] = [
         aliases: &[],
         na_means_none: false,
         min: Some(0.0),
-        max: None,
+        max: Some(50.0),
     },
     Column {
         name: "BsmtHalfBath",
@@ -1095,7 +1095,7 @@ pub static COLUMNS: [Column; 79] = [
         aliases: &[],
         na_means_none: false,
         min: Some(0.0),
-        max: None,
+        max: Some(50.0),
     },
     Column {
         name: "FullBath",
@@ -1107,7 +1107,7 @@ pub static COLUMNS: [Column; 79] = [
         aliases: &[],
         na_means_none: false,
         min: Some(0.0),
-        max: None,
+        max: Some(50.0),
     },
     Column {
         name: "HalfBath",
@@ -1119,7 +1119,7 @@ pub static COLUMNS: [Column; 79] = [
         aliases: &[],
         na_means_none: false,
         min: Some(0.0),
-        max: None,
+        max: Some(50.0),
     },
     Column {
         name: "BedroomAbvGr",
@@ -1131,7 +1131,7 @@ pub static COLUMNS: [Column; 79] = [
         aliases: &[],
         na_means_none: false,
         min: Some(0.0),
-        max: None,
+        max: Some(50.0),
     },
     Column {
         name: "KitchenAbvGr",
@@ -1143,7 +1143,7 @@ pub static COLUMNS: [Column; 79] = [
         aliases: &[],
         na_means_none: false,
         min: Some(0.0),
-        max: None,
+        max: Some(50.0),
     },
     Column {
         name: "KitchenQual",
@@ -1167,7 +1167,7 @@ pub static COLUMNS: [Column; 79] = [
         aliases: &[],
         na_means_none: false,
         min: Some(0.0),
-        max: None,
+        max: Some(50.0),
     },
     Column {
         name: "Functional",
@@ -1200,7 +1200,7 @@ pub static COLUMNS: [Column; 79] = [
         aliases: &[],
         na_means_none: false,
         min: Some(0.0),
-        max: None,
+        max: Some(50.0),
     },
     Column {
         name: "FireplaceQu",
@@ -1283,7 +1283,7 @@ pub static COLUMNS: [Column; 79] = [
         aliases: &[],
         na_means_none: false,
         min: Some(0.0),
-        max: None,
+        max: Some(50.0),
     },
     Column {
         name: "GarageArea",
@@ -1295,7 +1295,7 @@ pub static COLUMNS: [Column; 79] = [
         aliases: &[],
         na_means_none: false,
         min: Some(0.0),
-        max: None,
+        max: Some(100_000.0),
     },
     Column {
         name: "GarageQual",
@@ -1347,7 +1347,7 @@ pub static COLUMNS: [Column; 79] = [
         aliases: &[],
         na_means_none: false,
         min: Some(0.0),
-        max: None,
+        max: Some(100_000.0),
     },
     Column {
         name: "OpenPorchSF",
@@ -1359,7 +1359,7 @@ pub static COLUMNS: [Column; 79] = [
         aliases: &[],
         na_means_none: false,
         min: Some(0.0),
-        max: None,
+        max: Some(100_000.0),
     },
     Column {
         name: "EnclosedPorch",
@@ -1371,7 +1371,7 @@ pub static COLUMNS: [Column; 79] = [
         aliases: &[],
         na_means_none: false,
         min: Some(0.0),
-        max: None,
+        max: Some(100_000.0),
     },
     Column {
         name: "3SsnPorch",
@@ -1383,7 +1383,7 @@ pub static COLUMNS: [Column; 79] = [
         aliases: &[],
         na_means_none: false,
         min: Some(0.0),
-        max: None,
+        max: Some(100_000.0),
     },
     Column {
         name: "ScreenPorch",
@@ -1395,7 +1395,7 @@ pub static COLUMNS: [Column; 79] = [
         aliases: &[],
         na_means_none: false,
         min: Some(0.0),
-        max: None,
+        max: Some(100_000.0),
     },
     Column {
         name: "PoolArea",
@@ -1407,7 +1407,7 @@ pub static COLUMNS: [Column; 79] = [
         aliases: &[],
         na_means_none: false,
         min: Some(0.0),
-        max: None,
+        max: Some(100_000.0),
     },
     Column {
         name: "PoolQC",
@@ -1471,7 +1471,7 @@ pub static COLUMNS: [Column; 79] = [
         aliases: &[],
         na_means_none: false,
         min: Some(0.0),
-        max: None,
+        max: Some(10_000_000.0),
     },
     Column {
         name: "MoSold",

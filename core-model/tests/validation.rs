@@ -123,6 +123,22 @@ fn negative_area_is_rejected() {
 }
 
 #[test]
+fn absurd_sizes_and_counts_are_rejected_with_the_limit() {
+    let error = single_error(json!({"GrLivArea": 2e20}));
+    assert_eq!(error.field, "GrLivArea");
+    assert!(error.problem.contains("at most 100000 sq ft"), "{error}");
+    let error = single_error(json!({"FullBath": 400}));
+    assert!(error.problem.contains("at most 50"), "{error}");
+    // Every numeric column has an upper bound, so no valid input can overflow a price.
+    for column in COLUMNS
+        .iter()
+        .filter(|c| matches!(c.kind, schema::Kind::Integer | schema::Kind::Real))
+    {
+        assert!(column.max.is_some(), "{} has no maximum", column.name);
+    }
+}
+
+#[test]
 fn year_before_the_plausible_range_is_rejected() {
     let error = single_error(json!({"YearBuilt": 1700}));
     assert_eq!(

@@ -309,6 +309,21 @@ async fn invalid_fields_are_all_reported_with_their_values_and_nothing_is_stored
 }
 
 #[tokio::test]
+async fn an_absurd_size_is_a_field_error_not_a_price() {
+    let (dir, app) = local_app();
+    let reply = call(
+        &app,
+        post_json("/predict", r#"{"GrLivArea": 1e20, "LotArea": 8450}"#),
+    )
+    .await;
+    let error = assert_error(&reply, StatusCode::BAD_REQUEST, "invalid_input");
+    assert_eq!(error["fields"][0]["field"], "GrLivArea");
+    let problem = error["fields"][0]["problem"].as_str().unwrap();
+    assert!(problem.contains("at most 100000 sq ft"), "{problem}");
+    assert!(stored(dir.path()).is_empty());
+}
+
+#[tokio::test]
 async fn an_unknown_field_gets_the_close_match() {
     let app = null_app();
     let reply = call(&app, post_json("/predict", r#"{"GrLivArae": 1710}"#)).await;
