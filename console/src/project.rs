@@ -8,7 +8,7 @@ use tokio::sync::mpsc;
 
 use crate::backend::tracker::{self, Tracker};
 use crate::config::Config;
-use crate::pipeline::runner::{self, Engine, Event, RunRequest};
+use crate::pipeline::runner::{self, Engine, Event, RunRequest, RunSummary};
 use crate::pipeline::{self, report, tool};
 use crate::tui::action::Loaded;
 use crate::tui::views::experiments::RunRow;
@@ -112,7 +112,7 @@ impl Project {
         &self,
         stage: Option<String>,
         events: mpsc::UnboundedSender<Loaded>,
-    ) -> Result<(), String> {
+    ) -> Result<RunSummary, String> {
         let request = RunRequest {
             root: self.root.clone(),
             stage,
@@ -142,7 +142,7 @@ impl Project {
                     .unwrap_or_default(),
                 failure.error
             )),
-            None => Ok(()),
+            None => Ok(summary),
         }
     }
 
@@ -162,7 +162,7 @@ impl Project {
         });
         let result = self.run_pipeline(stage, tx).await;
         let _ = printer.await;
-        result.map_err(anyhow::Error::msg)
+        result.map(|_| ()).map_err(anyhow::Error::msg)
     }
 
     /// Runs from the tracker, newest first, with the production run marked.

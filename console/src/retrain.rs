@@ -2,6 +2,7 @@
 //! production on the same held-out rows, deploy only when it is no worse (or when allowed).
 
 use std::path::Path;
+use std::time::Instant;
 
 use core_model::{Artifact, Table};
 use serde::Serialize;
@@ -42,6 +43,24 @@ pub struct Outcome {
     pub candidate_model: String,
     /// The deployment, when one happened.
     pub deployed: Option<DeployReport>,
+    /// The pipeline's stages: run (with seconds) or skipped as up to date.
+    pub stages: Vec<StageRun>,
+    /// Seconds the pipeline took.
+    pub pipeline_seconds: f64,
+    /// Seconds the deploy took, smoke test and alias move included.
+    pub deploy_seconds: Option<f64>,
+}
+
+/// One stage of the retrain's pipeline run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StageRun {
+    /// Stage name.
+    pub stage: String,
+    /// `ran` or `skipped` (up to date).
+    pub result: &'static str,
+    /// How long it ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<f64>,
 }
 
 impl Outcome {
@@ -78,6 +97,55 @@ impl Outcome {
             ),
         }
     }
+
+    /// The report at the end of a retrain: stages, metrics, decision, durations.
+    pub fn report(&self) -> String {
+        let ran: Vec<String> = self
+            .stages
+            .iter()
+            .filter(|s| s.result == "ran")
+            .map(|s| format!("{} ({:.1} s)", s.stage, s.seconds.unwrap_or_default()))
+            .collect();
+        let skipped: Vec<String> = self
+            .stages
+            .iter()
+            .filter(|s| s.result == "skipped")
+            .map(|s| s.stage.clone())
+            .collect();
+        let list = |items: &[String]| {
+            if items.is_empty() {
+                "none".to_string()
+            } else {
+                items.join(", ")
+            }
+        };
+        let old = self
+            .production_rmse_log
+            .map(|v| format!("{v:.4}"))
+            .unwrap_or_else(|| "none in production".to_string());
+        let difference = self
+            .production_rmse_log
+            .map(|p| format!("{:+.4}, ", self.candidate_rmse_log - p))
+            .unwrap_or_default();
+        let mut time = format!("pipeline {:.1} s", self.pipeline_seconds);
+        if let Some(deploy) = self.deploy_seconds {
+            time.push_str(&format!(" · deploy {deploy:.1} s"));
+        }
+        format!(
+            "stages    ran: {} · up to date: {}\n\
+             RMSE(log) {old} → {:.4} ({difference}tolerance {:.4})\n\
+             models    production {} · new {}\n\
+             time      {time}\n\
+             decision  {}",
+            list(&ran),
+            list(&skipped),
+            self.candidate_rmse_log,
+            self.tolerance,
+            self.production_model.as_deref().unwrap_or("none"),
+            self.candidate_model,
+            self.summary()
+        )
+    }
 }
 
 fn rmse_log_on(bytes: &[u8], test: &Path) -> Result<f64, String> {
@@ -99,9 +167,25 @@ pub async fn prepare(
     events: mpsc::UnboundedSender<Loaded>,
 ) -> Result<Outcome, String> {
     // Up to the last stage before deploying: the gate, not the pipeline, decides what ships.
-    project
+    let started = Instant::now();
+    let summary = project
         .run_pipeline(project.last_stage_before_deploy(), events)
         .await?;
+    let pipeline_seconds = started.elapsed().as_secs_f64();
+    let stages = summary
+        .ran
+        .iter()
+        .map(|(stage, took)| StageRun {
+            stage: stage.clone(),
+            result: "ran",
+            seconds: Some(took.as_secs_f64()),
+        })
+        .chain(summary.skipped.iter().map(|stage| StageRun {
+            stage: stage.clone(),
+            result: "skipped",
+            seconds: None,
+        }))
+        .collect();
     let candidate_path = project.root.join(crate::launch::CANDIDATE);
     let candidate = tokio::fs::read(&candidate_path)
         .await
@@ -132,6 +216,9 @@ pub async fn prepare(
         production_model,
         candidate_model,
         deployed: None,
+        stages,
+        pipeline_seconds,
+        deploy_seconds: None,
     })
 }
 
@@ -143,10 +230,12 @@ pub async fn deploy(
     progress: &(dyn Fn(String) + Send + Sync),
 ) -> Result<(), String> {
     let candidate_path = project.root.join(crate::launch::CANDIDATE);
+    let started = Instant::now();
     let report = deployer
         .deploy(&candidate_path, progress)
         .await
         .map_err(|e| e.to_string())?;
+    outcome.deploy_seconds = Some(started.elapsed().as_secs_f64());
     outcome.decision = Decision::Deployed;
     outcome.deployed = Some(report);
     // The tracker records what is in production; a tracker problem does not undo the deploy.

@@ -59,6 +59,16 @@ fn the_gate_deploys_better_refuses_worse_honours_the_override_and_skips_unchange
     let (code, first, report) = retrain(&repo, &[]);
     assert_eq!(code, Some(0), "{report}");
     assert_eq!(first["decision"], "deployed", "{report}");
+    // The report names every stage up to package, with the time of those that ran.
+    let stages = first["stages"].as_array().expect("stages in the report");
+    let train = stages
+        .iter()
+        .find(|s| s["stage"] == "train")
+        .expect("train is reported");
+    assert_eq!(train["result"], "ran", "{report}");
+    assert!(train["seconds"].as_f64().is_some(), "{report}");
+    assert!(first["pipeline_seconds"].as_f64().is_some(), "{report}");
+    assert!(first["deploy_seconds"].as_f64().is_some(), "{report}");
     assert_eq!(
         deployments(&repo)["versions"].as_array().map(Vec::len),
         Some(1)
@@ -104,6 +114,26 @@ fn the_gate_deploys_better_refuses_worse_honours_the_override_and_skips_unchange
     let (code, unchanged, report) = retrain(&repo, &[]);
     assert_eq!(code, Some(0), "{report}");
     assert_eq!(unchanged["decision"], "nothing_changed", "{report}");
+    let stages = unchanged["stages"]
+        .as_array()
+        .expect("stages in the report");
+    assert!(
+        !stages.is_empty() && stages.iter().all(|s| s["result"] == "skipped"),
+        "nothing is retrained: {report}"
+    );
+    let text = repo.amesops(&["retrain", "--yes"]);
+    for line in [
+        "stages    ran: none · up to date: ",
+        "RMSE(log)",
+        "time      pipeline",
+        "decision  nothing changed",
+    ] {
+        assert!(
+            text.stdout.contains(line),
+            "no {line:?} in the report:\n{}",
+            text.report()
+        );
+    }
     assert_eq!(
         deployments(&repo)["versions"].as_array().map(Vec::len),
         versions,

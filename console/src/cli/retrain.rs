@@ -194,7 +194,7 @@ async fn retrain_once(
     if args.json {
         println!("{}", serde_json::to_string_pretty(&outcome)?);
     } else {
-        println!("{}", outcome.summary());
+        println!("{}", outcome.report());
     }
     log(
         "retrain_finished",

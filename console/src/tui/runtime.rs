@@ -341,11 +341,13 @@ async fn mutate(
                 report.version, report.model_id
             ))
         }
-        Mutation::RunPipeline { stage } => b
-            .project
-            .run_pipeline(stage, tx)
-            .await
-            .map(|()| "pipeline run finished".to_string()),
+        Mutation::RunPipeline { stage } => b.project.run_pipeline(stage, tx).await.map(|summary| {
+            format!(
+                "pipeline run finished: {} ran, {} up to date",
+                summary.ran.len(),
+                summary.skipped.len()
+            )
+        }),
         Mutation::Retrain { allow_worse } => crate::retrain::prepare(
             &b.project,
             b.deployer.as_ref(),
