@@ -272,4 +272,17 @@ fn schedule_install_prints_a_systemd_timer_and_a_crontab_line() {
     );
     assert!(ran.stdout.contains("retrain --yes"), "{}", ran.report());
     assert!(ran.stdout.contains("0 */6 * * *"), "{}", ran.report());
+
+    // A cron expression: the service runs the scheduler itself; crontab takes it verbatim.
+    let ran = repo
+        .amesops(&["schedule", "install", "--every", "0 3 * * 1-5"])
+        .ok();
+    assert!(
+        ran.stdout
+            .contains("retrain --yes --every \"0 3 * * 1-5\"\nRestart=on-failure"),
+        "{}",
+        ran.report()
+    );
+    assert!(!ran.stdout.contains("[Timer]"), "{}", ran.report());
+    assert!(ran.stdout.contains("\n0 3 * * 1-5 cd "), "{}", ran.report());
 }

@@ -11,7 +11,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use tokio::sync::mpsc;
 
-use super::cadence::{Cadence, parse_duration};
+use super::cadence::Cadence;
 use crate::backend::deployer::Deployer;
 use crate::config::Config;
 use crate::project::Project;
@@ -61,9 +61,10 @@ pub struct ScheduleArgs {
 pub enum ScheduleCommand {
     /// Print (or write) a systemd user timer and a crontab line that run `amesops retrain --yes`.
     Install {
-        /// How often, e.g. 24h.
-        #[arg(long, default_value = "24h", value_parser = parse_duration)]
-        every: Duration,
+        /// How often: an interval (24h) or a cron expression ("0 3 * * 1-5"); with a cron
+        /// expression the systemd unit runs the scheduler itself (`retrain --every`).
+        #[arg(long, default_value = "24h", value_name = "INTERVAL|CRON", value_parser = Cadence::parse)]
+        every: Cadence,
         /// Write the systemd units to ~/.config/systemd/user/ instead of printing them.
         #[arg(long)]
         write: bool,
@@ -291,48 +292,94 @@ pub fn schedule(args: ScheduleArgs) -> Result<ExitCode> {
     let ScheduleCommand::Install { every, write } = args.command;
     let exe = std::env::current_exe().context("cannot find this binary's path")?;
     let dir = std::env::current_dir()?;
+    let unit = |kind: &str, exec: &str, extra: &str| {
+        format!(
+            "[Unit]\nDescription=amesops retrain-and-redeploy\n\n[Service]\nType={kind}\nWorkingDirectory={}\nExecStart={} {exec}\n{extra}",
+            dir.display(),
+            exe.display()
+        )
+    };
+    let crontab_line = |when: &str| {
+        format!(
+            "{when} cd {} && {} retrain --yes >> .amesops/logs/retrain.jsonl 2>&1",
+            dir.display(),
+            exe.display()
+        )
+    };
+    // (file name, content) of the systemd units, the unit to enable, and the crontab line.
+    let (units, enable, crontab) = match &every {
+        Cadence::Interval(every) => {
+            let timer = format!(
+                "[Unit]\nDescription=Run amesops retrain every {}\n\n[Timer]\nOnBootSec=5min\nOnUnitActiveSec={}s\nPersistent=true\n\n[Install]\nWantedBy=timers.target\n",
+                humanize(*every),
+                every.as_secs()
+            );
+            let units = vec![
+                (
+                    "amesops-retrain.service",
+                    unit("oneshot", "retrain --yes", ""),
+                ),
+                ("amesops-retrain.timer", timer),
+            ];
+            (
+                units,
+                "amesops-retrain.timer",
+                Some(crontab_line(&interval_cron(*every))),
+            )
+        }
+        Cadence::Cron(cron) => {
+            // systemd timers do not read cron syntax: the service runs the scheduler itself.
+            let expression = cron.as_str();
+            let service = unit(
+                "simple",
+                &format!("retrain --yes --every \"{expression}\""),
+                "Restart=on-failure\n\n[Install]\nWantedBy=default.target\n",
+            );
+            let five_fields =
+                expression.starts_with('@') || expression.split_whitespace().count() == 5;
+            let crontab = five_fields.then(|| crontab_line(expression));
+            (
+                vec![("amesops-retrain.service", service)],
+                "amesops-retrain.service",
+                crontab,
+            )
+        }
+    };
+    if write {
+        let home = std::env::var_os("HOME").context("HOME is not set")?;
+        let folder = PathBuf::from(home).join(".config/systemd/user");
+        std::fs::create_dir_all(&folder)?;
+        for (name, content) in &units {
+            std::fs::write(folder.join(name), content)?;
+            println!("wrote {}", folder.join(name).display());
+        }
+        println!(
+            "enable with: systemctl --user daemon-reload && systemctl --user enable --now {enable}"
+        );
+    } else {
+        for (name, content) in &units {
+            println!("# ~/.config/systemd/user/{name}\n{content}");
+        }
+        match crontab {
+            Some(line) => println!("# or one crontab line (crontab -e):\n{line}"),
+            None => {
+                println!("# crontab has no seconds field: use the systemd unit, or five fields")
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The crontab schedule closest to an interval.
+fn interval_cron(every: Duration) -> String {
     let minutes = (every.as_secs() / 60).max(1);
-    let service = format!(
-        "[Unit]\nDescription=amesops retrain-and-redeploy\n\n[Service]\nType=oneshot\nWorkingDirectory={}\nExecStart={} retrain --yes\n",
-        dir.display(),
-        exe.display()
-    );
-    let timer = format!(
-        "[Unit]\nDescription=Run amesops retrain every {}\n\n[Timer]\nOnBootSec=5min\nOnUnitActiveSec={}s\nPersistent=true\n\n[Install]\nWantedBy=timers.target\n",
-        humanize(every),
-        every.as_secs()
-    );
-    let cron = if minutes % (24 * 60) == 0 {
+    if minutes.is_multiple_of(24 * 60) {
         format!("0 3 */{} * *", (minutes / (24 * 60)).max(1))
-    } else if minutes % 60 == 0 {
+    } else if minutes.is_multiple_of(60) {
         format!("0 */{} * * *", minutes / 60)
     } else {
         format!("*/{minutes} * * * *")
-    };
-    let crontab = format!(
-        "{cron} cd {} && {} retrain --yes >> .amesops/logs/retrain.jsonl 2>&1",
-        dir.display(),
-        exe.display()
-    );
-    if write {
-        let home = std::env::var_os("HOME").context("HOME is not set")?;
-        let units = PathBuf::from(home).join(".config/systemd/user");
-        std::fs::create_dir_all(&units)?;
-        std::fs::write(units.join("amesops-retrain.service"), &service)?;
-        std::fs::write(units.join("amesops-retrain.timer"), &timer)?;
-        println!(
-            "wrote {0}/amesops-retrain.service and {0}/amesops-retrain.timer",
-            units.display()
-        );
-        println!(
-            "enable with: systemctl --user daemon-reload && systemctl --user enable --now amesops-retrain.timer"
-        );
-    } else {
-        println!("# ~/.config/systemd/user/amesops-retrain.service\n{service}");
-        println!("# ~/.config/systemd/user/amesops-retrain.timer\n{timer}");
-        println!("# or one crontab line (crontab -e):\n{crontab}");
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 fn humanize(d: Duration) -> String {
