@@ -17,7 +17,7 @@ use super::theme::Theme;
 use super::views::deploy::DeployView;
 use super::views::experiments::ExperimentsView;
 use super::views::logs::LogsView;
-use super::views::pipeline::PipelineView;
+use super::views::pipeline::{PipelineView, RunEvent};
 use super::views::predict::PredictView;
 use super::views::predictions::PredictionsView;
 use super::views::{DrawContext, Intent};
@@ -412,6 +412,12 @@ impl App {
             Loaded::RetrainReady(result) => {
                 self.busy = None;
                 self.pipeline.run_active = false;
+                if let Ok(outcome) = &result {
+                    // The same report as `amesops retrain`, in the Pipeline view's run pane.
+                    for line in outcome.report().lines() {
+                        self.pipeline.on_run(RunEvent::Output(line.to_string()));
+                    }
+                }
                 match result {
                     Err(message) => self.note(message, Level::Error, now),
                     Ok(outcome) => match outcome.decision {

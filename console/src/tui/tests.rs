@@ -158,6 +158,39 @@ fn retrain_key_asks_for_confirmation_from_any_view() {
 }
 
 #[test]
+fn a_finished_retrain_shows_its_report_in_the_pipeline_pane() {
+    let now = Instant::now();
+    let mut app = fixtures::app(false);
+    let outcome = crate::retrain::Outcome {
+        decision: crate::retrain::Decision::NothingChanged,
+        production_rmse_log: Some(0.124),
+        candidate_rmse_log: 0.124,
+        tolerance: 0.002,
+        production_model: Some("aae830f23972".to_string()),
+        candidate_model: "aae830f23972".to_string(),
+        deployed: None,
+        stages: vec![crate::retrain::StageRun {
+            stage: "fetch".to_string(),
+            result: "skipped",
+            seconds: None,
+        }],
+        pipeline_seconds: 0.02,
+        deploy_seconds: None,
+    };
+    app.on_loaded(Loaded::RetrainReady(Ok(outcome)), now);
+    let pane: Vec<&str> = app.pipeline.run_output().collect();
+    assert!(
+        pane.contains(&"stages    ran: none · up to date: fetch"),
+        "{pane:?}"
+    );
+    assert!(
+        pane.iter()
+            .any(|l| l.starts_with("decision  nothing changed")),
+        "{pane:?}"
+    );
+}
+
+#[test]
 fn views_switch_by_number_and_tab_and_load_once() {
     let now = Instant::now();
     let mut app = fixtures::app(false);

@@ -102,6 +102,11 @@ impl PipelineView {
         }
     }
 
+    /// The run pane's lines, oldest first.
+    pub fn run_output(&self) -> impl Iterator<Item = &str> {
+        self.output.iter().map(String::as_str)
+    }
+
     /// Takes a run event; returns true when the run ended (status should be reloaded).
     pub fn on_run(&mut self, event: RunEvent) -> bool {
         let mut set =
