@@ -29,7 +29,7 @@ use console::project::Project;
 use console::tui::action::{Command, Loaded};
 use console::tui::runtime::{Backends, Runtime};
 use predictor::store::LocalStore;
-use predictor::testing::{served_model, write_model};
+use predictor::testing::{served_model, stored_records, write_model};
 use serde_json::json;
 
 const KEY: &str = "AKIDEXAMPLE";
@@ -250,7 +250,7 @@ async fn the_predict_view_signs_its_requests_with_iam_auth() {
         "endpoint and core-model agree"
     );
     assert!(reply.stored);
-    let stored = walk(gateway.records.path());
+    let stored = stored_records(gateway.records.path());
     assert_eq!(stored.len(), 1, "one record behind the gateway: {stored:?}");
 
     Runtime::new(backends(Endpoint::plain().unwrap()), tx)
@@ -269,17 +269,4 @@ async fn next_prediction(
             other => panic!("no prediction result: {}", other.is_ok()),
         }
     }
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
 }

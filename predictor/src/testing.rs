@@ -4,7 +4,8 @@
 //!   group when dropped; [`aws_loader`] and [`s3_client`] build SDK clients for it explicitly,
 //!   without touching the process environment; [`aws_env`] is the same for a child process.
 //! - [`trained_model_bytes`]: a model trained once per process on `datasets/ames.csv`.
-//! - [`NullStore`] and [`FailingStore`]: record stores that accept or refuse everything.
+//! - [`NullStore`] and [`FailingStore`]: record stores that accept or refuse everything;
+//!   [`stored_records`]: what a folder store holds.
 //! - [`LogCapture`]: the JSON log lines of the code under test, as the production logger writes
 //!   them.
 //! - [`call`], [`post_json`], [`get`]: one request through the router, the reply parsed as JSON.
@@ -378,6 +379,38 @@ pub fn write_model(dir: &Path) -> PathBuf {
 /// Router state serving the trained model into `store`.
 pub fn app_state(store: impl PredictionStore + 'static) -> AppState {
     AppState::new(served_model(), Box::new(store))
+}
+
+/// Every record a folder store holds under `root`: (key with `/` separators, parsed JSON),
+/// sorted by key; nothing when the folder does not exist.
+pub fn stored_records(root: &Path) -> Vec<(String, Value)> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Value)>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries {
+            let path = entry.expect("list the records folder").path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let key = path
+                    .strip_prefix(root)
+                    .expect("a path under the root")
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("read {key}: {e}"));
+                let value = serde_json::from_slice(&bytes)
+                    .unwrap_or_else(|e| panic!("{key} is not JSON: {e}"));
+                out.push((key, value));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(root, root, &mut out);
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
 }
 
 /// Accepts every record and keeps none.

@@ -12,7 +12,7 @@ use lambda_http::{Adapter, Context, LambdaEvent};
 use predictor::lambda::lambda_router;
 use predictor::record::PredictionRecord;
 use predictor::store::LocalStore;
-use predictor::testing::{LogCapture, app_state};
+use predictor::testing::{LogCapture, app_state, stored_records};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
@@ -65,15 +65,10 @@ async fn invoke(store_dir: &Path, name: &str, lambda_request_id: &str) -> Invoca
 }
 
 fn records(dir: &TempDir) -> Vec<PredictionRecord> {
-    let mut out = Vec::new();
-    let root = dir.path().join("predictions");
-    for day in std::fs::read_dir(root).into_iter().flatten() {
-        for file in std::fs::read_dir(day.unwrap().path()).unwrap() {
-            let bytes = std::fs::read(file.unwrap().path()).unwrap();
-            out.push(serde_json::from_slice(&bytes).unwrap());
-        }
-    }
-    out
+    stored_records(&dir.path().join("predictions"))
+        .into_iter()
+        .map(|(_, json)| serde_json::from_value(json).unwrap())
+        .collect()
 }
 
 fn fixture_house(invocation: &Invocation) -> Value {

@@ -4,7 +4,6 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use axum::Router;
 use axum::body::Body;
@@ -15,7 +14,7 @@ use predictor::record::{PredictionRecord, record_key};
 use predictor::router;
 use predictor::store::LocalStore;
 use predictor::testing::{
-    FailingStore, LogCapture, NullStore, Reply, app_state, call, get, post_json,
+    FailingStore, LogCapture, NullStore, Reply, app_state, call, get, post_json, stored_records,
 };
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -38,36 +37,6 @@ fn local_app() -> (TempDir, Router) {
 
 fn null_app() -> Router {
     router(app_state(NullStore))
-}
-
-/// Every stored record under `root`: (key with `/` separators, parsed JSON).
-fn stored(root: &Path) -> Vec<(String, Value)> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Value)>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for entry in entries {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(root, &path, out);
-            } else {
-                let key = path
-                    .strip_prefix(root)
-                    .unwrap()
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                    .collect::<Vec<_>>()
-                    .join("/");
-                let value = serde_json::from_slice(&std::fs::read(&path).unwrap())
-                    .unwrap_or_else(|e| panic!("{key} is not JSON: {e}"));
-                out.push((key, value));
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(root, root, &mut out);
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
 }
 
 /// Checks the JSON error shape and returns the `error` object.
@@ -194,7 +163,7 @@ async fn predict_prices_a_house_and_stores_the_record_under_the_key_layout() {
     assert!(!body["imputed"].as_array().unwrap().is_empty());
     assert_eq!(body["unknown_levels"], json!([]));
 
-    let records = stored(dir.path());
+    let records = stored_records(dir.path());
     assert_eq!(records.len(), 1, "{records:?}");
     let (key, value) = &records[0];
     let keys: BTreeSet<&str> = value
@@ -248,7 +217,7 @@ async fn the_callers_address_lands_in_the_record() {
     });
     let reply = call(&app, request).await;
     assert_eq!(reply.status, StatusCode::OK);
-    let records = stored(dir.path());
+    let records = stored_records(dir.path());
     assert_eq!(records[0].1["source_ip"], "203.0.113.9");
 }
 
@@ -305,7 +274,7 @@ async fn invalid_fields_are_all_reported_with_their_values_and_nothing_is_stored
             .unwrap()
             .contains("2 invalid field(s)")
     );
-    assert!(stored(dir.path()).is_empty());
+    assert!(stored_records(dir.path()).is_empty());
 }
 
 #[tokio::test]
@@ -320,7 +289,7 @@ async fn an_absurd_size_is_a_field_error_not_a_price() {
     assert_eq!(error["fields"][0]["field"], "GrLivArea");
     let problem = error["fields"][0]["problem"].as_str().unwrap();
     assert!(problem.contains("at most 100000 sq ft"), "{problem}");
-    assert!(stored(dir.path()).is_empty());
+    assert!(stored_records(dir.path()).is_empty());
 }
 
 #[tokio::test]
@@ -524,7 +493,7 @@ async fn a_batch_prices_the_valid_houses_in_order_and_reports_the_invalid_one() 
         .await
         .json();
     assert_ne!(single_a["price"], single_b["price"]);
-    let before = stored(dir.path()).len();
+    let before = stored_records(dir.path()).len();
 
     let batch = json!({"houses": [house_a(), {"GrLivArea": "big"}, house_b(), house_a()]});
     let reply = call(&app, post_json("/predict/batch", batch.to_string())).await;
@@ -546,7 +515,7 @@ async fn a_batch_prices_the_valid_houses_in_order_and_reports_the_invalid_one() 
         .collect();
     assert_eq!(ids.len(), 3, "each priced house gets its own id");
 
-    let records = stored(dir.path());
+    let records = stored_records(dir.path());
     assert_eq!(records.len(), before + 3);
     for i in [0, 2, 3] {
         let id = predictions[i]["id"].as_str().unwrap();
@@ -590,7 +559,7 @@ async fn a_batch_over_one_thousand_houses_is_payload_too_large() {
         message.contains("1000") && message.contains("1001"),
         "{message}"
     );
-    assert!(stored(dir.path()).is_empty());
+    assert!(stored_records(dir.path()).is_empty());
 }
 
 #[tokio::test]
