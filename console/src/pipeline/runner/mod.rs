@@ -103,8 +103,6 @@ pub struct RunRequest {
 /// How a run ended.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RunSummary {
-    /// Whether dvc ran it, so dvc.lock and the cache hold the results.
-    pub dvc_locked: bool,
     /// Stages that ran to completion, with their durations.
     pub ran: Vec<(String, Duration)>,
     /// Stages that did not need to run.
@@ -153,14 +151,11 @@ struct Tracker<'a> {
 }
 
 impl<'a> Tracker<'a> {
-    fn new(events: &'a Sender<Event>, dvc_locked: bool) -> Tracker<'a> {
+    fn new(events: &'a Sender<Event>) -> Tracker<'a> {
         Tracker {
             events,
             current: None,
-            summary: RunSummary {
-                dvc_locked,
-                ..RunSummary::default()
-            },
+            summary: RunSummary::default(),
         }
     }
 

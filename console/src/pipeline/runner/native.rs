@@ -18,7 +18,7 @@ pub fn run(request: &RunRequest, events: &Sender<Event>) -> Result<RunSummary, E
         Some(name) => project.dag.with_ancestors(project.stage_index(name)?),
         None => project.dag.order.clone(),
     };
-    let mut tracker = Tracker::new(events, false);
+    let mut tracker = Tracker::new(events);
     tracker.output(
         Stream::Stderr,
         format!(
@@ -46,9 +46,7 @@ pub fn run(request: &RunRequest, events: &Sender<Event>) -> Result<RunSummary, E
         }
         tracker.finish();
     }
-    let mut summary = tracker.summary;
-    summary.dvc_locked = summary.failure.is_none();
-    Ok(summary)
+    Ok(tracker.summary)
 }
 
 fn run_stage(project: &Project, stage: &Stage, tracker: &Tracker) -> Result<(), String> {

@@ -67,7 +67,7 @@ pub fn run(dvc: &Path, request: &RunRequest, events: &Sender<Event>) -> Result<R
         .current_dir(&request.root)
         .env("PYTHONUNBUFFERED", "1");
     let (mut child, lines) = process::spawn(&mut command)?;
-    let mut tracker = Tracker::new(events, true);
+    let mut tracker = Tracker::new(events);
     let mut last_error = None;
     for (stream, text) in lines {
         match parse(&text) {
@@ -93,9 +93,7 @@ pub fn run(dvc: &Path, request: &RunRequest, events: &Sender<Event>) -> Result<R
         let error = last_error.unwrap_or_else(|| format!("dvc repro failed ({status})"));
         tracker.fail(None, error);
     }
-    let mut summary = tracker.summary;
-    summary.dvc_locked = summary.failure.is_none();
-    Ok(summary)
+    Ok(tracker.summary)
 }
 
 #[cfg(test)]
