@@ -9,10 +9,7 @@ use std::process::Command;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 
-// The module is compiled here again, outside the binary: most of it is unused by the bench.
-#[allow(dead_code, unused_imports)]
-#[path = "../src/pipeline/mod.rs"]
-mod pipeline;
+use console::pipeline;
 
 fn copy(from: &Path, to: &Path) {
     if from.is_dir() {

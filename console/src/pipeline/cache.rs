@@ -1,7 +1,7 @@
 //! The DVC object cache (`.dvc/cache/files/md5/ab/cdef…`): an output whose recorded hash has
 //! no intact object there is "not in cache" (dvc would be unable to check it out).
 
-use std::io;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -63,37 +63,30 @@ impl Cache {
     /// Puts a copy of `source` in the cache as the object `oid` (DVC 3 layout), read-only like
     /// dvc's own objects; an object already there is kept.
     pub fn store_file(&self, source: &Path, oid: &str) -> io::Result<()> {
-        self.store(oid, |temp| std::fs::copy(source, temp).map(|_| ()))
+        self.store(oid, |w| {
+            io::copy(&mut std::fs::File::open(source)?, w)?;
+            Ok(())
+        })
     }
 
     /// Puts `bytes` in the cache as the object `oid` (a directory's `.dir` listing).
     pub fn store_bytes(&self, bytes: &[u8], oid: &str) -> io::Result<()> {
-        self.store(oid, |temp| std::fs::write(temp, bytes))
+        self.store(oid, |w| Ok(w.write_all(bytes)?))
     }
 
-    fn store(&self, oid: &str, write: impl FnOnce(&Path) -> io::Result<()>) -> io::Result<()> {
+    fn store(
+        &self,
+        oid: &str,
+        write: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
+    ) -> io::Result<()> {
         let path = self.object_path(HashKind::Md5, oid);
         if path.is_file() {
             return Ok(());
         }
-        let Some(dir) = path.parent() else {
-            return Err(io::Error::other(format!(
-                "no folder for {}",
-                path.display()
-            )));
-        };
-        std::fs::create_dir_all(dir)?;
-        let temp = dir.join(format!(".{oid}.{}.tmp", std::process::id()));
-        let written = write(&temp).and_then(|()| {
-            let mut permissions = std::fs::metadata(&temp)?.permissions();
-            permissions.set_readonly(true);
-            std::fs::set_permissions(&temp, permissions)?;
-            std::fs::rename(&temp, &path)
-        });
-        if written.is_err() {
-            let _ = std::fs::remove_file(&temp);
-        }
-        written
+        crate::files::write_atomic(&path, write).map_err(|e| io::Error::other(format!("{e:#}")))?;
+        let mut permissions = std::fs::metadata(&path)?.permissions();
+        permissions.set_readonly(true);
+        std::fs::set_permissions(&path, permissions)
     }
 
     fn object_intact(&self, hasher: &mut Hasher, kind: HashKind, oid: &str) -> io::Result<bool> {

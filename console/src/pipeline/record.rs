@@ -13,12 +13,12 @@ use super::params::{ParamsFiles, current_values};
 use super::{Error, Project};
 
 /// Hashes what the stage read and wrote, caches its outputs and writes its dvc.lock entry.
-pub fn record_stage(project: &Project, stage: &Stage) -> Result<(), Error> {
+/// `hasher` is the one that computed the stage's status: dependencies are not read again.
+pub fn record_stage(project: &Project, stage: &Stage, hasher: &mut Hasher) -> Result<(), Error> {
     let root = project.root.as_path();
-    let mut hasher = Hasher::new(project.ignore.clone());
     let mut deps = Vec::new();
     for dep in &stage.deps {
-        let hash = hash_of(root, &dep.path, &mut hasher)?;
+        let hash = hash_of(root, &dep.path, hasher)?;
         deps.push(entry(&dep.def_path, &hash));
     }
     let mut params = Mapping::new();
@@ -35,9 +35,9 @@ pub fn record_stage(project: &Project, stage: &Stage) -> Result<(), Error> {
     }
     let mut outs = Vec::new();
     for out in &stage.outs {
-        let hash = hash_of(root, &out.path, &mut hasher)?;
+        let hash = hash_of(root, &out.path, hasher)?;
         if out.cache {
-            cache_output(project, &out.path, &hash, &mut hasher)?;
+            cache_output(project, &out.path, &hash, hasher)?;
         }
         outs.push(entry(&out.def_path, &hash));
     }
@@ -150,8 +150,8 @@ fn write_lock_entry(root: &Path, name: &str, locked: Value) -> Result<(), Error>
         path: path.clone(),
         source,
     })?;
-    let temp = root.join(format!(".dvc.lock.{}.tmp", std::process::id()));
-    std::fs::write(&temp, text)
-        .and_then(|()| std::fs::rename(&temp, &path))
-        .map_err(|source| Error::Io { path, source })
+    crate::files::write_bytes(&path, text.as_bytes()).map_err(|e| Error::Invalid {
+        file: "dvc.lock".to_string(),
+        message: format!("{e:#}"),
+    })
 }

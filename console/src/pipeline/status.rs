@@ -184,6 +184,11 @@ impl Inputs {
             params: ParamsFiles::default(),
         }
     }
+
+    /// The hasher, with every file it read remembered.
+    pub fn hasher(&mut self) -> &mut Hasher {
+        &mut self.hasher
+    }
 }
 
 /// The status of every stage of a project.

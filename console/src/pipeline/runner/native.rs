@@ -30,14 +30,15 @@ pub fn run(request: &RunRequest, events: &Sender<Event>) -> Result<RunSummary, E
     for index in targets {
         let stage = &project.stages[index];
         // Fresh inputs: earlier stages may have rewritten this stage's dependencies.
-        let status = stage_status(&project, stage, &mut Inputs::new(&project))?;
+        let mut inputs = Inputs::new(&project);
+        let status = stage_status(&project, stage, &mut inputs)?;
         if !(request.force || status.will_run()) {
             tracker.skip(stage.name.clone(), SkipReason::Unchanged);
             continue;
         }
         tracker.start(stage.name.clone());
         let recorded = run_stage(&project, stage, &tracker).and_then(|()| {
-            record::record_stage(&project, stage)
+            record::record_stage(&project, stage, inputs.hasher())
                 .map_err(|e| format!("the stage ran but could not be recorded: {e}"))
         });
         if let Err(error) = recorded {
