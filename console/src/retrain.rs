@@ -51,13 +51,23 @@ pub struct Outcome {
     pub deploy_seconds: Option<f64>,
 }
 
+/// What happened to one stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StageResult {
+    /// It ran.
+    Ran,
+    /// It was up to date.
+    Skipped,
+}
+
 /// One stage of the retrain's pipeline run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StageRun {
     /// Stage name.
     pub stage: String,
-    /// `ran` or `skipped` (up to date).
-    pub result: &'static str,
+    /// Whether it ran.
+    pub result: StageResult,
     /// How long it ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seconds: Option<f64>,
@@ -103,13 +113,13 @@ impl Outcome {
         let ran: Vec<String> = self
             .stages
             .iter()
-            .filter(|s| s.result == "ran")
+            .filter(|s| s.result == StageResult::Ran)
             .map(|s| format!("{} ({:.1} s)", s.stage, s.seconds.unwrap_or_default()))
             .collect();
         let skipped: Vec<String> = self
             .stages
             .iter()
-            .filter(|s| s.result == "skipped")
+            .filter(|s| s.result == StageResult::Skipped)
             .map(|s| s.stage.clone())
             .collect();
         let list = |items: &[String]| {
@@ -177,12 +187,12 @@ pub async fn prepare(
         .iter()
         .map(|(stage, took)| StageRun {
             stage: stage.clone(),
-            result: "ran",
+            result: StageResult::Ran,
             seconds: Some(took.as_secs_f64()),
         })
         .chain(summary.skipped.iter().map(|stage| StageRun {
             stage: stage.clone(),
-            result: "skipped",
+            result: StageResult::Skipped,
             seconds: None,
         }))
         .collect();

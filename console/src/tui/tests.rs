@@ -171,7 +171,7 @@ fn a_finished_retrain_shows_its_report_in_the_pipeline_pane() {
         deployed: None,
         stages: vec![crate::retrain::StageRun {
             stage: "fetch".to_string(),
-            result: "skipped",
+            result: crate::retrain::StageResult::Skipped,
             seconds: None,
         }],
         pipeline_seconds: 0.02,
