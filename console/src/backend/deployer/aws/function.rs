@@ -113,11 +113,7 @@ impl AwsDeployer {
                 .architectures(candidate.arch.lambda())
                 .memory_size(settings.memory_mb)
                 .timeout(settings.timeout_s)
-                .environment(
-                    Environment::builder()
-                        .set_variables(Some(settings.env.clone()))
-                        .build(),
-                )
+                .environment(environment(&settings.env))
                 .logging_config(self.logging())
                 .description("Ames house-price predictor (amesops)")
                 .tags(super::iam::MANAGED_TAG, "true")
@@ -240,11 +236,7 @@ impl AwsDeployer {
             .role(&settings.role)
             .memory_size(settings.memory_mb)
             .timeout(settings.timeout_s)
-            .environment(
-                Environment::builder()
-                    .set_variables(Some(settings.env.clone()))
-                    .build(),
-            )
+            .environment(environment(&settings.env))
             .logging_config(self.logging())
             .send()
             .await
@@ -359,5 +351,12 @@ pub(super) fn configuration_of(
         .set_last_update_status_reason(output.last_update_status_reason)
         .set_package_type(output.package_type)
         .set_architectures(output.architectures)
+        .build()
+}
+
+/// The function's environment variables, the same on create and on update.
+fn environment(variables: &std::collections::HashMap<String, String>) -> Environment {
+    Environment::builder()
+        .set_variables(Some(variables.clone()))
         .build()
 }
