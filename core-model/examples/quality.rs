@@ -1,6 +1,11 @@
-//! Prints the model's cross-validated quality on the bundled snapshot.
+//! Prints the cross-validated and time-holdout quality of the linear model, the trees and
+//! their blend on the bundled snapshot (or another file).
 //!
-//! `cargo run --release -p core-model --example quality [-- PATH] [alpha=0.0005 ...]`
+//! `cargo run --release -p core-model --example quality [-- PATH] [key=value ...]`
+//!
+//! Keys are `train` parameters of `params.yaml` (`alpha=0.0005 gbm_trees=2000 model=gbm …`);
+//! `outliers=off` keeps every row. `errors=N` lists the N houses with the largest out-of-fold
+//! error of the served model.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -9,56 +14,114 @@ use core_model::{Table, TrainParams, train};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../datasets/ames.csv"));
-    let mut params = TrainParams::default();
+    let mut params = serde_json::to_value(TrainParams::default())?;
+    let mut errors = 0;
     for arg in std::env::args().skip(1) {
         match arg.split_once('=') {
-            Some(("alpha", v)) => params.alpha = v.parse()?,
-            Some(("l1_ratio", v)) => params.l1_ratio = v.parse()?,
-            Some(("lambda", v)) => params.boxcox_lambda = v.parse()?,
-            Some(("skew", v)) => params.skew_threshold = v.parse()?,
-            Some(("min_level_count", v)) => params.min_level_count = v.parse()?,
-            Some(("seed", v)) => params.seed = v.parse()?,
-            Some(("outliers", "off")) => params.outlier_min_living_area = None,
-            _ => path = PathBuf::from(arg),
+            Some(("outliers", "off")) => params["outlier_min_living_area"] = serde_json::Value::Null,
+            Some(("errors", v)) => errors = v.parse()?,
+            Some((key, value)) => {
+                if params.get(key).is_none() {
+                    return Err(format!("unknown train parameter {key:?}").into());
+                }
+                params[key] = serde_yaml_like(value);
+            }
+            None => path = PathBuf::from(arg),
         }
     }
+    let params: TrainParams = serde_json::from_value(params)?;
     let dataset = Table::read_path(&path)?.into_dataset()?;
     let started = Instant::now();
     let trained = train::train(&dataset, &params, &mut |_| {})?;
     let elapsed = started.elapsed();
-    let cv = &trained.cv;
+    let q = &trained.quality;
     println!(
-        "rows {} (dropped outliers: {:?})",
-        trained.rows, trained.dropped_outliers
+        "rows {} (dropped outliers: {:?}); served model: {}",
+        trained.rows,
+        trained.dropped_outliers,
+        params.model.name()
     );
     println!(
-        "features {} (active {})",
+        "features {} (linear non-zero {}), trees {} ({} nodes)",
         trained.model.pipeline.features.len(),
-        trained.model.estimator.active_features()
+        trained.model.estimator.active_features(),
+        trained.model.estimator.gbm.as_ref().map_or(0, |g| g.trees.len()),
+        trained.model.estimator.gbm.as_ref().map_or(0, |g| g.nodes()),
     );
     println!(
-        "{}-fold CV RMSE(log) pooled {:.4}, mean of folds {:.4}",
-        cv.folds.len(),
-        cv.overall.rmse_log,
-        cv.mean_fold_rmse_log
+        "{}-fold CV × {} repeats (seeds {}..), time holdout from {} ({} earlier sales fit, {} later scored)",
+        q.folds,
+        q.repeats,
+        params.seed,
+        q.holdout_from.as_deref().unwrap_or("-"),
+        q.holdout_train_rows,
+        q.holdout_test_rows
     );
-    for (k, m) in cv.folds.iter().enumerate() {
+    println!("blend weight of the trees: {:.2}", q.blend_gbm_weight);
+    println!(
+        "{:<7} {:>16} {:>28} {:>14}",
+        "model", "CV RMSE(log)", "per repeat", "holdout"
+    );
+    for kind in core_model::ModelKind::ALL {
+        let m = q.of(kind);
+        let repeats: Vec<String> = m.cv_rmse_log.iter().map(|r| format!("{r:.4}")).collect();
         println!(
-            "  fold {}: rmse_log {:.4} rmse {:.0} mae {:.0} r2 {:.4} mape {:.2}%",
-            k + 1,
-            m.rmse_log,
-            m.rmse,
-            m.mae,
-            m.r2,
-            m.mape
+            "{:<7} {:>8.4} ± {:.4} {:>28} {:>14}",
+            kind.name(),
+            m.cv_rmse_log_mean,
+            m.cv_rmse_log_sd,
+            repeats.join(" "),
+            m.holdout
+                .map_or("-".to_string(), |h| format!("{:.4}", h.rmse_log))
         );
     }
+    let cv = &trained.cv;
     println!(
-        "CV rmse {:.0} mae {:.0} r2 {:.4} mape {:.2}%",
-        cv.overall.rmse, cv.overall.mae, cv.overall.r2, cv.overall.mape
+        "served model, first assignment: pooled {:.4}, mean of folds {:.4}, RMSE ${:.0}, MAE ${:.0}, R² {:.4}, MAPE {:.2}%",
+        cv.overall.rmse_log,
+        cv.mean_fold_rmse_log,
+        cv.overall.rmse,
+        cv.overall.mae,
+        cv.overall.r2,
+        cv.overall.mape
     );
-    println!("80% interval coverage (OOF) {:.3}", cv.interval_coverage);
+    println!(
+        "{:.0}% interval coverage (out of fold) {:.3}",
+        params.interval_level * 100.0,
+        cv.interval_coverage
+    );
     println!("train rmse_log {:.4}", trained.train.rmse_log);
-    println!("train + CV time {:.3} s", elapsed.as_secs_f64());
+    println!("train + CV + holdout time {:.2} s", elapsed.as_secs_f64());
+    if errors > 0 {
+        let mut worst = trained.out_of_fold.clone();
+        worst.sort_by(|a, b| {
+            let e = |o: &train::OutOfFold| (o.predicted / o.price).ln().abs();
+            e(b).total_cmp(&e(a))
+        });
+        let total: f64 = trained
+            .out_of_fold
+            .iter()
+            .map(|o| (o.predicted / o.price).ln().powi(2))
+            .sum();
+        println!(
+            "largest out-of-fold errors of the {} model (mean over repeats):",
+            params.model.name()
+        );
+        for o in worst.iter().take(errors) {
+            let e = (o.predicted / o.price).ln();
+            println!(
+                "  Id {:>5}: sold ${:>7.0}, predicted ${:>7.0}, ln error {e:+.3} ({:.1}% of the squared error)",
+                o.id,
+                o.price,
+                o.predicted,
+                100.0 * e * e / total
+            );
+        }
+    }
     Ok(())
+}
+
+/// A command-line value as JSON: a number, true/false/null, or a string.
+fn serde_yaml_like(value: &str) -> serde_json::Value {
+    serde_json::from_str(value).unwrap_or_else(|_| serde_json::Value::String(value.to_string()))
 }

@@ -12,10 +12,13 @@ use crate::encode::PipelineError;
 use crate::metrics::Metrics;
 use crate::params::TrainParams;
 use crate::predict::Model;
-use crate::train::CvReport;
+use crate::train::{CvReport, Quality};
 
 /// The artifact layout this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+///
+/// 2: the estimator is linear, trees or a blend of both (`model.estimator.kind`), numeric
+/// features carry their training range, metrics carry `quality` (repeated CV, time holdout).
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Quality evidence stored with the model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,6 +34,8 @@ pub struct ArtifactMetrics {
     /// Deciles (10 %, 20 % … 90 %) of the training sale prices: the reference for drift.
     #[serde(default)]
     pub price_deciles: Vec<f64>,
+    /// Repeated cross-validation and time holdout of the linear model, the trees and the blend.
+    pub quality: Quality,
 }
 
 /// The model artifact as stored on disk.
@@ -129,15 +134,21 @@ impl Artifact {
                 rows: trained.rows,
                 dropped_outliers: trained.dropped_outliers,
                 price_deciles: trained.price_deciles,
+                quality: trained.quality,
             },
             model: trained.model,
         }
     }
 
-    /// Serialises to the stored JSON bytes.
+    /// Serialises to the stored JSON bytes: indented for reading down to [`INDENT_DEPTH`]
+    /// levels, compact below (a thousand trees of node arrays would otherwise take one line per
+    /// number).
     pub fn to_bytes(&self) -> Result<Vec<u8>, ArtifactError> {
-        let mut bytes =
-            serde_json::to_vec_pretty(self).map_err(|e| ArtifactError::Invalid(e.to_string()))?;
+        let mut bytes = Vec::new();
+        let mut serializer =
+            serde_json::Serializer::with_formatter(&mut bytes, ShallowPretty::default());
+        self.serialize(&mut serializer)
+            .map_err(|e| ArtifactError::Invalid(e.to_string()))?;
         bytes.push(b'\n');
         Ok(bytes)
     }
@@ -177,13 +188,12 @@ impl Artifact {
         let mut artifact: Artifact =
             serde_json::from_slice(bytes).map_err(|e| ArtifactError::Invalid(e.to_string()))?;
         artifact.model.pipeline.prepare()?;
-        if artifact.model.estimator.weights.len() != artifact.model.pipeline.features.len() {
-            return Err(ArtifactError::Invalid(format!(
-                "{} weights for {} features",
-                artifact.model.estimator.weights.len(),
-                artifact.model.pipeline.features.len()
-            )));
-        }
+        let features = artifact.model.pipeline.features.len();
+        artifact
+            .model
+            .estimator
+            .prepare(features)
+            .map_err(ArtifactError::Invalid)?;
         let sha256 = digest::sha256_hex(bytes);
         Ok(LoadedArtifact {
             id: sha256[..12].to_string(),
@@ -213,5 +223,102 @@ impl LoadedArtifact {
                 actual: self.sha256.clone(),
             })
         }
+    }
+}
+
+/// Nesting depth down to which the artifact is indented; deeper values are written compactly.
+pub const INDENT_DEPTH: usize = 5;
+
+/// serde_json's pretty layout for the first [`INDENT_DEPTH`] levels, compact below.
+#[derive(Debug, Default)]
+struct ShallowPretty {
+    depth: usize,
+    has_value: bool,
+}
+
+impl ShallowPretty {
+    fn indented(&self) -> bool {
+        self.depth <= INDENT_DEPTH
+    }
+
+    fn newline_indent<W: ?Sized + std::io::Write>(&self, writer: &mut W) -> std::io::Result<()> {
+        writer.write_all(b"\n")?;
+        for _ in 0..self.depth {
+            writer.write_all(b"  ")?;
+        }
+        Ok(())
+    }
+
+    fn begin<W: ?Sized + std::io::Write>(&mut self, writer: &mut W, open: &[u8]) -> std::io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        writer.write_all(open)
+    }
+
+    fn end<W: ?Sized + std::io::Write>(&mut self, writer: &mut W, close: &[u8]) -> std::io::Result<()> {
+        let indented = self.indented();
+        self.depth -= 1;
+        if self.has_value && indented {
+            self.newline_indent(writer)?;
+        }
+        writer.write_all(close)
+    }
+
+    fn separator<W: ?Sized + std::io::Write>(&mut self, writer: &mut W, first: bool) -> std::io::Result<()> {
+        if !first {
+            writer.write_all(b",")?;
+        }
+        if self.indented() {
+            self.newline_indent(writer)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde_json::ser::Formatter for ShallowPretty {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.begin(writer, b"[")
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.end(writer, b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.separator(writer, first)
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _writer: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.begin(writer, b"{")
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.end(writer, b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.separator(writer, first)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        writer.write_all(if self.indented() { b": " } else { b":" })
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _writer: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
     }
 }

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::derived::Derived;
-use crate::fill::{Imputer, NONE_CODE};
+use crate::fill::{Filled, Imputer, NONE_CODE};
 use crate::house::House;
 use crate::schema::{self, COLUMNS, Kind};
 use crate::stats;
@@ -78,6 +78,10 @@ pub struct Feature {
     pub center: f64,
     /// Divided by after centring (robust scale: the training interquartile range).
     pub scale: f64,
+    /// Smallest and largest raw value in the training rows (numeric features only): a value
+    /// outside is clipped to it before the transform, so the model never extrapolates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<[f64; 2]>,
 }
 
 /// Settings that shape the pipeline, from `params.yaml`.
@@ -111,6 +115,9 @@ pub struct FeaturePipeline {
     pub features: Vec<Feature>,
     #[serde(skip)]
     compiled: Vec<Compiled>,
+    /// The name each feature's out-of-range values are reported under, if any.
+    #[serde(skip)]
+    reported: Vec<Option<&'static str>>,
     /// Levels with a one-hot column, per schema column (empty for non-nominal ones).
     #[serde(skip)]
     known_levels: Vec<Vec<String>>,
@@ -132,6 +139,19 @@ pub struct EncodeReport {
     pub imputed: Vec<&'static str>,
     /// `Column=level` values the model never saw in training (encoded as none of the known levels).
     pub unknown_levels: Vec<String>,
+    /// Numeric values outside the training range, clipped to it before pricing.
+    pub out_of_range: Vec<OutOfRange>,
+}
+
+/// A numeric value outside the range of the training rows.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct OutOfRange {
+    /// The column (or engineered feature, e.g. `TotalSF`).
+    pub field: &'static str,
+    /// The value given (or imputed, or computed for an engineered feature).
+    pub value: f64,
+    /// Smallest and largest value in the training rows; the value was clipped to this.
+    pub range: [f64; 2],
 }
 
 /// A pipeline that cannot be used.
@@ -163,18 +183,76 @@ fn compile(source: &Source) -> Result<Compiled, PipelineError> {
 /// Numeric columns also one-hot encoded by value: their effect on price is not linear.
 const CATEGORICAL_NUMBERS: &[&str] = &["MoSold", "YrSold"];
 
+/// The name an out-of-range value is reported under: numeric columns and engineered features
+/// (ordinal ranks are clipped too, but a grade is not a number a person typed).
+fn reported_name(source: &Source) -> Option<&'static str> {
+    match source {
+        Source::Value { column } => schema::column_index(column)
+            .map(|i| &COLUMNS[i])
+            .filter(|c| matches!(c.kind, Kind::Integer | Kind::Real))
+            .map(|c| c.name),
+        Source::Derived { derived } if !derived.is_indicator() => Some(derived.name()),
+        _ => None,
+    }
+}
+
 impl FeaturePipeline {
     /// Fits imputation, transforms and scaling on training houses only.
     pub fn fit(houses: &[House], params: &EncodeParams) -> Result<FeaturePipeline, PipelineError> {
-        if houses.is_empty() {
+        let rows: Vec<usize> = (0..houses.len()).collect();
+        FeaturePipeline::fit_rows(houses, &rows, params)
+    }
+
+    /// Fits the pipeline on the houses at `rows` (one pass over them, whatever their number).
+    pub fn fit_rows(
+        houses: &[House],
+        rows: &[usize],
+        params: &EncodeParams,
+    ) -> Result<FeaturePipeline, PipelineError> {
+        if rows.is_empty() {
             return Err(PipelineError::NoRows);
         }
-        let imputer = Imputer::fit(houses);
-        let mut scratch = Vec::new();
-        let filled: Vec<_> = houses
-            .iter()
-            .map(|h| imputer.fill(h, &mut scratch))
+        let n = rows.len();
+        let imputer = Imputer::fit_rows(houses, rows);
+        // One pass: the numeric value of every numeric or ordinal column and engineered
+        // feature (column-major), and the row count of every level.
+        let numeric: Vec<usize> = (0..COLUMNS.len())
+            .filter(|&i| COLUMNS[i].kind != Kind::Nominal)
             .collect();
+        let mut slot = vec![usize::MAX; COLUMNS.len()];
+        for (k, &i) in numeric.iter().enumerate() {
+            slot[i] = k;
+        }
+        let width = numeric.len() + Derived::ALL.len();
+        let mut values = vec![0.0; width * n];
+        let mut level_counts: Vec<Vec<usize>> = COLUMNS
+            .iter()
+            .map(|c| vec![0; c.levels.len() + 1])
+            .collect();
+        let mut scratch = Vec::new();
+        for (r, &row) in rows.iter().enumerate() {
+            scratch.clear();
+            let filled = imputer.fill(&houses[row], &mut scratch);
+            for (k, &i) in numeric.iter().enumerate() {
+                values[k * n + r] = filled.numbers[i];
+            }
+            for (k, d) in Derived::ALL.iter().enumerate() {
+                values[(numeric.len() + k) * n + r] = d.value(&filled);
+            }
+            for (i, column) in COLUMNS.iter().enumerate() {
+                if column.kind == Kind::Nominal {
+                    let level = filled.levels[i];
+                    let position = column
+                        .levels
+                        .iter()
+                        .position(|l| l.code == level)
+                        .unwrap_or(column.levels.len());
+                    level_counts[i][position] += 1;
+                }
+            }
+        }
+        let column_values = |k: usize| &values[k * n..(k + 1) * n];
+
         let mut sources = Vec::new();
         for (index, column) in COLUMNS.iter().enumerate() {
             match column.kind {
@@ -184,9 +262,8 @@ impl FeaturePipeline {
                 Kind::Nominal => {
                     let mut codes: Vec<&str> = column.levels.iter().map(|l| l.code).collect();
                     codes.push(NONE_CODE);
-                    for code in codes {
-                        let count = filled.iter().filter(|f| f.levels[index] == code).count();
-                        if count >= params.min_level_count.max(1) {
+                    for (position, code) in codes.into_iter().enumerate() {
+                        if level_counts[index][position] >= params.min_level_count.max(1) {
                             sources.push(Source::Level {
                                 column: column.name.to_string(),
                                 level: code.to_string(),
@@ -196,17 +273,19 @@ impl FeaturePipeline {
                 }
             }
             if CATEGORICAL_NUMBERS.contains(&column.name) {
-                let mut values: Vec<f64> = filled.iter().map(|f| f.numbers[index]).collect();
-                values.sort_by(f64::total_cmp);
-                values.dedup();
-                for value in values {
-                    let count = filled.iter().filter(|f| f.numbers[index] == value).count();
-                    if count >= params.min_level_count.max(1) {
+                let mut sorted = column_values(slot[index]).to_vec();
+                sorted.sort_by(f64::total_cmp);
+                let mut start = 0;
+                while start < sorted.len() {
+                    let value = sorted[start];
+                    let end = start + sorted[start..].partition_point(|v| *v == value);
+                    if end - start >= params.min_level_count.max(1) {
                         sources.push(Source::Equals {
                             column: column.name.to_string(),
                             value,
                         });
                     }
+                    start = end;
                 }
             }
         }
@@ -217,9 +296,39 @@ impl FeaturePipeline {
         );
 
         let mut features = Vec::with_capacity(sources.len());
+        let mut indicator_raw = Vec::new();
         for source in sources {
-            let compiled = compile(&source)?;
-            let raw: Vec<f64> = filled.iter().map(|f| raw_value(&compiled, f)).collect();
+            let raw: &[f64] = match &source {
+                Source::Value { column } => {
+                    column_values(slot[schema::column_index(column).unwrap_or(0)])
+                }
+                Source::Derived { derived } => {
+                    let k = Derived::ALL.iter().position(|d| d == derived).unwrap_or(0);
+                    column_values(numeric.len() + k)
+                }
+                Source::Level { column, level } => {
+                    let index = schema::column_index(column).unwrap_or(0);
+                    let column = &COLUMNS[index];
+                    let position = column
+                        .levels
+                        .iter()
+                        .position(|l| l.code == level)
+                        .unwrap_or(column.levels.len());
+                    let count = level_counts[index][position];
+                    if count == n {
+                        continue; // every training row has it: carries no information
+                    }
+                    features.push(indicator_feature(source));
+                    continue;
+                }
+                Source::Equals { column, value } => {
+                    let index = schema::column_index(column).unwrap_or(0);
+                    let all = column_values(slot[index]);
+                    indicator_raw.clear();
+                    indicator_raw.extend(all.iter().map(|v| f64::from(u8::from(v == value))));
+                    &indicator_raw
+                }
+            };
             let (min, max) = raw
                 .iter()
                 .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
@@ -228,35 +337,33 @@ impl FeaturePipeline {
             if min == max {
                 continue; // constant in training: carries no information
             }
-            let indicator = is_indicator(&source);
-            let transform = if !indicator
-                && min >= 0.0
-                && stats::skewness(&raw).abs() > params.skew_threshold
-            {
+            if is_indicator(&source) {
+                features.push(indicator_feature(source));
+                continue;
+            }
+            let transform = if min >= 0.0 && stats::skewness(raw).abs() > params.skew_threshold {
                 Transform::BoxCox1p {
                     lambda: params.boxcox_lambda,
                 }
             } else {
                 Transform::Identity
             };
-            let (center, scale) = if indicator {
-                (0.0, 1.0)
-            } else {
-                let transformed: Vec<f64> = raw.iter().map(|&x| transform.apply(x)).collect();
-                robust_center_scale(&transformed)
-            };
+            let transformed: Vec<f64> = raw.iter().map(|&x| transform.apply(x)).collect();
+            let (center, scale) = robust_center_scale(&transformed);
             features.push(Feature {
                 name: feature_name(&source),
                 source,
                 transform,
                 center,
                 scale,
+                range: Some([min, max]),
             });
         }
         let mut pipeline = FeaturePipeline {
             imputer,
             features,
             compiled: Vec::new(),
+            reported: Vec::new(),
             known_levels: Vec::new(),
         };
         pipeline.prepare()?;
@@ -273,6 +380,11 @@ impl FeaturePipeline {
             .iter()
             .map(|f| compile(&f.source))
             .collect::<Result<_, _>>()?;
+        self.reported = self
+            .features
+            .iter()
+            .map(|f| reported_name(&f.source))
+            .collect();
         let mut known_levels = vec![Vec::new(); COLUMNS.len()];
         for compiled in &self.compiled {
             if let Compiled::Level(index, level) = compiled {
@@ -288,15 +400,31 @@ impl FeaturePipeline {
         self.features.iter().map(|f| f.name.clone()).collect()
     }
 
-    /// Encodes one house into `out` (cleared first), reporting imputed fields and unseen levels.
-    pub fn encode_into(&self, house: &House, out: &mut Vec<f64>) -> EncodeReport {
-        let mut report = EncodeReport::default();
-        let filled = self.imputer.fill(house, &mut report.imputed);
+    /// Fills a house's gaps with the training statistics, naming the filled columns.
+    pub fn fill<'a>(&'a self, house: &House, imputed: &mut Vec<&'static str>) -> Filled<'a> {
+        self.imputer.fill(house, imputed)
+    }
+
+    /// Encodes a filled house into `out` (cleared first), adding out-of-range values and
+    /// unseen levels to `report`.
+    pub fn encode_filled(&self, filled: &Filled, out: &mut Vec<f64>, report: &mut EncodeReport) {
         out.clear();
-        out.extend(self.features.iter().zip(&self.compiled).map(|(f, c)| {
-            let x = f.transform.apply(raw_value(c, &filled));
-            (x - f.center) / f.scale
-        }));
+        for ((f, c), reported) in self.features.iter().zip(&self.compiled).zip(&self.reported) {
+            let mut x = raw_value(c, filled);
+            if let Some([lo, hi]) = f.range
+                && !(lo..=hi).contains(&x)
+            {
+                if let Some(field) = reported {
+                    report.out_of_range.push(OutOfRange {
+                        field,
+                        value: x,
+                        range: [lo, hi],
+                    });
+                }
+                x = x.clamp(lo, hi);
+            }
+            out.push((f.transform.apply(x) - f.center) / f.scale);
+        }
         for (index, column) in COLUMNS.iter().enumerate() {
             if column.kind != Kind::Nominal {
                 continue;
@@ -308,6 +436,14 @@ impl FeaturePipeline {
                     .push(format!("{}={level}", column.name));
             }
         }
+    }
+
+    /// Encodes one house into `out` (cleared first), reporting imputed fields, out-of-range
+    /// values and unseen levels.
+    pub fn encode_into(&self, house: &House, out: &mut Vec<f64>) -> EncodeReport {
+        let mut report = EncodeReport::default();
+        let filled = self.imputer.fill(house, &mut report.imputed);
+        self.encode_filled(&filled, out, &mut report);
         report
     }
 
@@ -319,7 +455,18 @@ impl FeaturePipeline {
     }
 }
 
-fn raw_value(compiled: &Compiled, filled: &crate::fill::Filled) -> f64 {
+fn indicator_feature(source: Source) -> Feature {
+    Feature {
+        name: feature_name(&source),
+        source,
+        transform: Transform::Identity,
+        center: 0.0,
+        scale: 1.0,
+        range: None,
+    }
+}
+
+fn raw_value(compiled: &Compiled, filled: &Filled) -> f64 {
     match compiled {
         Compiled::Value(i) => filled.numbers[*i],
         Compiled::Level(i, level) => f64::from(u8::from(filled.levels[*i] == level)),

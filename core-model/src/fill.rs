@@ -81,12 +81,18 @@ fn index_of(name: &str) -> usize {
 impl Imputer {
     /// Learns fill values from training houses.
     pub fn fit(houses: &[House]) -> Imputer {
+        let rows: Vec<usize> = (0..houses.len()).collect();
+        Imputer::fit_rows(houses, &rows)
+    }
+
+    /// Learns fill values from the training houses at `rows`.
+    pub fn fit_rows(all: &[House], rows: &[usize]) -> Imputer {
+        let houses = || rows.iter().map(|&i| &all[i]);
         let mut fills = BTreeMap::new();
         for (index, column) in COLUMNS.iter().enumerate() {
             let fill = match column.kind {
                 Kind::Integer | Kind::Real => {
-                    let values: Vec<f64> = houses
-                        .iter()
+                    let values: Vec<f64> = houses()
                         .filter_map(|h| match h.get(index) {
                             Some(Value::Number(x)) => Some(x),
                             _ => None,
@@ -101,8 +107,7 @@ impl Imputer {
                     Fill::Number(median)
                 }
                 Kind::Ordinal | Kind::Nominal => {
-                    let codes = houses
-                        .iter()
+                    let codes = houses()
                         .filter_map(|h| h.get(index).and_then(level_code));
                     let fallback = column.levels.first().map_or(NONE_CODE, |l| l.code);
                     Fill::Level(stats::mode(codes).unwrap_or(fallback).to_string())
@@ -113,7 +118,7 @@ impl Imputer {
         let neighborhood = index_of("Neighborhood");
         let frontage = index_of("LotFrontage");
         let mut by_neighborhood: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-        for house in houses {
+        for house in houses() {
             if let (Some(Value::Level(n)), Some(Value::Number(f))) =
                 (house.get(neighborhood), house.get(frontage))
             {

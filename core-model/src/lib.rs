@@ -2,7 +2,8 @@
 //!
 //! Training (the `amesops` stages) and serving (the predictor) both go through this crate:
 //! [`schema`] says what a house is, [`house`] validates one, [`encode`] turns it into features
-//! with state fitted on training rows only, [`model`] fits and applies the estimator, and
+//! with state fitted on training rows only, [`model`] (the elastic net) and [`gbm`] (boosted
+//! trees) are the estimators, [`train`] measures and fits them, and
 //! [`artifact`] stores the result as one verifiable JSON document.
 
 pub mod artifact;
@@ -11,6 +12,7 @@ pub mod derived;
 pub mod digest;
 pub mod encode;
 pub mod fill;
+pub mod gbm;
 pub mod house;
 pub mod metrics;
 pub mod model;
@@ -26,4 +28,4 @@ pub use dataset::{Dataset, Table};
 pub use house::House;
 pub use metrics::Metrics;
 pub use params::TrainParams;
-pub use predict::{Model, Prediction};
+pub use predict::{Model, ModelKind, Prediction};

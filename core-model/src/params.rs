@@ -3,12 +3,18 @@
 use serde::{Deserialize, Serialize};
 
 use crate::encode::EncodeParams;
+use crate::gbm::GbmParams;
 use crate::model::ModelParams;
+use crate::predict::ModelKind;
 
 /// Every knob of training, flat so `params.yaml` reads naturally and typos are rejected.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TrainParams {
+    /// Which estimator prices houses: `linear`, `gbm` or `blend` (both, weighted).
+    pub model: ModelKind,
+    /// Weight of the trees in the blend; null = chosen on the out-of-fold predictions.
+    pub blend_gbm_weight: Option<f64>,
     /// Overall elastic-net penalty (scikit-learn's `alpha`).
     pub alpha: f64,
     /// Share of the penalty that is L1 (1 = lasso).
@@ -27,10 +33,33 @@ pub struct TrainParams {
     pub outlier_min_living_area: Option<f64>,
     /// …and `SalePrice` below this.
     pub outlier_max_price: f64,
-    /// Folds of the cross-validation that measures the model and sizes its interval.
+    /// Trees of the boosted ensemble.
+    pub gbm_trees: usize,
+    /// Shrinkage of every tree.
+    pub gbm_learning_rate: f64,
+    /// Depth of each tree.
+    pub gbm_max_depth: usize,
+    /// Fewest training rows in a leaf.
+    pub gbm_min_leaf: usize,
+    /// Share of rows each tree is fitted on.
+    pub gbm_subsample: f64,
+    /// Share of inputs each tree may split on.
+    pub gbm_colsample: f64,
+    /// L2 penalty on leaf values.
+    pub gbm_l2: f64,
+    /// Most histogram bins per input (2–256).
+    pub gbm_max_bins: usize,
+    /// Folds of the cross-validation that measures the model, chooses the blend weight and
+    /// sizes the interval.
     pub cv_folds: usize,
-    /// Seed of the fold assignment.
+    /// Times the cross-validation is repeated with another fold assignment (seeds `seed`,
+    /// `seed + 1`, …), for a mean and standard deviation.
+    pub cv_repeats: usize,
+    /// Seed of the fold assignment (and of the trees' subsampling).
     pub seed: u64,
+    /// Time holdout: fit on sales before this month (`YYYY-MM`), score the later ones.
+    /// null = no time holdout.
+    pub holdout_from: Option<String>,
     /// Coverage of the prediction interval (0.8 = 80 %).
     pub interval_level: f64,
 }
@@ -40,6 +69,8 @@ impl Default for TrainParams {
         let model = ModelParams::default();
         let encode = EncodeParams::default();
         Self {
+            model: ModelKind::Blend,
+            blend_gbm_weight: None,
             alpha: model.alpha,
             l1_ratio: model.l1_ratio,
             max_iterations: model.max_iterations,
@@ -49,8 +80,18 @@ impl Default for TrainParams {
             min_level_count: encode.min_level_count,
             outlier_min_living_area: Some(4000.0),
             outlier_max_price: 300_000.0,
+            gbm_trees: 1000,
+            gbm_learning_rate: 0.05,
+            gbm_max_depth: 4,
+            gbm_min_leaf: 10,
+            gbm_subsample: 0.7,
+            gbm_colsample: 0.5,
+            gbm_l2: 1.0,
+            gbm_max_bins: 255,
             cv_folds: 5,
+            cv_repeats: 3,
             seed: 42,
+            holdout_from: Some("2009-07".to_string()),
             interval_level: 0.8,
         }
     }
@@ -65,6 +106,35 @@ impl TrainParams {
             max_iterations: self.max_iterations,
             tolerance: self.tolerance,
         }
+    }
+
+    /// The trees' share of the parameters.
+    pub fn gbm(&self) -> GbmParams {
+        GbmParams {
+            trees: self.gbm_trees,
+            learning_rate: self.gbm_learning_rate,
+            max_depth: self.gbm_max_depth,
+            min_leaf: self.gbm_min_leaf,
+            subsample: self.gbm_subsample,
+            colsample: self.gbm_colsample,
+            l2: self.gbm_l2,
+            max_bins: self.gbm_max_bins,
+            seed: self.seed,
+        }
+    }
+
+    /// The time holdout's first month as (year, month), when there is one.
+    pub fn holdout_month(&self) -> Result<Option<(u32, u32)>, String> {
+        let Some(text) = self.holdout_from.as_deref() else {
+            return Ok(None);
+        };
+        let parsed = text.split_once('-').and_then(|(y, m)| {
+            let (y, m) = (y.parse::<u32>().ok()?, m.parse::<u32>().ok()?);
+            ((1800..=2200).contains(&y) && (1..=12).contains(&m)).then_some((y, m))
+        });
+        parsed.map(Some).ok_or_else(|| {
+            format!("invalid train parameter: holdout_from must be a month like 2009-07, got {text:?}")
+        })
     }
 
     /// The pipeline's share of the parameters.
@@ -91,6 +161,38 @@ impl TrainParams {
             (self.tolerance > 0.0, "tolerance must be > 0"),
             (self.skew_threshold >= 0.0, "skew_threshold must be >= 0"),
             (self.cv_folds >= 2, "cv_folds must be at least 2"),
+            (self.cv_repeats >= 1, "cv_repeats must be at least 1"),
+            (self.gbm_trees >= 1, "gbm_trees must be at least 1"),
+            (
+                self.gbm_learning_rate > 0.0 && self.gbm_learning_rate <= 1.0,
+                "gbm_learning_rate must be above 0 and at most 1",
+            ),
+            (
+                (1..=16).contains(&self.gbm_max_depth),
+                "gbm_max_depth must be between 1 and 16",
+            ),
+            (self.gbm_min_leaf >= 1, "gbm_min_leaf must be at least 1"),
+            (
+                self.gbm_subsample > 0.0 && self.gbm_subsample <= 1.0,
+                "gbm_subsample must be above 0 and at most 1",
+            ),
+            (
+                self.gbm_colsample > 0.0 && self.gbm_colsample <= 1.0,
+                "gbm_colsample must be above 0 and at most 1",
+            ),
+            (
+                self.gbm_l2 >= 0.0 && self.gbm_l2.is_finite(),
+                "gbm_l2 must be a finite number >= 0",
+            ),
+            (
+                (2..=256).contains(&self.gbm_max_bins),
+                "gbm_max_bins must be between 2 and 256",
+            ),
+            (
+                self.blend_gbm_weight
+                    .is_none_or(|w| (0.0..=1.0).contains(&w)),
+                "blend_gbm_weight must be between 0 and 1, or null to choose it by cross-validation",
+            ),
             (
                 self.interval_level > 0.0 && self.interval_level < 1.0,
                 "interval_level must be between 0 and 1 (exclusive)",
@@ -98,7 +200,7 @@ impl TrainParams {
         ];
         match checks.iter().find(|(ok, _)| !ok) {
             Some((_, message)) => Err(format!("invalid train parameter: {message}")),
-            None => Ok(()),
+            None => self.holdout_month().map(|_| ()),
         }
     }
 }

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::encode::{EncodeReport, FeaturePipeline};
+use crate::gbm::Gbm;
 use crate::house::House;
 use crate::model::LinearModel;
 
@@ -17,13 +18,102 @@ pub struct Interval {
     pub high_log: f64,
 }
 
+/// Which estimator prices houses: `params.yaml` `train.model`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    /// The elastic net on the encoded features.
+    Linear,
+    /// Gradient-boosted trees on the label-encoded house.
+    Gbm,
+    /// A weighted average of the two in ln-price space.
+    #[default]
+    Blend,
+}
+
+impl ModelKind {
+    /// Every kind, in report order.
+    pub const ALL: [ModelKind; 3] = [ModelKind::Linear, ModelKind::Gbm, ModelKind::Blend];
+
+    /// The name used in `params.yaml` and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::Linear => "linear",
+            ModelKind::Gbm => "gbm",
+            ModelKind::Blend => "blend",
+        }
+    }
+}
+
+/// The fitted estimator: the linear model, the trees, or both with their blend weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Estimator {
+    /// Which of them prices houses.
+    pub kind: ModelKind,
+    /// Weight of the linear model's ln price (0 when absent).
+    pub linear_weight: f64,
+    /// Weight of the trees' ln price (0 when absent); the two weights sum to 1.
+    pub gbm_weight: f64,
+    /// The elastic net, when `kind` is linear or blend.
+    pub linear: Option<LinearModel>,
+    /// The trees, when `kind` is gbm or blend.
+    pub gbm: Option<Gbm>,
+}
+
+impl Estimator {
+    /// Number of non-zero linear weights (0 without a linear model).
+    pub fn active_features(&self) -> usize {
+        self.linear.as_ref().map_or(0, LinearModel::active_features)
+    }
+
+    /// Checks that the parts match the kind and the weights, and prepares the trees.
+    pub fn prepare(&mut self, features: usize) -> Result<(), String> {
+        let needs_linear = self.kind != ModelKind::Gbm;
+        let needs_gbm = self.kind != ModelKind::Linear;
+        if needs_linear != self.linear.is_some() || needs_gbm != self.gbm.is_some() {
+            return Err(format!(
+                "a {} model must have {}",
+                self.kind.name(),
+                match self.kind {
+                    ModelKind::Linear => "a linear part and no trees",
+                    ModelKind::Gbm => "trees and no linear part",
+                    ModelKind::Blend => "both a linear part and trees",
+                }
+            ));
+        }
+        let weights_ok = self.linear_weight.is_finite()
+            && self.gbm_weight.is_finite()
+            && (self.linear_weight + self.gbm_weight - 1.0).abs() < 1e-9
+            && (needs_linear || self.linear_weight == 0.0)
+            && (needs_gbm || self.gbm_weight == 0.0);
+        if !weights_ok {
+            return Err(format!(
+                "blend weights {} (linear) and {} (gbm) must be finite, sum to 1 and be 0 for a missing part",
+                self.linear_weight, self.gbm_weight
+            ));
+        }
+        if let Some(linear) = &self.linear
+            && linear.weights.len() != features
+        {
+            return Err(format!(
+                "{} weights for {features} features",
+                linear.weights.len()
+            ));
+        }
+        if let Some(gbm) = &mut self.gbm {
+            gbm.prepare()?;
+        }
+        Ok(())
+    }
+}
+
 /// Everything needed to price a house.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Model {
-    /// Imputation, encoding and scaling.
+    /// Imputation, encoding, clipping and scaling.
     pub pipeline: FeaturePipeline,
     /// The fitted estimator.
-    pub estimator: LinearModel,
+    pub estimator: Estimator,
     /// The prediction interval.
     pub interval: Interval,
 }
@@ -37,22 +127,64 @@ pub struct Prediction {
     pub low: f64,
     /// Upper bound of the interval.
     pub high: f64,
-    /// What the encoder filled in or did not recognise.
+    /// What the encoder filled in, clipped or did not recognise.
     #[serde(flatten)]
     pub report: EncodeReport,
 }
 
+/// Reusable buffers for pricing many houses without allocating.
+#[derive(Debug, Default)]
+pub struct Buffers {
+    features: Vec<f64>,
+    inputs: Vec<f64>,
+}
+
+/// The ln prices of one house from each part of the estimator.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Parts {
+    /// The linear model's ln price, when it has one.
+    pub linear: Option<f64>,
+    /// The trees' ln price, when it has them.
+    pub gbm: Option<f64>,
+}
+
 impl Model {
-    /// Predicted ln(price), reusing `buffer` for the features.
-    pub fn predict_log_into(&self, house: &House, buffer: &mut Vec<f64>) -> (f64, EncodeReport) {
-        let report = self.pipeline.encode_into(house, buffer);
-        (self.estimator.predict_log(buffer), report)
+    /// Each part's ln price for one house, with the encoding report.
+    pub fn predict_parts(&self, house: &House, buffers: &mut Buffers) -> (Parts, EncodeReport) {
+        let mut report = EncodeReport::default();
+        let filled = self.pipeline.fill(house, &mut report.imputed);
+        self.pipeline
+            .encode_filled(&filled, &mut buffers.features, &mut report);
+        let linear = self
+            .estimator
+            .linear
+            .as_ref()
+            .map(|m| m.predict_log(&buffers.features));
+        let gbm = self.estimator.gbm.as_ref().map(|g| {
+            g.inputs_into(&filled, &mut buffers.inputs);
+            g.predict_log(&buffers.inputs)
+        });
+        (Parts { linear, gbm }, report)
+    }
+
+    /// Predicted ln(price), reusing `buffers`.
+    pub fn predict_log_with(&self, house: &House, buffers: &mut Buffers) -> (f64, EncodeReport) {
+        let (parts, report) = self.predict_parts(house, buffers);
+        let e = &self.estimator;
+        let log_price = parts.linear.map_or(0.0, |l| e.linear_weight * l)
+            + parts.gbm.map_or(0.0, |g| e.gbm_weight * g);
+        (log_price, report)
     }
 
     /// Prices one house.
     pub fn predict(&self, house: &House) -> Prediction {
-        let mut buffer = Vec::with_capacity(self.pipeline.features.len());
-        let (log_price, report) = self.predict_log_into(house, &mut buffer);
+        let mut buffers = Buffers::default();
+        self.predict_with(house, &mut buffers)
+    }
+
+    /// Prices one house, reusing `buffers`.
+    pub fn predict_with(&self, house: &House, buffers: &mut Buffers) -> Prediction {
+        let (log_price, report) = self.predict_log_with(house, buffers);
         Prediction {
             price: log_price.exp(),
             low: (log_price + self.interval.low_log).exp(),
