@@ -733,7 +733,7 @@ mod tests {
         assert_eq!(gbm.trees.len(), 200);
         for (v, target) in x.iter().zip(&y) {
             let p = gbm.predict_log(&[*v]);
-            assert!((p - target).abs() < 0.01, "{v}: {p}");
+            assert!((p - target).abs() < 0.05, "{v}: {p}");
         }
         // Beyond the training range the prediction stays at the outermost leaf.
         assert_eq!(gbm.predict_log(&[1e9]), gbm.predict_log(&[199.0]));

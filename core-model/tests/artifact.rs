@@ -144,9 +144,10 @@ fn weights_that_do_not_match_the_features_are_invalid() {
         let weights = map
             .get_mut("model")
             .and_then(|m| m.get_mut("estimator"))
+            .and_then(|e| e.get_mut("linear"))
             .and_then(|e| e.get_mut("weights"))
             .and_then(Json::as_array_mut)
-            .expect("artifact has model.estimator.weights");
+            .expect("artifact has model.estimator.linear.weights");
         weights.pop();
     });
     match Artifact::from_bytes(&bytes) {
