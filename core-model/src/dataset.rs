@@ -50,12 +50,41 @@ impl std::fmt::Display for RowError {
 /// A parsed table: its valid rows and its invalid ones, kept apart.
 #[derive(Debug, Clone, Default)]
 pub struct Table {
-    /// Rows that passed validation, in file order.
+    /// Rows that passed validation (or were repaired by [`OnInvalid::Impute`]), in file order.
     pub records: Vec<Record>,
     /// Rows that did not, in file order.
     pub invalid: Vec<RowError>,
+    /// Rows kept in `records` whose invalid values were replaced by missing ones (imputed by
+    /// the model's pipeline), with those values' problems; empty unless reading with
+    /// [`OnInvalid::Impute`].
+    pub imputed: Vec<RowError>,
     /// Whether the header has a `SalePrice` column.
     pub has_price: bool,
+}
+
+/// What reading does with a row that has invalid values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnInvalid {
+    /// Refuse the file (every problem is still listed).
+    #[default]
+    Fail,
+    /// Leave the row out.
+    Skip,
+    /// Treat each invalid value as missing, so the pipeline imputes it, and keep the row. A row
+    /// whose `Id` or `SalePrice` is invalid cannot be repaired and is left out.
+    Impute,
+}
+
+impl OnInvalid {
+    /// The name used on the command line and in `params.yaml`.
+    pub fn name(self) -> &'static str {
+        match self {
+            OnInvalid::Fail => "fail",
+            OnInvalid::Skip => "skip",
+            OnInvalid::Impute => "impute",
+        }
+    }
 }
 
 /// Labelled houses, ready for training or evaluation.
@@ -129,15 +158,27 @@ pub enum DataError {
 impl Table {
     /// Reads a table from a file.
     pub fn read_path(path: &Path) -> Result<Table, DataError> {
+        Table::read_path_with(path, OnInvalid::Fail)
+    }
+
+    /// Reads a table from a file with a policy for invalid values (see [`Table::read_with`]).
+    pub fn read_path_with(path: &Path, policy: OnInvalid) -> Result<Table, DataError> {
         let bytes = std::fs::read(path).map_err(|source| DataError::Io {
             path: path.display().to_string(),
             source,
         })?;
-        Table::read(bytes.as_slice())
+        Table::read_with(bytes.as_slice(), policy)
     }
 
     /// Reads a table, detecting tab or comma separation from the header line.
-    pub fn read<R: Read>(mut reader: R) -> Result<Table, DataError> {
+    pub fn read<R: Read>(reader: R) -> Result<Table, DataError> {
+        Table::read_with(reader, OnInvalid::Fail)
+    }
+
+    /// Reads a table; with [`OnInvalid::Impute`], invalid explanatory values are replaced by
+    /// missing ones and their rows kept (listed in [`Table::imputed`]). Other policies read as
+    /// [`Table::read`]: invalid rows are in [`Table::invalid`] for the caller to refuse or skip.
+    pub fn read_with<R: Read>(mut reader: R, policy: OnInvalid) -> Result<Table, DataError> {
         let mut bytes = Vec::new();
         reader
             .read_to_end(&mut bytes)
@@ -168,13 +209,22 @@ impl Table {
         for row in csv.records() {
             let row = row.map_err(|e| malformed(e, &mut lines))?;
             let line = lines.line_at(row.position());
-            match layout.parse_row(&row) {
-                Ok((id, house, price)) => table.records.push(Record {
-                    line,
-                    id,
-                    house,
-                    price,
-                }),
+            match layout.parse_row(&row, policy == OnInvalid::Impute) {
+                Ok(((id, house, price), replaced)) => {
+                    if !replaced.is_empty() {
+                        table.imputed.push(RowError {
+                            line,
+                            id,
+                            errors: replaced,
+                        });
+                    }
+                    table.records.push(Record {
+                        line,
+                        id,
+                        house,
+                        price,
+                    });
+                }
                 Err((id, errors)) => table.invalid.push(RowError { line, id, errors }),
             }
         }
@@ -325,10 +375,13 @@ impl Layout {
         }
     }
 
+    /// A valid row (with the explanatory fields that were invalid and left missing, when
+    /// `impute`), or the row's id and every problem.
     fn parse_row(
         &self,
         row: &csv::StringRecord,
-    ) -> Result<ParsedRow, (Option<i64>, Vec<FieldError>)> {
+        impute: bool,
+    ) -> Result<(ParsedRow, Vec<FieldError>), (Option<i64>, Vec<FieldError>)> {
         let mut errors = Vec::new();
         let id = match self.id.or(self.order).map(|p| row.get(p).unwrap_or("")) {
             None | Some("") | Some("NA") => None,
@@ -362,13 +415,12 @@ impl Layout {
         for (position, index, name) in &self.columns {
             builder.column(*index, name, Raw::Text(row.get(*position).unwrap_or("")));
         }
-        match builder.finish() {
-            Ok(house) if errors.is_empty() => Ok((id, house, price)),
-            Ok(_) => Err((id, errors)),
-            Err(mut field_errors) => {
-                errors.append(&mut field_errors);
-                Err((id, errors))
-            }
+        let (house, mut field_errors) = builder.finish_imputing();
+        if errors.is_empty() && (impute || field_errors.is_empty()) {
+            Ok(((id, house, price), field_errors))
+        } else {
+            errors.append(&mut field_errors);
+            Err((id, errors))
         }
     }
 }

@@ -176,6 +176,12 @@ impl HouseBuilder {
         }
     }
 
+    /// The house with every invalid field left missing (the pipeline imputes it), and the
+    /// problems of those fields.
+    pub fn finish_imputing(self) -> (House, Vec<FieldError>) {
+        (self.house, self.errors)
+    }
+
     /// The house, or every problem found in its fields.
     pub fn finish(self) -> Result<House, Vec<FieldError>> {
         if self.errors.is_empty() {

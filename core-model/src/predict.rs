@@ -193,3 +193,66 @@ impl Model {
         }
     }
 }
+
+impl Model {
+    /// Each schema column's share of the model's reliance on it (in [`crate::schema::COLUMNS`]
+    /// order, summing to 1): the linear part by the absolute weights of the column's features,
+    /// the trees by the training rows their splits on the column route; blended with the blend
+    /// weights. Engineered features are not attributed to a column.
+    pub fn column_importance(&self) -> Vec<f64> {
+        use crate::encode::Source;
+        use crate::gbm::TreeInput;
+        use crate::schema::{COLUMNS, column_index};
+        let normalised = |mut v: Vec<f64>| {
+            let total: f64 = v.iter().sum();
+            if total > 0.0 {
+                v.iter_mut().for_each(|x| *x /= total);
+            }
+            v
+        };
+        let mut importance = vec![0.0; COLUMNS.len()];
+        if let Some(linear) = &self.estimator.linear {
+            let mut per_column = vec![0.0; COLUMNS.len()];
+            for (feature, weight) in self.pipeline.features.iter().zip(&linear.weights) {
+                let column = match &feature.source {
+                    Source::Value { column }
+                    | Source::Level { column, .. }
+                    | Source::Equals { column, .. } => column,
+                    Source::Derived { .. } => continue,
+                };
+                if let Some(index) = column_index(column) {
+                    per_column[index] += weight.abs();
+                }
+            }
+            for (total, share) in importance.iter_mut().zip(normalised(per_column)) {
+                *total += self.estimator.linear_weight * share;
+            }
+        }
+        if let Some(gbm) = &self.estimator.gbm {
+            let columns: Vec<Option<usize>> = gbm
+                .inputs
+                .iter()
+                .map(|input| match input {
+                    TreeInput::Value { column } | TreeInput::Level { column, .. } => {
+                        column_index(column)
+                    }
+                    TreeInput::Derived { .. } => None,
+                })
+                .collect();
+            let mut per_column = vec![0.0; COLUMNS.len()];
+            for tree in &gbm.trees {
+                for node in 0..tree.len() {
+                    if tree.left[node] != 0
+                        && let Some(Some(index)) = columns.get(tree.feature[node] as usize)
+                    {
+                        per_column[*index] += tree.cover[node];
+                    }
+                }
+            }
+            for (total, share) in importance.iter_mut().zip(normalised(per_column)) {
+                *total += self.estimator.gbm_weight * share;
+            }
+        }
+        normalised(importance)
+    }
+}

@@ -13,7 +13,7 @@ use core_model::house::house_from_json;
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, LoggedError};
-use crate::record::{PredictionRecord, record_key, rfc3339_micros};
+use crate::record::{OutOfRange, PredictionRecord, record_key, rfc3339_micros};
 use crate::schema_info;
 use crate::state::{AppState, ServedModel};
 
@@ -150,6 +150,19 @@ struct Priced {
     unknown_levels: Vec<String>,
 }
 
+/// A field outside the training range, as the reply and the record show it.
+fn out_of_range_json(report: &core_model::encode::EncodeReport) -> Vec<OutOfRange> {
+    report
+        .out_of_range
+        .iter()
+        .map(|o| OutOfRange {
+            field: o.field.to_string(),
+            value: o.value,
+            range: o.range,
+        })
+        .collect()
+}
+
 fn price_house(
     model: &ServedModel,
     input: Value,
@@ -195,6 +208,7 @@ fn price_house(
                 .iter()
                 .map(|s| s.to_string())
                 .collect(),
+            out_of_range: out_of_range_json(&prediction.report),
             unknown_levels: prediction.report.unknown_levels,
             price: prediction.price,
             latency_us: started.elapsed().as_micros() as u64,
@@ -234,6 +248,7 @@ fn reply_json(model: &ServedModel, priced: &Priced, stored: bool) -> Value {
         "model": { "id": model.id, "trained_at": model.artifact.trained_at },
         "imputed": priced.record.imputed,
         "unknown_levels": priced.unknown_levels,
+        "out_of_range": priced.record.out_of_range,
         "stored": stored,
     })
 }

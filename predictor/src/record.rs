@@ -20,6 +20,9 @@ pub struct PredictionRecord {
     /// Category levels the model did not know.
     #[serde(default)]
     pub unknown_levels: Vec<String>,
+    /// Numeric fields outside the training range, clipped to it before pricing.
+    #[serde(default)]
+    pub out_of_range: Vec<OutOfRange>,
     /// Predicted price in dollars.
     pub price: f64,
     /// Time spent validating and predicting, in microseconds.
@@ -27,6 +30,18 @@ pub struct PredictionRecord {
     /// The caller's address, when known.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub source_ip: Option<String>,
+}
+
+/// A numeric field outside the range of the training rows: the model priced the house as if
+/// the value were at the nearest end of `range`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutOfRange {
+    /// The column (or engineered feature, e.g. `TotalSF`).
+    pub field: String,
+    /// The value given (or computed).
+    pub value: f64,
+    /// `[smallest, largest]` value in the training rows.
+    pub range: [f64; 2],
 }
 
 /// Prefix under which all records are stored.

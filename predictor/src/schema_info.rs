@@ -1,6 +1,5 @@
 //! `GET /model`: the model's metadata and the feature schema a client needs to build a form.
 
-use core_model::encode::Source;
 use core_model::fill::Fill;
 use core_model::schema::{COLUMNS, Column};
 use serde::Serialize;
@@ -17,27 +16,15 @@ pub struct FieldInfo<'a> {
     pub required: bool,
     /// What the model uses when the field is missing.
     pub default: serde_json::Value,
-    /// Share of the model's total absolute weight on this field's features (0–1).
+    /// Share of the model's reliance on this field (0–1): the linear part's absolute weights
+    /// and the trees' split cover, blended with the blend weights.
     pub importance: f64,
 }
 
 /// Fields in form order: the key fields first, then by importance.
 pub fn fields(model: &ServedModel) -> Vec<FieldInfo<'static>> {
     let pipeline = &model.artifact.model.pipeline;
-    let weights = &model.artifact.model.estimator.weights;
-    let mut per_column = vec![0.0; COLUMNS.len()];
-    for (feature, weight) in pipeline.features.iter().zip(weights) {
-        let column = match &feature.source {
-            Source::Value { column }
-            | Source::Level { column, .. }
-            | Source::Equals { column, .. } => column,
-            Source::Derived { .. } => continue,
-        };
-        if let Some(index) = core_model::schema::column_index(column) {
-            per_column[index] += weight.abs();
-        }
-    }
-    let total: f64 = per_column.iter().sum::<f64>().max(f64::MIN_POSITIVE);
+    let per_column = model.artifact.model.column_importance();
     let mut fields: Vec<FieldInfo<'static>> = COLUMNS
         .iter()
         .zip(&per_column)
@@ -49,7 +36,7 @@ pub fn fields(model: &ServedModel) -> Vec<FieldInfo<'static>> {
                 Some(Fill::Level(code)) => serde_json::json!(code),
                 None => serde_json::Value::Null,
             },
-            importance: weight / total,
+            importance: *weight,
         })
         .collect();
     // The key fields first, in their order; then the rest by the model's weight on them.

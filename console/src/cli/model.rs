@@ -9,7 +9,8 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use core_model::artifact::{Artifact, ArtifactMetrics, FORMAT_VERSION, LoadedArtifact};
 use core_model::train::{self as training, Progress};
-use core_model::{Metrics, Table, digest, house::format_number};
+use core_model::dataset::{OnInvalid, RowError};
+use core_model::{Metrics, ModelKind, Table, digest, house::format_number};
 
 use super::data::table_error;
 use super::tracking::{self, TrackerArgs, TrainingRun};
@@ -71,9 +72,43 @@ pub struct PredictArgs {
     /// Where to write `Id,SalePrice` (Kaggle submission format); `-` for standard output.
     #[arg(long, default_value = "predictions.csv")]
     pub output: PathBuf,
-    /// Price the valid rows and report the invalid ones instead of failing.
-    #[arg(long)]
+    /// What to do with rows that have invalid values: `fail` (refuse the file, listing every
+    /// problem), `skip` (price the other rows), or `impute` (treat each invalid value as
+    /// missing, price the row as the model prices a missing field, and list what was replaced).
+    #[arg(long, value_enum, default_value_t = InvalidPolicy::Fail)]
+    pub on_invalid: InvalidPolicy,
+    /// Same as `--on-invalid skip`.
+    #[arg(long, hide = true, conflicts_with = "on_invalid")]
     pub skip_invalid: bool,
+    /// Write every invalid value found (skipped or imputed) to this CSV: `Id,field,value,problem`.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Write JSON Lines instead of `Id,SalePrice`: per house its price, interval, and the fields
+    /// imputed, unknown (`unknown_levels`) or outside the training range (`out_of_range`, each
+    /// `{field, value, range}`: the model priced it at the nearest end of the range).
+    #[arg(long)]
+    pub explain: bool,
+}
+
+/// `--on-invalid`: what a command does with rows that have invalid values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InvalidPolicy {
+    /// Refuse the file, listing every problem.
+    Fail,
+    /// Leave the invalid rows out.
+    Skip,
+    /// Treat each invalid value as missing (the model imputes it) and keep the row.
+    Impute,
+}
+
+impl From<InvalidPolicy> for OnInvalid {
+    fn from(policy: InvalidPolicy) -> OnInvalid {
+        match policy {
+            InvalidPolicy::Fail => OnInvalid::Fail,
+            InvalidPolicy::Skip => OnInvalid::Skip,
+            InvalidPolicy::Impute => OnInvalid::Impute,
+        }
+    }
 }
 
 /// Loads a model artifact with a message that says what to do when it is missing.
@@ -113,8 +148,9 @@ pub fn train(args: TrainArgs) -> Result<ExitCode> {
         params.train.cv_folds
     );
     let trained = training::train(&dataset, &params.train, &mut |p| match p {
-        Progress::Fold { fold, folds } => eprintln!("  cross-validation fold {fold}/{folds}"),
-        Progress::Final => eprintln!("  fitting the final model"),
+        Progress::Fold { fold, folds } => eprintln!("  cross-validation fit {fold}/{folds}"),
+        Progress::Holdout => eprintln!("  time holdout fitted"),
+        Progress::Final => eprintln!("  final model fitted"),
     })?;
     let mut artifact = Artifact {
         format_version: FORMAT_VERSION,
@@ -130,6 +166,7 @@ pub fn train(args: TrainArgs) -> Result<ExitCode> {
             rows: trained.rows,
             dropped_outliers: trained.dropped_outliers.clone(),
             price_deciles: trained.price_deciles.clone(),
+            quality: trained.quality.clone(),
         },
         model: trained.model,
     };
@@ -150,17 +187,54 @@ pub fn train(args: TrainArgs) -> Result<ExitCode> {
         );
     }
     println!("model {id} -> {}", args.out.display());
+    let estimator = &artifact.model.estimator;
     println!(
-        "features {} (non-zero weights {})",
+        "{} model: features {} (non-zero linear weights {}), trees {}{}",
+        estimator.kind.name(),
         artifact.feature_names.len(),
-        artifact.model.estimator.active_features()
+        estimator.active_features(),
+        estimator.gbm.as_ref().map_or(0, |g| g.trees.len()),
+        if estimator.kind == ModelKind::Blend {
+            format!(
+                ", blend {:.2} linear + {:.2} trees",
+                estimator.linear_weight, estimator.gbm_weight
+            )
+        } else {
+            String::new()
+        }
     );
-    print_metrics(&format!("{}-fold CV", cv.folds.len()), &cv.overall);
+    print_quality(&artifact.metrics.quality, estimator.kind);
+    print_metrics(
+        &format!("{} {}-fold CV", estimator.kind.name(), cv.folds.len()),
+        &cv.overall,
+    );
     println!(
         "80% interval coverage on held-out folds: {:.1}%",
         cv.interval_coverage * 100.0
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the repeated cross-validation and time holdout of the three estimators.
+fn print_quality(q: &training::Quality, served: ModelKind) {
+    println!(
+        "RMSE(log) by {}-fold CV × {} (mean ± sd) and on the sales from {} (time holdout):",
+        q.folds,
+        q.repeats,
+        q.holdout_from.as_deref().unwrap_or("-")
+    );
+    for kind in ModelKind::ALL {
+        let m = q.of(kind);
+        println!(
+            "  {:<6} {:.4} ± {:.4}   holdout {}{}",
+            kind.name(),
+            m.cv_rmse_log_mean,
+            m.cv_rmse_log_sd,
+            m.holdout
+                .map_or("-".to_string(), |h| format!("{:.4}", h.rmse_log)),
+            if kind == served { "   (served)" } else { "" }
+        );
+    }
 }
 
 /// Prints one metrics line.
@@ -218,33 +292,64 @@ pub fn evaluate(args: EvaluateArgs) -> Result<ExitCode> {
 /// `amesops predict`.
 pub fn predict(args: PredictArgs) -> Result<ExitCode> {
     let loaded = load_model(&args.model)?;
-    let table = Table::read_path(&args.input).map_err(|e| table_error(&args.input, e))?;
-    if !table.invalid.is_empty() {
-        for row in table.invalid.iter().take(20) {
-            eprintln!("invalid: {}: {row}", args.input.display());
-        }
-        if table.invalid.len() > 20 {
-            eprintln!("invalid: … and {} more rows", table.invalid.len() - 20);
-        }
-        if !args.skip_invalid {
-            bail!(
-                "{} of {} rows are invalid; fix them or pass --skip-invalid to price the rest",
-                table.invalid.len(),
-                table.invalid.len() + table.records.len()
-            );
-        }
+    let policy = if args.skip_invalid {
+        InvalidPolicy::Skip
+    } else {
+        args.on_invalid
+    };
+    let table = Table::read_path_with(&args.input, policy.into())
+        .map_err(|e| table_error(&args.input, e))?;
+    let total = table.records.len() + table.invalid.len();
+    if let Some(path) = &args.report {
+        write_invalid_report(path, &table)?;
+    }
+    report_invalid(&args.input, &table, policy, total);
+    if policy == InvalidPolicy::Fail && !table.invalid.is_empty() {
+        bail!(
+            "{} of {total} rows are invalid; fix them, or pass --on-invalid impute to price them with the invalid values imputed (--on-invalid skip leaves them out)",
+            table.invalid.len(),
+        );
     }
     let model = &loaded.artifact.model;
-    let mut buffer = Vec::with_capacity(model.pipeline.features.len());
+    let mut buffers = core_model::predict::Buffers::default();
+    let mut clipped: Vec<(&'static str, usize)> = Vec::new();
+    let mut clipped_houses = 0;
+    let explain = args.explain;
+    let level = model.interval.level;
     let mut write = |w: &mut dyn Write| -> Result<()> {
-        let mut csv = csv::Writer::from_writer(w);
-        csv.write_record(["Id", "SalePrice"])?;
-        for (position, record) in table.records.iter().enumerate() {
-            let (log_price, _) = model.predict_log_into(&record.house, &mut buffer);
-            let id = record.id.unwrap_or(position as i64 + 1);
-            csv.write_record([id.to_string(), log_price.exp().to_string()])?;
+        // Ids are integers and prices numbers: no CSV quoting is ever needed.
+        let mut out = std::io::BufWriter::new(w);
+        if !explain {
+            writeln!(out, "Id,SalePrice")?;
         }
-        csv.flush()?;
+        for (position, record) in table.records.iter().enumerate() {
+            let prediction = model.predict_with(&record.house, &mut buffers);
+            let id = record.id.unwrap_or(position as i64 + 1);
+            if !prediction.report.out_of_range.is_empty() {
+                clipped_houses += 1;
+                for o in &prediction.report.out_of_range {
+                    match clipped.iter_mut().find(|(f, _)| *f == o.field) {
+                        Some((_, count)) => *count += 1,
+                        None => clipped.push((o.field, 1)),
+                    }
+                }
+            }
+            if explain {
+                let line = serde_json::json!({
+                    "Id": id,
+                    "price": prediction.price,
+                    "interval": { "low": prediction.low, "high": prediction.high, "level": level },
+                    "imputed": prediction.report.imputed,
+                    "unknown_levels": prediction.report.unknown_levels,
+                    "out_of_range": prediction.report.out_of_range,
+                });
+                serde_json::to_writer(&mut out, &line)?;
+                out.write_all(b"\n")?;
+            } else {
+                writeln!(out, "{id},{}", prediction.price)?;
+            }
+        }
+        out.flush()?;
         Ok(())
     };
     if args.output.as_os_str() == "-" {
@@ -252,16 +357,80 @@ pub fn predict(args: PredictArgs) -> Result<ExitCode> {
     } else {
         files::write_atomic(&args.output, write)?;
     }
+    let skipped = table.invalid.len();
     eprintln!(
-        "priced {} houses with model {} -> {}{}",
+        "priced {} of {total} houses with model {} -> {}{}{}",
         table.records.len(),
         loaded.id,
         args.output.display(),
-        if table.invalid.is_empty() {
+        if table.imputed.is_empty() {
             String::new()
         } else {
-            format!(" ({} invalid rows skipped)", table.invalid.len())
+            format!(" ({} with invalid values imputed)", table.imputed.len())
+        },
+        if skipped == 0 {
+            String::new()
+        } else {
+            format!(" ({skipped} invalid rows skipped)")
         }
     );
+    if clipped_houses > 0 {
+        clipped.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let fields: Vec<String> = clipped.iter().map(|(f, n)| format!("{f} ×{n}")).collect();
+        eprintln!(
+            "{clipped_houses} houses have values outside the training range, priced at its nearest end: {}{}",
+            fields.join(", "),
+            if explain { "" } else { " (--explain lists them per house)" }
+        );
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Tells on standard error what was wrong with the input and what was done about it.
+fn report_invalid(input: &Path, table: &Table, policy: InvalidPolicy, total: usize) {
+    let action = match policy {
+        InvalidPolicy::Fail => "invalid",
+        InvalidPolicy::Skip => "skipped",
+        InvalidPolicy::Impute => "skipped (cannot be imputed)",
+    };
+    let mut lines: Vec<String> = Vec::new();
+    for row in &table.imputed {
+        lines.push(format!("imputed: {}: {row}", input.display()));
+    }
+    for row in &table.invalid {
+        lines.push(format!("{action}: {}: {row}", input.display()));
+    }
+    for line in lines.iter().take(20) {
+        eprintln!("{line}");
+    }
+    if lines.len() > 20 {
+        eprintln!("… and {} more rows", lines.len() - 20);
+    }
+    if !table.imputed.is_empty() {
+        let values: usize = table.imputed.iter().map(|r| r.errors.len()).sum();
+        eprintln!(
+            "imputed {values} invalid value(s) in {} of {total} rows (each treated as missing)",
+            table.imputed.len()
+        );
+    }
+}
+
+/// Writes `Id,field,value,problem` for every invalid value: imputed ones and skipped rows'.
+fn write_invalid_report(path: &Path, table: &Table) -> Result<()> {
+    let mut rows: Vec<&RowError> = table.imputed.iter().chain(&table.invalid).collect();
+    rows.sort_by_key(|r| r.line);
+    files::write_atomic(path, |w| {
+        let mut csv = csv::Writer::from_writer(w);
+        csv.write_record(["Id", "field", "value", "problem"])?;
+        for row in rows {
+            let id = row.id.map(|id| id.to_string()).unwrap_or_default();
+            for error in &row.errors {
+                csv.write_record([id.as_str(), &error.field, &error.value, &error.problem])?;
+            }
+        }
+        csv.flush()?;
+        Ok(())
+    })?;
+    eprintln!("invalid values -> {}", path.display());
+    Ok(())
 }
