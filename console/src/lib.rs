@@ -6,6 +6,7 @@
 pub mod backend;
 pub mod cli;
 pub mod config;
+pub mod data_quality;
 pub mod files;
 pub mod launch;
 pub mod params;

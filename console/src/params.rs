@@ -42,6 +42,9 @@ pub struct FetchParams {
     pub source: String,
     /// Expected md5 of a downloaded source; a mismatch is refused.
     pub md5: Option<String>,
+    /// Rows with invalid values: `fail`, `skip`, or `impute` (treat each invalid value as
+    /// missing and keep the row; the pipeline's default, as public data has typos).
+    pub on_invalid: core_model::dataset::OnInvalid,
 }
 
 impl Default for FetchParams {
@@ -49,6 +52,7 @@ impl Default for FetchParams {
         Self {
             source: "bundled".to_string(),
             md5: None,
+            on_invalid: core_model::dataset::OnInvalid::Impute,
         }
     }
 }

@@ -276,6 +276,7 @@ fn snapshot(root: PathBuf) -> Result<PipelineSnapshot, String> {
     Ok(PipelineSnapshot {
         stages,
         metrics,
+        data_quality: crate::data_quality::load(&root).map(|r| r.summary()),
         dvc: tool::find_dvc().is_some(),
     })
 }

@@ -84,7 +84,7 @@ impl Default for TrainParams {
             gbm_learning_rate: 0.05,
             gbm_max_depth: 4,
             gbm_min_leaf: 10,
-            gbm_subsample: 0.7,
+            gbm_subsample: 0.5,
             gbm_colsample: 0.5,
             gbm_l2: 1.0,
             gbm_max_bins: 255,

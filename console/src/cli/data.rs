@@ -6,9 +6,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use core_model::dataset::{DataError, write_csv};
+use core_model::dataset::{DataError, OnInvalid, write_csv};
 use core_model::{Table, digest, split as splitting};
 
+use crate::data_quality::{FetchReport, Replacement};
 use crate::files;
 use crate::params::Params;
 
@@ -30,6 +31,14 @@ pub struct FetchArgs {
     /// Parameters file.
     #[arg(long, default_value_os_t = super::default_params())]
     pub params: PathBuf,
+    /// Rows with invalid values: `fail`, `skip`, or `impute` (each invalid value treated as
+    /// missing, the row kept). Default: params.yaml `fetch.on_invalid` (impute).
+    #[arg(long, value_enum)]
+    pub on_invalid: Option<super::model::InvalidPolicy>,
+    /// Where to write the data-quality report (JSON: rows read, rows with replaced values,
+    /// each replacement). Default: `fetch-report.json` beside `--out`.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 }
 
 /// Arguments of `amesops split`.
@@ -134,9 +143,40 @@ pub fn fetch(args: FetchArgs) -> Result<ExitCode> {
         );
     }
     let label = Path::new(&source);
-    let table = Table::read(bytes.as_slice()).map_err(|e| table_error(label, e))?;
-    if !table.invalid.is_empty() {
-        return Err(table_error(label, DataError::InvalidRows(table.invalid)));
+    let policy = args.on_invalid.map_or(params.fetch.on_invalid, OnInvalid::from);
+    let table = Table::read_with(bytes.as_slice(), policy).map_err(|e| table_error(label, e))?;
+    let report_path = args.report.clone().unwrap_or_else(|| {
+        args.out
+            .parent()
+            .unwrap_or(Path::new(""))
+            .join("fetch-report.json")
+    });
+    let report = fetch_report(&source, &md5, policy, &table);
+    files::write_bytes(&report_path, &serde_json::to_vec_pretty(&report)?)?;
+    if policy == OnInvalid::Fail && !table.invalid.is_empty() {
+        return Err(table_error(label, DataError::InvalidRows(table.invalid)).context(
+            "invalid rows refused (on_invalid is fail: --on-invalid, or fetch.on_invalid in params.yaml); `impute` keeps these rows with the invalid values imputed, `skip` leaves them out",
+        ));
+    }
+    for r in report.replacements.iter().take(10) {
+        eprintln!(
+            "imputed: line {}{}: {} = {:?}: {}",
+            r.line,
+            r.id.map(|id| format!(" (Id {id})")).unwrap_or_default(),
+            r.field,
+            r.value,
+            r.problem
+        );
+    }
+    for r in report.skipped.iter().take(10) {
+        eprintln!(
+            "skipped: line {}{}: {} = {:?}: {}",
+            r.line,
+            r.id.map(|id| format!(" (Id {id})")).unwrap_or_default(),
+            r.field,
+            r.value,
+            r.problem
+        );
     }
     let ids: Vec<_> = table.records.iter().map(|r| r.id).collect();
     let houses: Vec<_> = table.records.iter().map(|r| r.house.clone()).collect();
@@ -151,11 +191,52 @@ pub fn fetch(args: FetchArgs) -> Result<ExitCode> {
         Ok(write_csv(w, &ids, &houses, prices.as_deref())?)
     })?;
     eprintln!(
-        "fetched {} houses from {source} (md5 {md5}) -> {}",
+        "fetched {} houses from {source} (md5 {md5}) -> {}; {} -> {}",
         houses.len(),
-        args.out.display()
+        args.out.display(),
+        report.summary(),
+        report_path.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The data-quality report of a read source.
+fn fetch_report(source: &str, md5: &str, policy: OnInvalid, table: &Table) -> FetchReport {
+    let flatten = |rows: &[core_model::dataset::RowError]| -> Vec<Replacement> {
+        rows.iter()
+            .flat_map(|row| {
+                row.errors.iter().map(|e| Replacement {
+                    line: row.line,
+                    id: row.id,
+                    field: e.field.clone(),
+                    value: e.value.clone(),
+                    problem: e.problem.clone(),
+                })
+            })
+            .collect()
+    };
+    let replacements = flatten(&table.imputed);
+    let written = if policy == OnInvalid::Fail && !table.invalid.is_empty() {
+        0
+    } else {
+        table.records.len()
+    };
+    FetchReport {
+        source: source.to_string(),
+        md5: md5.to_string(),
+        on_invalid: policy.name().to_string(),
+        rows_read: table.records.len() + table.invalid.len(),
+        rows_written: written,
+        rows_with_replaced_values: table.imputed.len(),
+        values_replaced: replacements.len(),
+        rows_skipped: if policy == OnInvalid::Fail {
+            0
+        } else {
+            table.invalid.len()
+        },
+        replacements,
+        skipped: flatten(&table.invalid),
+    }
 }
 
 /// `amesops split`.

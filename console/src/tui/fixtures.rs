@@ -83,6 +83,7 @@ pub fn pipeline() -> PipelineSnapshot {
             ("rmse".into(), 21948.3),
             ("r2".into(), 0.9260),
         ],
+        data_quality: Some("2,930 rows · 1 value imputed in 1 row".into()),
         dvc: true,
     }
 }

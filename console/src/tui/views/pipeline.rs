@@ -34,6 +34,8 @@ pub struct PipelineSnapshot {
     pub stages: Vec<StageRow>,
     /// Metrics of the last evaluation (`metrics.json`).
     pub metrics: Vec<(String, f64)>,
+    /// Summary of the fetch stage's data-quality report (`data/fetch-report.json`).
+    pub data_quality: Option<String>,
     /// Whether DVC is installed (runs use `dvc repro`).
     pub dvc: bool,
 }
@@ -289,15 +291,23 @@ impl PipelineView {
             Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(run_title)),
             output,
         );
-        let metric_lines: Vec<Line> = if snapshot.metrics.is_empty() {
-            vec![Line::from(Span::styled("no metrics.json yet", theme.dim()))]
+        let mut metric_lines: Vec<Line> = vec![match &snapshot.data_quality {
+            Some(summary) => Line::from(vec![
+                Span::styled("data       ", theme.dim()),
+                Span::raw(summary.clone()),
+            ]),
+            None => Line::from(Span::styled("no data/fetch-report.json yet", theme.dim())),
+        }];
+        if snapshot.metrics.is_empty() {
+            metric_lines.push(Line::from(Span::styled("no metrics.json yet", theme.dim())));
         } else {
-            snapshot
-                .metrics
-                .iter()
-                .map(|(k, v)| Line::from(format!("{k:<10} {}", metric(*v))))
-                .collect()
-        };
+            metric_lines.extend(
+                snapshot
+                    .metrics
+                    .iter()
+                    .map(|(k, v)| Line::from(format!("{k:<10} {}", metric(*v)))),
+            );
+        }
         frame.render_widget(
             Paragraph::new(metric_lines).block(
                 Block::default()
