@@ -291,13 +291,29 @@ impl PipelineView {
             Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(run_title)),
             output,
         );
-        let mut metric_lines: Vec<Line> = vec![match &snapshot.data_quality {
-            Some(summary) => Line::from(vec![
-                Span::styled("data       ", theme.dim()),
-                Span::raw(summary.clone()),
-            ]),
-            None => Line::from(Span::styled("no data/fetch-report.json yet", theme.dim())),
-        }];
+        // The fetch report's summary, one part per line (`2,930 rows`, `1 value imputed…`).
+        let mut metric_lines: Vec<Line> = match &snapshot.data_quality {
+            Some(summary) => summary
+                .split(" · ")
+                .enumerate()
+                .map(|(i, part)| {
+                    let label = if i == 0 { "data" } else { "" };
+                    let style = if part.contains("imputed") || part.contains("skipped") {
+                        theme.warn()
+                    } else {
+                        theme.ok()
+                    };
+                    Line::from(vec![
+                        Span::styled(format!("{label:<11}"), theme.dim()),
+                        Span::styled(part.to_string(), style),
+                    ])
+                })
+                .collect(),
+            None => vec![Line::from(Span::styled(
+                "no data/fetch-report.json yet",
+                theme.dim(),
+            ))],
+        };
         if snapshot.metrics.is_empty() {
             metric_lines.push(Line::from(Span::styled("no metrics.json yet", theme.dim())));
         } else {
@@ -312,7 +328,7 @@ impl PipelineView {
             Paragraph::new(metric_lines).block(
                 Block::default()
                     .borders(Borders::ALL)
-                    .title(" last evaluation "),
+                    .title(" data · last evaluation "),
             ),
             metrics,
         );
