@@ -561,7 +561,10 @@ fn an_unknown_parameter_is_named() {
 fn every_subcommand_explains_its_options() {
     let dir = scratch();
     let cases: [(&str, &[&str]); 5] = [
-        ("fetch", &["--source", "--out", "--md5", "--params"]),
+        (
+            "fetch",
+            &["--source", "--out", "--md5", "--params", "--on-invalid", "--report"],
+        ),
         (
             "split",
             &[
@@ -577,7 +580,14 @@ fn every_subcommand_explains_its_options() {
         ("evaluate", &["--model", "--data", "--metrics", "--plots"]),
         (
             "predict",
-            &["--model", "--input", "--output", "--skip-invalid"],
+            &[
+                "--model",
+                "--input",
+                "--output",
+                "--on-invalid",
+                "--report",
+                "--explain",
+            ],
         ),
     ];
     for (command, options) in cases {
@@ -593,4 +603,258 @@ fn every_subcommand_explains_its_options() {
     for (command, _) in cases {
         assert!(help.contains(command), "{help}");
     }
+}
+
+/// A small, quick model: few trees, one repetition (the same code paths as the defaults).
+fn quick_model(dir: &Path) {
+    let params = read(&dir.join("params.yaml"))
+        .replace("gbm_trees: 1000", "gbm_trees: 100")
+        .replace("cv_repeats: 3", "cv_repeats: 1");
+    std::fs::write(dir.join("quick.yaml"), params).expect("write params");
+    let data = bundled_csv();
+    succeed(
+        dir,
+        &[
+            "train",
+            "--params",
+            "quick.yaml",
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            "model.json",
+            "--tracker",
+            "none",
+        ],
+    );
+}
+
+#[test]
+fn predict_fails_skips_or_imputes_invalid_values_and_reports_each() {
+    let dir = scratch();
+    let d = dir.path();
+    quick_model(d);
+    let (header, rows) = read_csv(&bundled_csv());
+    let price = column(&header, "SalePrice");
+    let drop_price = |row: &Vec<String>| -> Vec<String> {
+        row.iter()
+            .enumerate()
+            .filter(|(i, _)| *i != price)
+            .map(|(_, v)| v.clone())
+            .collect()
+    };
+    let houses_header = drop_price(&header);
+    let mut houses: Vec<Vec<String>> = rows.iter().take(30).map(drop_price).collect();
+    let garage_year = column(&houses_header, "GarageYrBlt");
+    let lot_area = column(&houses_header, "LotArea");
+    // Kaggle's own typo (Id 2593 in test.csv), a non-number, and an Id nothing can repair.
+    houses[2][garage_year] = "2207".to_string();
+    houses[6][lot_area] = "abc".to_string();
+    houses[9][0] = "x".to_string();
+    write_csv(&d.join("dirty.csv"), &houses_header, &houses);
+    // The same rows with the invalid values left blank: what impute must price them as.
+    let mut blanked = houses.clone();
+    blanked[2][garage_year] = String::new();
+    blanked[6][lot_area] = String::new();
+    write_csv(&d.join("blanked.csv"), &houses_header, &blanked);
+
+    let predict = |policy: &str, output: &str, report: &str| -> Vec<String> {
+        vec![
+            "predict".into(),
+            "--model".into(),
+            "model.json".into(),
+            "--input".into(),
+            "dirty.csv".into(),
+            "--output".into(),
+            output.into(),
+            "--on-invalid".into(),
+            policy.into(),
+            "--report".into(),
+            report.into(),
+        ]
+    };
+    let expected_report = vec![
+        vec!["3", "GarageYrBlt", "2207", "must be at most 2100 year"],
+        vec!["7", "LotArea", "abc", "expected a number"],
+        vec!["", "Id", "x", "expected a whole number"],
+    ];
+    let check_report = |path: &str| {
+        let (report_header, report) = read_csv(&d.join(path));
+        assert_eq!(report_header, ["Id", "field", "value", "problem"]);
+        assert_eq!(report, expected_report, "{path}");
+    };
+
+    // fail (the default): no prices, every problem named, the report still written.
+    let stderr = fail(d, &args(&predict("fail", "failed.csv", "fail-report.csv")));
+    for needle in ["line 4", "GarageYrBlt", "line 8", "LotArea", "line 11", "impute"] {
+        assert!(stderr.contains(needle), "{needle}: {stderr}");
+    }
+    assert!(!d.join("failed.csv").exists());
+    check_report("fail-report.csv");
+
+    // skip: the 27 valid rows.
+    let stderr = succeed_stderr(d, &args(&predict("skip", "skipped.csv", "skip-report.csv")));
+    let (_, skipped) = read_csv(&d.join("skipped.csv"));
+    assert_eq!(skipped.len(), 27, "{stderr}");
+    assert!(!skipped.iter().any(|r| r[0] == "3" || r[0] == "7"));
+    check_report("skip-report.csv");
+
+    // impute: 29 rows (the bad Id cannot be imputed), priced as if the values were missing.
+    let stderr = succeed_stderr(
+        d,
+        &args(&predict("impute", "imputed.csv", "impute-report.csv")),
+    );
+    assert!(
+        stderr.contains("imputed 2 invalid value(s) in 2 of 30 rows"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("GarageYrBlt"), "{stderr}");
+    check_report("impute-report.csv");
+    let (priced_header, imputed) = read_csv(&d.join("imputed.csv"));
+    assert_eq!(priced_header, ["Id", "SalePrice"]);
+    assert_eq!(imputed.len(), 29);
+    succeed(
+        d,
+        &[
+            "predict",
+            "--model",
+            "model.json",
+            "--input",
+            "blanked.csv",
+            "--output",
+            "blanked-priced.csv",
+            "--on-invalid",
+            "skip",
+        ],
+    );
+    let (_, blank_priced) = read_csv(&d.join("blanked-priced.csv"));
+    assert_eq!(imputed, blank_priced, "impute prices an invalid value as a missing one");
+
+    // --skip-invalid still means skip.
+    succeed(
+        d,
+        &[
+            "predict",
+            "--model",
+            "model.json",
+            "--input",
+            "dirty.csv",
+            "--output",
+            "old.csv",
+            "--skip-invalid",
+        ],
+    );
+    assert_eq!(read_csv(&d.join("old.csv")).1, skipped);
+}
+
+#[test]
+fn predict_explain_lists_values_outside_the_training_range() {
+    let dir = scratch();
+    let d = dir.path();
+    quick_model(d);
+    let (header, rows) = read_csv(&bundled_csv());
+    let area = column(&header, "GrLivArea");
+    let mut houses: Vec<Vec<String>> = rows.iter().take(3).cloned().collect();
+    houses[1][area] = "50000".to_string();
+    write_csv(&d.join("big.csv"), &header, &houses);
+    let output = amesops(
+        d,
+        &[
+            "predict",
+            "--model",
+            "model.json",
+            "--input",
+            "big.csv",
+            "--output",
+            "-",
+            "--explain",
+        ],
+    );
+    assert!(output.status.success(), "{}", describe(&["predict"], &output));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[1]["Id"], 2);
+    let out_of_range = lines[1]["out_of_range"].as_array().expect("a list");
+    let living = out_of_range
+        .iter()
+        .find(|o| o["field"] == "GrLivArea")
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert_eq!(living["value"], 50000.0);
+    let range = living["range"].as_array().unwrap();
+    assert!(range[1].as_f64().unwrap() < 6000.0, "{living}");
+    assert!(lines[0]["out_of_range"].as_array().unwrap().is_empty());
+    let price = lines[1]["price"].as_f64().unwrap();
+    assert!(price.is_finite() && price < 1_600_000.0, "{price}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("outside the training range"), "{stderr}");
+}
+
+#[test]
+fn fetch_imputes_invalid_values_and_writes_the_data_quality_report() {
+    let dir = scratch();
+    let d = dir.path();
+    let (header, mut rows) = read_csv(&bundled_csv());
+    let garage_year = column(&header, "GarageYrBlt");
+    let price = column(&header, "SalePrice");
+    rows[4][garage_year] = "2207".to_string();
+    rows[8][price] = "free".to_string();
+    write_csv(&d.join("dirty.csv"), &header, &rows);
+
+    // params.yaml says impute: the typo is imputed, the unpriced row cannot be and is left out.
+    let stderr = succeed_stderr(d, &["fetch", "--source", "dirty.csv"]);
+    assert!(stderr.contains("GarageYrBlt"), "{stderr}");
+    let report: serde_json::Value =
+        serde_json::from_str(&read(&d.join("data/fetch-report.json"))).expect("JSON report");
+    assert_eq!(report["on_invalid"], "impute");
+    assert_eq!(report["rows_read"], 1460);
+    assert_eq!(report["rows_written"], 1459);
+    assert_eq!(report["rows_with_replaced_values"], 1);
+    assert_eq!(report["values_replaced"], 1);
+    assert_eq!(report["rows_skipped"], 1);
+    let replacement = &report["replacements"][0];
+    assert_eq!(replacement["line"], 6);
+    assert_eq!(replacement["id"], 5);
+    assert_eq!(replacement["field"], "GarageYrBlt");
+    assert_eq!(replacement["value"], "2207");
+    assert_eq!(report["skipped"][0]["field"], "SalePrice");
+    let (_, written) = read_csv(&d.join("data/ames.csv"));
+    assert_eq!(written.len(), 1459);
+    assert_eq!(written[4][garage_year], "NA", "the typo is written as missing");
+
+    // --on-invalid fail refuses the file and names the problems.
+    let stderr = fail(
+        d,
+        &[
+            "fetch",
+            "--source",
+            "dirty.csv",
+            "--out",
+            "strict/ames.csv",
+            "--on-invalid",
+            "fail",
+        ],
+    );
+    assert!(stderr.contains("line 6") && stderr.contains("GarageYrBlt"), "{stderr}");
+    assert!(!d.join("strict/ames.csv").exists());
+    let report: serde_json::Value =
+        serde_json::from_str(&read(&d.join("strict/fetch-report.json"))).expect("JSON report");
+    assert_eq!(report["rows_written"], 0);
+}
+
+fn args(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+/// Runs a command that must succeed; returns its standard error.
+fn succeed_stderr(dir: &Path, args: &[&str]) -> String {
+    let output = amesops(dir, args);
+    assert!(
+        output.status.success(),
+        "expected success:\n{}",
+        describe(args, &output)
+    );
+    String::from_utf8_lossy(&output.stderr).into_owned()
 }
