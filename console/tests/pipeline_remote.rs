@@ -14,8 +14,9 @@ use serde_json::json;
 use support::Repo;
 
 /// The pipeline outputs DVC caches (metrics and plots are `cache: false`).
-const CACHED: [&str; 4] = [
+const CACHED: [&str; 5] = [
     "data/ames.csv",
+    "data/fetch-report.json",
     "data/train.csv",
     "data/test.csv",
     "models/model.json",
@@ -53,7 +54,7 @@ fn pushed_data_and_model_pull_back_byte_identical() {
     let push = repo.amesops(&["data", "push"]).ok();
     assert!(
         push.stdout
-            .contains("4 files pushed to storage (s3://amesops-data/dvc)"),
+            .contains("5 files pushed to storage (s3://amesops-data/dvc)"),
         "{}\nmoto:\n{}",
         push.report(),
         moto.log_tail(2000)
@@ -71,7 +72,7 @@ fn pushed_data_and_model_pull_back_byte_identical() {
     let pull = repo.amesops(&["data", "pull"]).ok();
     assert!(
         pull.stdout
-            .contains("4 files fetched, 4 files added from storage"),
+            .contains("5 files fetched, 5 files added from storage"),
         "{}",
         pull.report()
     );

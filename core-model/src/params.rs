@@ -43,6 +43,8 @@ pub struct TrainParams {
     pub gbm_min_leaf: usize,
     /// Share of rows each tree is fitted on.
     pub gbm_subsample: f64,
+    /// Most rows one tree is fitted on (caps `gbm_subsample` on large data).
+    pub gbm_max_rows_per_tree: usize,
     /// Share of inputs each tree may split on.
     pub gbm_colsample: f64,
     /// L2 penalty on leaf values.
@@ -55,6 +57,9 @@ pub struct TrainParams {
     /// Times the cross-validation is repeated with another fold assignment (seeds `seed`,
     /// `seed + 1`, …), for a mean and standard deviation.
     pub cv_repeats: usize,
+    /// Above this many rows the cross-validation runs once: one fold assignment of that many
+    /// rows already measures to a few ten-thousandths, and every repetition costs k fits.
+    pub cv_repeats_max_rows: usize,
     /// Seed of the fold assignment (and of the trees' subsampling).
     pub seed: u64,
     /// Time holdout: fit on sales before this month (`YYYY-MM`), score the later ones.
@@ -85,11 +90,13 @@ impl Default for TrainParams {
             gbm_max_depth: 4,
             gbm_min_leaf: 10,
             gbm_subsample: 0.5,
+            gbm_max_rows_per_tree: 15_000,
             gbm_colsample: 0.5,
             gbm_l2: 1.0,
             gbm_max_bins: 255,
             cv_folds: 5,
             cv_repeats: 3,
+            cv_repeats_max_rows: 20_000,
             seed: 42,
             holdout_from: Some("2009-07".to_string()),
             interval_level: 0.8,
@@ -116,6 +123,7 @@ impl TrainParams {
             max_depth: self.gbm_max_depth,
             min_leaf: self.gbm_min_leaf,
             subsample: self.gbm_subsample,
+            max_rows_per_tree: self.gbm_max_rows_per_tree,
             colsample: self.gbm_colsample,
             l2: self.gbm_l2,
             max_bins: self.gbm_max_bins,
@@ -172,6 +180,10 @@ impl TrainParams {
                 "gbm_max_depth must be between 1 and 16",
             ),
             (self.gbm_min_leaf >= 1, "gbm_min_leaf must be at least 1"),
+            (
+                self.gbm_max_rows_per_tree >= 1,
+                "gbm_max_rows_per_tree must be at least 1",
+            ),
             (
                 self.gbm_subsample > 0.0 && self.gbm_subsample <= 1.0,
                 "gbm_subsample must be above 0 and at most 1",

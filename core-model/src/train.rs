@@ -420,7 +420,12 @@ pub fn train(
     let y: Vec<f64> = rows.iter().map(|&i| dataset.prices[i].ln()).collect();
 
     // Fold assignments: positions into `rows`.
-    let repeats: Vec<Vec<Vec<usize>>> = (0..params.cv_repeats)
+    let repeat_count = if n > params.cv_repeats_max_rows {
+        1
+    } else {
+        params.cv_repeats
+    };
+    let repeats: Vec<Vec<Vec<usize>>> = (0..repeat_count)
         .map(|r| split::folds(n, params.cv_folds, params.seed.wrapping_add(r as u64)))
         .collect();
     // Time holdout: positions of the earlier and later sales (undated rows train).
@@ -432,15 +437,15 @@ pub fn train(
     };
     let holdout = late.len() >= params.cv_folds && early.len() >= needed;
 
-    let mut tasks: Vec<Task> = Vec::new();
-    for (repeat, folds) in repeats.iter().enumerate() {
-        tasks.extend((0..folds.len()).map(|fold| Task::Cv { repeat, fold }));
-    }
-    let cv_fits = tasks.len();
+    // The largest fit first, so no core waits for it at the end.
+    let mut tasks: Vec<Task> = vec![Task::Final];
     if holdout {
         tasks.push(Task::Holdout);
     }
-    tasks.push(Task::Final);
+    for (repeat, folds) in repeats.iter().enumerate() {
+        tasks.extend((0..folds.len()).map(|fold| Task::Cv { repeat, fold }));
+    }
+    let cv_fits = tasks.len() - 1 - usize::from(holdout);
 
     let to_rows = |positions: &[usize]| -> Vec<usize> { positions.iter().map(|&k| rows[k]).collect() };
     let mut cv_done = 0;

@@ -178,8 +178,8 @@ fn price_house(
     };
     let house = house_from_json(object).map_err(|errors| ApiError::invalid(&errors))?;
     let prediction = model.artifact.model.predict(&house);
-    // Valid but extreme values (e.g. a living area of 1e20 sq ft) overflow the price: the
-    // caller's input is the cause, so it is a 400, not a 500.
+    // Numeric features are clipped to the training range, so a valid house always gets a
+    // finite price; should a model still produce none, the input is the cause: a 400.
     if ![prediction.price, prediction.low, prediction.high]
         .iter()
         .all(|x| x.is_finite())

@@ -162,6 +162,7 @@ async fn predict_prices_a_house_and_stores_the_record_under_the_key_layout() {
     assert_eq!(body["interval"]["level"], 0.8);
     assert!(!body["imputed"].as_array().unwrap().is_empty());
     assert_eq!(body["unknown_levels"], json!([]));
+    assert_eq!(body["out_of_range"], json!([]));
 
     let records = stored_records(dir.path());
     assert_eq!(records.len(), 1, "{records:?}");
@@ -181,6 +182,7 @@ async fn predict_prices_a_house_and_stores_the_record_under_the_key_layout() {
             "input",
             "imputed",
             "unknown_levels",
+            "out_of_range",
             "price",
             "latency_us"
         ]),
@@ -290,6 +292,46 @@ async fn an_absurd_size_is_a_field_error_not_a_price() {
     let problem = error["fields"][0]["problem"].as_str().unwrap();
     assert!(problem.contains("at most 100000 sq ft"), "{problem}");
     assert!(stored_records(dir.path()).is_empty());
+}
+
+#[tokio::test]
+async fn a_house_outside_the_training_range_is_priced_within_it_and_the_field_is_listed() {
+    let (dir, app) = local_app();
+    let mut huge = house_a();
+    huge["GrLivArea"] = json!(50_000);
+    let reply = call(&app, post_json("/predict", huge.to_string())).await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.json());
+    let body = reply.json();
+    let price = assert_priced(&body);
+    // Bounded: within twice the training price range (the bundled prices run $34,900–$755,000).
+    assert!((17_450.0..=1_510_000.0).contains(&price), "{price}");
+    let listed = body["out_of_range"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["field"] == "GrLivArea")
+        .unwrap_or_else(|| panic!("{body}"))
+        .clone();
+    assert_eq!(listed["value"], 50_000.0);
+    let range = listed["range"].as_array().unwrap();
+    assert_eq!(range.len(), 2);
+    assert!(range[0].as_f64().unwrap() < range[1].as_f64().unwrap());
+    assert!(range[1].as_f64().unwrap() < 6_000.0, "{listed}");
+    // No extrapolation: a still larger house gets the same price.
+    huge["GrLivArea"] = json!(90_000);
+    let larger = call(&app, post_json("/predict", huge.to_string())).await.json();
+    assert_eq!(larger["price"], body["price"]);
+    let records = stored_records(dir.path());
+    assert_eq!(records.len(), 2);
+    assert!(
+        records
+            .iter()
+            .any(|(_, r)| r["out_of_range"][0]["field"] == listed["field"]
+                || r["out_of_range"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|o| o["field"] == "GrLivArea"))),
+        "{records:?}"
+    );
 }
 
 #[tokio::test]
