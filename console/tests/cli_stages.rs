@@ -563,7 +563,14 @@ fn every_subcommand_explains_its_options() {
     let cases: [(&str, &[&str]); 5] = [
         (
             "fetch",
-            &["--source", "--out", "--md5", "--params", "--on-invalid", "--report"],
+            &[
+                "--source",
+                "--out",
+                "--md5",
+                "--params",
+                "--on-invalid",
+                "--report",
+            ],
         ),
         (
             "split",
@@ -685,7 +692,14 @@ fn predict_fails_skips_or_imputes_invalid_values_and_reports_each() {
 
     // fail (the default): no prices, every problem named, the report still written.
     let stderr = fail(d, &args(&predict("fail", "failed.csv", "fail-report.csv")));
-    for needle in ["line 4", "GarageYrBlt", "line 8", "LotArea", "line 11", "impute"] {
+    for needle in [
+        "line 4",
+        "GarageYrBlt",
+        "line 8",
+        "LotArea",
+        "line 11",
+        "impute",
+    ] {
         assert!(stderr.contains(needle), "{needle}: {stderr}");
     }
     assert!(!d.join("failed.csv").exists());
@@ -727,7 +741,10 @@ fn predict_fails_skips_or_imputes_invalid_values_and_reports_each() {
         ],
     );
     let (_, blank_priced) = read_csv(&d.join("blanked-priced.csv"));
-    assert_eq!(imputed, blank_priced, "impute prices an invalid value as a missing one");
+    assert_eq!(
+        imputed, blank_priced,
+        "impute prices an invalid value as a missing one"
+    );
 
     // --skip-invalid still means skip.
     succeed(
@@ -769,7 +786,11 @@ fn predict_explain_lists_values_outside_the_training_range() {
             "--explain",
         ],
     );
-    assert!(output.status.success(), "{}", describe(&["predict"], &output));
+    assert!(
+        output.status.success(),
+        "{}",
+        describe(&["predict"], &output)
+    );
     let stdout = String::from_utf8(output.stdout).unwrap();
     let lines: Vec<serde_json::Value> = stdout
         .lines()
@@ -822,7 +843,10 @@ fn fetch_imputes_invalid_values_and_writes_the_data_quality_report() {
     assert_eq!(report["skipped"][0]["field"], "SalePrice");
     let (_, written) = read_csv(&d.join("data/ames.csv"));
     assert_eq!(written.len(), 1459);
-    assert_eq!(written[4][garage_year], "NA", "the typo is written as missing");
+    assert_eq!(
+        written[4][garage_year], "NA",
+        "the typo is written as missing"
+    );
 
     // --on-invalid fail refuses the file and names the problems.
     let stderr = fail(
@@ -837,7 +861,10 @@ fn fetch_imputes_invalid_values_and_writes_the_data_quality_report() {
             "fail",
         ],
     );
-    assert!(stderr.contains("line 6") && stderr.contains("GarageYrBlt"), "{stderr}");
+    assert!(
+        stderr.contains("line 6") && stderr.contains("GarageYrBlt"),
+        "{stderr}"
+    );
     assert!(!d.join("strict/ames.csv").exists());
     let report: serde_json::Value =
         serde_json::from_str(&read(&d.join("strict/fetch-report.json"))).expect("JSON report");

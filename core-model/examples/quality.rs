@@ -18,7 +18,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut errors = 0;
     for arg in std::env::args().skip(1) {
         match arg.split_once('=') {
-            Some(("outliers", "off")) => params["outlier_min_living_area"] = serde_json::Value::Null,
+            Some(("outliers", "off")) => {
+                params["outlier_min_living_area"] = serde_json::Value::Null
+            }
             Some(("errors", v)) => errors = v.parse()?,
             Some((key, value)) => {
                 if params.get(key).is_none() {
@@ -45,8 +47,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "features {} (linear non-zero {}), trees {} ({} nodes)",
         trained.model.pipeline.features.len(),
         trained.model.estimator.active_features(),
-        trained.model.estimator.gbm.as_ref().map_or(0, |g| g.trees.len()),
-        trained.model.estimator.gbm.as_ref().map_or(0, |g| g.nodes()),
+        trained
+            .model
+            .estimator
+            .gbm
+            .as_ref()
+            .map_or(0, |g| g.trees.len()),
+        trained
+            .model
+            .estimator
+            .gbm
+            .as_ref()
+            .map_or(0, |g| g.nodes()),
     );
     println!(
         "{}-fold CV × {} repeats (seeds {}..), time holdout from {} ({} earlier sales fit, {} later scored)",

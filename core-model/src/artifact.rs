@@ -249,13 +249,21 @@ impl ShallowPretty {
         Ok(())
     }
 
-    fn begin<W: ?Sized + std::io::Write>(&mut self, writer: &mut W, open: &[u8]) -> std::io::Result<()> {
+    fn begin<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        open: &[u8],
+    ) -> std::io::Result<()> {
         self.depth += 1;
         self.has_value = false;
         writer.write_all(open)
     }
 
-    fn end<W: ?Sized + std::io::Write>(&mut self, writer: &mut W, close: &[u8]) -> std::io::Result<()> {
+    fn end<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        close: &[u8],
+    ) -> std::io::Result<()> {
         let indented = self.indented();
         self.depth -= 1;
         if self.has_value && indented {
@@ -264,7 +272,11 @@ impl ShallowPretty {
         writer.write_all(close)
     }
 
-    fn separator<W: ?Sized + std::io::Write>(&mut self, writer: &mut W, first: bool) -> std::io::Result<()> {
+    fn separator<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
         if !first {
             writer.write_all(b",")?;
         }
@@ -292,7 +304,10 @@ impl serde_json::ser::Formatter for ShallowPretty {
         self.separator(writer, first)
     }
 
-    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _writer: &mut W) -> std::io::Result<()> {
+    fn end_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        _writer: &mut W,
+    ) -> std::io::Result<()> {
         self.has_value = true;
         Ok(())
     }
@@ -313,11 +328,17 @@ impl serde_json::ser::Formatter for ShallowPretty {
         self.separator(writer, first)
     }
 
-    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+    fn begin_object_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+    ) -> std::io::Result<()> {
         writer.write_all(if self.indented() { b": " } else { b":" })
     }
 
-    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _writer: &mut W) -> std::io::Result<()> {
+    fn end_object_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        _writer: &mut W,
+    ) -> std::io::Result<()> {
         self.has_value = true;
         Ok(())
     }

@@ -107,8 +107,7 @@ impl Imputer {
                     Fill::Number(median)
                 }
                 Kind::Ordinal | Kind::Nominal => {
-                    let codes = houses()
-                        .filter_map(|h| h.get(index).and_then(level_code));
+                    let codes = houses().filter_map(|h| h.get(index).and_then(level_code));
                     let fallback = column.levels.first().map_or(NONE_CODE, |l| l.code);
                     Fill::Level(stats::mode(codes).unwrap_or(fallback).to_string())
                 }

@@ -731,7 +731,10 @@ impl TreeBuilder<'_> {
         };
         let left = self.grow(left_rows, left_hist, gl, depth + 1);
         let right = self.grow(right_rows, right_hist, g_sum - gl, depth + 1);
-        let (lv, lc) = (self.nodes[left as usize].value, self.nodes[left as usize].cover);
+        let (lv, lc) = (
+            self.nodes[left as usize].value,
+            self.nodes[left as usize].cover,
+        );
         let (rv, rc) = (
             self.nodes[right as usize].value,
             self.nodes[right as usize].cover,
@@ -806,7 +809,10 @@ mod tests {
     #[test]
     fn trees_fit_a_step_function_and_predict_from_raw_thresholds() {
         let x: Vec<f64> = (0..200).map(|i| i as f64).collect();
-        let y: Vec<f64> = x.iter().map(|v| if *v < 100.0 { 1.0 } else { 3.0 }).collect();
+        let y: Vec<f64> = x
+            .iter()
+            .map(|v| if *v < 100.0 { 1.0 } else { 3.0 })
+            .collect();
         let gbm = fit(inputs(1), &x, &y, &params());
         assert_eq!(gbm.trees.len(), 200);
         for (v, target) in x.iter().zip(&y) {
@@ -840,7 +846,9 @@ mod tests {
     #[test]
     fn covers_add_up_and_internal_values_are_cover_weighted_means() {
         let x: Vec<f64> = (0..100).flat_map(|i| [i as f64, (i % 7) as f64]).collect();
-        let y: Vec<f64> = (0..100).map(|i| (i as f64).sqrt() + (i % 7) as f64).collect();
+        let y: Vec<f64> = (0..100)
+            .map(|i| (i as f64).sqrt() + (i % 7) as f64)
+            .collect();
         let gbm = fit(inputs(2), &x, &y, &params());
         for tree in &gbm.trees {
             for i in 0..tree.len() {
@@ -849,8 +857,8 @@ mod tests {
                     continue;
                 }
                 assert_eq!(tree.cover[i], tree.cover[l] + tree.cover[r]);
-                let mean = (tree.value[l] * tree.cover[l] + tree.value[r] * tree.cover[r])
-                    / tree.cover[i];
+                let mean =
+                    (tree.value[l] * tree.cover[l] + tree.value[r] * tree.cover[r]) / tree.cover[i];
                 assert!((tree.value[i] - mean).abs() < 1e-12);
             }
             assert!(

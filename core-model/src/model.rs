@@ -106,8 +106,12 @@ impl Gram {
         self.sum_y += y;
         self.yy += y * y;
         self.nonzero.clear();
-        self.nonzero
-            .extend(x.iter().enumerate().filter(|(_, v)| **v != 0.0).map(|(i, _)| i));
+        self.nonzero.extend(
+            x.iter()
+                .enumerate()
+                .filter(|(_, v)| **v != 0.0)
+                .map(|(i, _)| i),
+        );
         let p = self.p;
         for (k, &a) in self.nonzero.iter().enumerate() {
             let xa = x[a];
@@ -148,9 +152,7 @@ impl LinearModel {
                 cov[b * p + a] = value;
             }
         }
-        let corr: Vec<f64> = (0..p)
-            .map(|a| gram.xy[a] / n - means[a] * y_mean)
-            .collect();
+        let corr: Vec<f64> = (0..p).map(|a| gram.xy[a] / n - means[a] * y_mean).collect();
         let y_var = (gram.yy / n - y_mean * y_mean).max(0.0);
         let weights = coordinate_descent(&cov, &corr, y_var, p, params);
         let intercept = y_mean - weights.iter().zip(&means).map(|(w, m)| w * m).sum::<f64>();

@@ -141,7 +141,9 @@ impl TrainParams {
             ((1800..=2200).contains(&y) && (1..=12).contains(&m)).then_some((y, m))
         });
         parsed.map(Some).ok_or_else(|| {
-            format!("invalid train parameter: holdout_from must be a month like 2009-07, got {text:?}")
+            format!(
+                "invalid train parameter: holdout_from must be a month like 2009-07, got {text:?}"
+            )
         })
     }
 

@@ -430,9 +430,9 @@ pub fn train(
         .collect();
     // Time holdout: positions of the earlier and later sales (undated rows train).
     let (early, late): (Vec<usize>, Vec<usize>) = match holdout_month {
-        Some(month) => (0..n).partition(|&k| {
-            sold_from(&dataset.houses[rows[k]], month) != Some(true)
-        }),
+        Some(month) => {
+            (0..n).partition(|&k| sold_from(&dataset.houses[rows[k]], month) != Some(true))
+        }
         None => ((0..n).collect(), Vec::new()),
     };
     let holdout = late.len() >= params.cv_folds && early.len() >= needed;
@@ -447,7 +447,8 @@ pub fn train(
     }
     let cv_fits = tasks.len() - 1 - usize::from(holdout);
 
-    let to_rows = |positions: &[usize]| -> Vec<usize> { positions.iter().map(|&k| rows[k]).collect() };
+    let to_rows =
+        |positions: &[usize]| -> Vec<usize> { positions.iter().map(|&k| rows[k]).collect() };
     let mut cv_done = 0;
     let outcomes = run_all(
         tasks.len(),
@@ -458,7 +459,8 @@ pub fn train(
                     let train_positions: Vec<usize> = (0..n)
                         .filter(|k| held_out.binary_search(k).is_err())
                         .collect();
-                    let fitted = fit_parts(dataset, &to_rows(&train_positions), params, true, true)?;
+                    let fitted =
+                        fit_parts(dataset, &to_rows(&train_positions), params, true, true)?;
                     let (l, g) = fitted.predict_parts(dataset, &to_rows(held_out));
                     Ok(Outcome::Scores(l, g))
                 }
@@ -511,9 +513,9 @@ pub fn train(
     // own scores, on the other folds of its repetition only.
     let pooled = |parts: &[Vec<f64>]| -> Vec<f64> { parts.concat() };
     let y_pooled: Vec<f64> = (0..repeats.len()).flat_map(|_| y.iter().copied()).collect();
-    let gbm_weight = params.blend_gbm_weight.unwrap_or_else(|| {
-        best_weight(&y_pooled, &pooled(&oof_linear), &pooled(&oof_gbm))
-    });
+    let gbm_weight = params
+        .blend_gbm_weight
+        .unwrap_or_else(|| best_weight(&y_pooled, &pooled(&oof_linear), &pooled(&oof_gbm)));
     let mut oof_blend = vec![vec![0.0; n]; repeats.len()];
     for (r, folds) in repeats.iter().enumerate() {
         for (k, held_out) in folds.iter().enumerate() {

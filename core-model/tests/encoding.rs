@@ -233,7 +233,11 @@ fn feature_vector_length_equals_feature_names_length() {
     let model = small_model();
     let names = model.pipeline.feature_names();
     assert_eq!(names.len(), model.pipeline.features.len());
-    let linear = model.estimator.linear.as_ref().expect("the blend has a linear part");
+    let linear = model
+        .estimator
+        .linear
+        .as_ref()
+        .expect("the blend has a linear part");
     assert_eq!(names.len(), linear.weights.len());
     let mut buffer = vec![f64::NAN; 3];
     for row in set_a().iter().chain(&set_b()).chain(&[House::default()]) {

@@ -58,15 +58,15 @@ fn blend_bytes() -> &'static [u8] {
 fn the_same_seed_gives_identical_artifact_bytes_and_another_seed_other_bytes() {
     let params = quick(ModelKind::Blend);
     let again = artifact_bytes(700, &params);
-    assert!(blend_bytes() == again.as_slice(), "retraining changed bytes");
-    let other = artifact_bytes(
-        700,
-        &TrainParams {
-            seed: 43,
-            ..params
-        },
+    assert!(
+        blend_bytes() == again.as_slice(),
+        "retraining changed bytes"
     );
-    assert!(blend_bytes() != other.as_slice(), "another seed, same bytes");
+    let other = artifact_bytes(700, &TrainParams { seed: 43, ..params });
+    assert!(
+        blend_bytes() != other.as_slice(),
+        "another seed, same bytes"
+    );
 }
 
 #[test]
@@ -90,8 +90,8 @@ fn a_blend_round_trips_to_the_bit() {
     let (_, original) = {
         let first: Vec<usize> = (0..700).collect();
         let params = quick(ModelKind::Blend);
-        let trained = train::train(&dataset.select(&first), &params, &mut |_| {})
-            .expect("training works");
+        let trained =
+            train::train(&dataset.select(&first), &params, &mut |_| {}).expect("training works");
         ((), trained.model)
     };
     let after = &loaded.artifact.model;
@@ -108,7 +108,11 @@ fn a_blend_round_trips_to_the_bit() {
 fn the_artifact_is_readable_and_compact() {
     let text = std::str::from_utf8(blend_bytes()).expect("artifact is UTF-8");
     // Indented at the top: one key per line.
-    assert!(text.starts_with("{\n  \"format_version\": 2,\n"), "{}", &text[..80]);
+    assert!(
+        text.starts_with("{\n  \"format_version\": 2,\n"),
+        "{}",
+        &text[..80]
+    );
     // Each tree is one line, not one line per number.
     let loaded = Artifact::from_bytes(blend_bytes()).expect("artifact loads");
     let trees = loaded
@@ -172,10 +176,19 @@ fn a_house_far_outside_the_training_range_gets_a_bounded_price_and_the_field_is_
         assert!(listed.range[0] < listed.range[1] && listed.range[1] <= max_area);
         // Clipped: a still larger house gets exactly the same price (no extrapolation).
         let larger = model.predict(&with_field("GrLivArea", serde_json::json!(90_000)));
-        assert_eq!(larger.price.to_bits(), prediction.price.to_bits(), "{}", kind.name());
+        assert_eq!(
+            larger.price.to_bits(),
+            prediction.price.to_bits(),
+            "{}",
+            kind.name()
+        );
         // A house inside every range lists nothing.
         let typical = model.predict(&dataset.houses[0]);
-        assert!(typical.report.out_of_range.is_empty(), "{:?}", typical.report);
+        assert!(
+            typical.report.out_of_range.is_empty(),
+            "{:?}",
+            typical.report
+        );
     }
 }
 
@@ -195,7 +208,10 @@ fn out_of_range_names_the_column_and_the_engineered_features_it_drives() {
     assert!(fields.contains(&"TotalBsmtSF"), "{fields:?}");
     assert!(fields.contains(&"TotalSF"), "{fields:?}");
     for o in &prediction.report.out_of_range {
-        assert!(schema::column(o.field).is_some() || o.field == "TotalSF", "{o:?}");
+        assert!(
+            schema::column(o.field).is_some() || o.field == "TotalSF",
+            "{o:?}"
+        );
     }
 }
 
@@ -212,7 +228,10 @@ fn the_model_parameter_chooses_the_served_estimator() {
         for measured in ModelKind::ALL {
             let q = quality.of(measured);
             assert_eq!(q.cv_rmse_log.len(), 2);
-            assert!(q.cv_rmse_log_mean > 0.05 && q.cv_rmse_log_mean < 0.3, "{q:?}");
+            assert!(
+                q.cv_rmse_log_mean > 0.05 && q.cv_rmse_log_mean < 0.3,
+                "{q:?}"
+            );
         }
     }
 }
@@ -225,7 +244,10 @@ fn a_fixed_blend_weight_is_used_as_given() {
     };
     let loaded = Artifact::from_bytes(&artifact_bytes(400, &params)).expect("loads");
     let estimator = &loaded.artifact.model.estimator;
-    assert_eq!((estimator.linear_weight, estimator.gbm_weight), (0.75, 0.25));
+    assert_eq!(
+        (estimator.linear_weight, estimator.gbm_weight),
+        (0.75, 0.25)
+    );
 }
 
 #[test]

@@ -33,7 +33,10 @@ fn default_model_meets_the_quality_bar_on_the_snapshot() {
     );
     let q = &trained.quality;
     assert_eq!((q.folds, q.repeats), (5, 3));
-    assert!(q.holdout_test_rows > 300 && q.holdout_train_rows > 1000, "{q:?}");
+    assert!(
+        q.holdout_test_rows > 300 && q.holdout_train_rows > 1000,
+        "{q:?}"
+    );
     for (kind, bound) in [
         (core_model::ModelKind::Linear, 0.115),
         (core_model::ModelKind::Gbm, 0.125),
@@ -43,7 +46,11 @@ fn default_model_meets_the_quality_bar_on_the_snapshot() {
         assert!(m.cv_rmse_log_mean <= bound, "{}: {m:?}", kind.name());
         assert!(m.cv_rmse_log_sd < 0.005, "{}: {m:?}", kind.name());
         let holdout = m.holdout.expect("a time holdout");
-        assert!(holdout.rmse_log <= bound + 0.015, "{}: {holdout:?}", kind.name());
+        assert!(
+            holdout.rmse_log <= bound + 0.015,
+            "{}: {holdout:?}",
+            kind.name()
+        );
     }
     // The blend beats either part on the same folds.
     assert!(q.blend.cv_rmse_log_mean < q.linear.cv_rmse_log_mean.min(q.gbm.cv_rmse_log_mean));

@@ -126,7 +126,7 @@ async fn model_describes_every_field_key_fields_first_then_by_importance() {
             .unwrap()
             .starts_with(health["model_id"].as_str().unwrap())
     );
-    assert_eq!(body["format_version"], 1);
+    assert_eq!(body["format_version"], core_model::artifact::FORMAT_VERSION);
     assert!(body["features"].as_u64().unwrap() > 79);
     let fields = body["fields"].as_array().unwrap();
     assert_eq!(fields.len(), 79);
@@ -319,7 +319,9 @@ async fn a_house_outside_the_training_range_is_priced_within_it_and_the_field_is
     assert!(range[1].as_f64().unwrap() < 6_000.0, "{listed}");
     // No extrapolation: a still larger house gets the same price.
     huge["GrLivArea"] = json!(90_000);
-    let larger = call(&app, post_json("/predict", huge.to_string())).await.json();
+    let larger = call(&app, post_json("/predict", huge.to_string()))
+        .await
+        .json();
     assert_eq!(larger["price"], body["price"]);
     let records = stored_records(dir.path());
     assert_eq!(records.len(), 2);

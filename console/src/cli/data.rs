@@ -143,7 +143,9 @@ pub fn fetch(args: FetchArgs) -> Result<ExitCode> {
         );
     }
     let label = Path::new(&source);
-    let policy = args.on_invalid.map_or(params.fetch.on_invalid, OnInvalid::from);
+    let policy = args
+        .on_invalid
+        .map_or(params.fetch.on_invalid, OnInvalid::from);
     let table = Table::read_with(bytes.as_slice(), policy).map_err(|e| table_error(label, e))?;
     let report_path = args.report.clone().unwrap_or_else(|| {
         args.out

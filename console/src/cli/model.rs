@@ -8,8 +8,8 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use core_model::artifact::{Artifact, ArtifactMetrics, FORMAT_VERSION, LoadedArtifact};
-use core_model::train::{self as training, Progress};
 use core_model::dataset::{OnInvalid, RowError};
+use core_model::train::{self as training, Progress};
 use core_model::{Metrics, ModelKind, Table, digest, house::format_number};
 
 use super::data::table_error;
@@ -380,7 +380,11 @@ pub fn predict(args: PredictArgs) -> Result<ExitCode> {
         eprintln!(
             "{clipped_houses} houses have values outside the training range, priced at its nearest end: {}{}",
             fields.join(", "),
-            if explain { "" } else { " (--explain lists them per house)" }
+            if explain {
+                ""
+            } else {
+                " (--explain lists them per house)"
+            }
         );
     }
     Ok(ExitCode::SUCCESS)
