@@ -327,6 +327,10 @@ fn malformed(error: csv::Error, lines: &mut LineCounter<'_>) -> DataError {
 /// A valid row: id, house, price.
 type ParsedRow = (Option<i64>, House, Option<f64>);
 
+/// A parsed row with the invalid explanatory fields left missing, or the row's id and every
+/// problem.
+type RowResult = Result<(ParsedRow, Vec<FieldError>), (Option<i64>, Vec<FieldError>)>;
+
 /// Where each schema column sits in a particular file.
 struct Layout {
     columns: Vec<(usize, usize, String)>,
@@ -377,11 +381,7 @@ impl Layout {
 
     /// A valid row (with the explanatory fields that were invalid and left missing, when
     /// `impute`), or the row's id and every problem.
-    fn parse_row(
-        &self,
-        row: &csv::StringRecord,
-        impute: bool,
-    ) -> Result<(ParsedRow, Vec<FieldError>), (Option<i64>, Vec<FieldError>)> {
+    fn parse_row(&self, row: &csv::StringRecord, impute: bool) -> RowResult {
         let mut errors = Vec::new();
         let id = match self.id.or(self.order).map(|p| row.get(p).unwrap_or("")) {
             None | Some("") | Some("NA") => None,

@@ -215,10 +215,10 @@ fn coordinate_descent(
             }
             max_w = max_w.max(new.abs());
         }
-        if max_w == 0.0 || max_delta / max_w < params.tolerance {
-            if duality_gap(&w, &q, corr, y_var, l1, l2) < tolerance {
-                break;
-            }
+        if (max_w == 0.0 || max_delta / max_w < params.tolerance)
+            && duality_gap(&w, &q, corr, y_var, l1, l2) < tolerance
+        {
+            break;
         }
     }
     w

@@ -357,7 +357,7 @@ enum Task {
 enum Outcome {
     /// Linear and tree ln prices of the scored rows.
     Scores(Vec<f64>, Vec<f64>),
-    Final(Fitted),
+    Final(Box<Fitted>),
 }
 
 /// Runs `work` on every task over the available cores; `done` sees each task as it finishes.
@@ -469,13 +469,13 @@ pub fn train(
                     let (l, g) = fitted.predict_parts(dataset, &to_rows(&late));
                     Ok(Outcome::Scores(l, g))
                 }
-                Task::Final => Ok(Outcome::Final(fit_parts(
+                Task::Final => Ok(Outcome::Final(Box::new(fit_parts(
                     dataset,
                     &rows,
                     params,
                     params.model != ModelKind::Gbm,
                     params.model != ModelKind::Linear,
-                )?)),
+                )?))),
             }
         },
         |t, _| match tasks[t] {
@@ -615,7 +615,7 @@ pub fn train(
     let Some(fitted) = final_fit else {
         return Err(TrainError::Params("the final fit did not run".to_string()));
     };
-    let model = assemble(fitted, params.model, gbm_weight, interval);
+    let model = assemble(*fitted, params.model, gbm_weight, interval);
     let mut buffers = Buffers::default();
     let fitted_prices: Vec<f64> = rows
         .iter()
