@@ -5,11 +5,13 @@
 
 pub mod backend;
 pub mod cli;
+pub mod code_digest;
 pub mod config;
 pub mod files;
 pub mod launch;
+pub mod operations;
 pub mod params;
 pub mod pipeline;
 pub mod project;
-pub mod retrain;
+pub mod provenance;
 pub mod tui;

@@ -10,6 +10,7 @@ pub mod dataset;
 pub mod derived;
 pub mod digest;
 pub mod encode;
+pub mod files;
 pub mod fill;
 pub mod house;
 pub mod metrics;

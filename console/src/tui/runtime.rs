@@ -10,14 +10,22 @@ use core_model::Artifact;
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use futures_util::future::BoxFuture;
+use tokio::sync::oneshot;
+
 use super::action::{Command, Loaded, Mutation};
 use super::views::deploy::{DeployStatus, VersionRow};
 use super::views::pipeline::RunEvent;
 use super::views::predict::{FormSchema, PredictOutcome, RemoteReply};
 use super::views::predictions::{RecordPage, RecordRow};
-use crate::backend::deployer::Deployer;
+use crate::backend::deployer::{DeployOptions, DeployRequest, Deployer, Source};
 use crate::backend::logs::{LogEvent, LogSource};
 use crate::backend::store::{ObjectStore, newest_keys};
+use crate::operations::{self, Confirm, Event, NoAnswer, Overrides, Question, Sink, promote};
 
 /// Records per page in the Predictions view.
 pub const PAGE_SIZE: usize = 50;
@@ -32,19 +40,26 @@ pub struct Backends {
     pub deployer: Arc<dyn Deployer>,
     /// Pipeline and tracker (always the local project folder).
     pub project: Arc<crate::project::Project>,
-    /// Allowed worsening of RMSE(log) for retrain-and-redeploy (params.yaml `retrain.tolerance`).
-    pub tolerance: f64,
     /// The model `d` deploys.
     pub candidate: PathBuf,
+    /// The package that ships it (aws).
+    pub package: PathBuf,
     /// HTTP client for the endpoint (signs its requests when the API requires IAM auth).
     pub endpoint: crate::backend::endpoint::Endpoint,
+    /// What the operations (deploy, rollback, retrain, pipeline runs) work on.
+    pub operations: operations::Context,
 }
+
+/// Questions of running operations waiting for the dialog's answer.
+type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<bool>>>>;
 
 /// Spawns commands and forwards their results.
 #[derive(Clone)]
 pub struct Runtime {
     backends: Arc<Backends>,
     tx: mpsc::UnboundedSender<Loaded>,
+    pending: Pending,
+    next_question: Arc<AtomicU64>,
 }
 
 impl Runtime {
@@ -53,15 +68,32 @@ impl Runtime {
         Self {
             backends: Arc::new(backends),
             tx,
+            pending: Arc::new(Mutex::new(HashMap::new())),
+            next_question: Arc::new(AtomicU64::new(1)),
         }
     }
 
     /// Starts a command in the background.
     pub fn execute(&self, command: Command) {
+        if let Command::Answer { id, yes } = command {
+            let waiting = match self.pending.lock() {
+                Ok(mut pending) => pending.remove(&id),
+                Err(poisoned) => poisoned.into_inner().remove(&id),
+            };
+            if let Some(answer) = waiting {
+                let _ = answer.send(yes);
+            }
+            return;
+        }
         let backends = self.backends.clone();
         let tx = self.tx.clone();
+        let dialog = DialogConfirm {
+            tx: tx.clone(),
+            pending: self.pending.clone(),
+            next: self.next_question.clone(),
+        };
         tokio::spawn(async move {
-            let loaded = run(&backends, command, tx.clone()).await;
+            let loaded = run(&backends, command, tx.clone(), &dialog).await;
             if let Some(loaded) = loaded {
                 let _ = tx.send(loaded);
             }
@@ -69,7 +101,59 @@ impl Runtime {
     }
 }
 
-async fn run(b: &Backends, command: Command, tx: mpsc::UnboundedSender<Loaded>) -> Option<Loaded> {
+/// The console's way of asking: the question goes to the app as [`Loaded::Confirm`], the
+/// dialog's answer comes back through [`Command::Answer`].
+struct DialogConfirm {
+    tx: mpsc::UnboundedSender<Loaded>,
+    pending: Pending,
+    next: Arc<AtomicU64>,
+}
+
+impl Confirm for DialogConfirm {
+    fn confirm<'a>(&'a self, question: &'a Question) -> BoxFuture<'a, Result<bool, NoAnswer>> {
+        Box::pin(async move {
+            let id = self.next.fetch_add(1, Ordering::Relaxed);
+            let (answer, answered) = oneshot::channel();
+            match self.pending.lock() {
+                Ok(mut pending) => pending.insert(id, answer),
+                Err(poisoned) => poisoned.into_inner().insert(id, answer),
+            };
+            self.tx
+                .send(Loaded::Confirm {
+                    id,
+                    question: question.clone(),
+                })
+                .map_err(|_| NoAnswer("the console closed".to_string()))?;
+            // A dialog closed without an answer (the console quit) is a no.
+            Ok(answered.await.unwrap_or(false))
+        })
+    }
+}
+
+/// Operation events as the Pipeline view's run events.
+fn sink(tx: &mpsc::UnboundedSender<Loaded>) -> Sink {
+    let tx = tx.clone();
+    Arc::new(move |event: Event| {
+        let run = match event {
+            Event::StageStarted(stage) => RunEvent::Started(stage),
+            Event::StageSkipped { stage, .. } => RunEvent::Skipped(stage),
+            Event::StageFinished { stage, seconds } => RunEvent::Finished(stage, seconds),
+            Event::StageFailed { stage, error, .. } => RunEvent::Failed(stage, error),
+            Event::Output { text, .. } | Event::Step(text) | Event::Waiting(text) => {
+                RunEvent::Output(text)
+            }
+            Event::PipelineEnded { ok } => RunEvent::Done(ok),
+        };
+        let _ = tx.send(Loaded::PipelineRun(run));
+    })
+}
+
+async fn run(
+    b: &Backends,
+    command: Command,
+    tx: mpsc::UnboundedSender<Loaded>,
+    dialog: &DialogConfirm,
+) -> Option<Loaded> {
     Some(match command {
         Command::LoadPipeline => Loaded::Pipeline(b.project.pipeline_snapshot().await),
         Command::FollowLogs => {
@@ -88,17 +172,23 @@ async fn run(b: &Backends, command: Command, tx: mpsc::UnboundedSender<Loaded>) 
         Command::LoadSchema => Loaded::Schema(load_schema(b).await),
         Command::SubmitPrediction(body) => Loaded::Prediction(submit(b, body).await),
         Command::LoadDeploy => Loaded::Deploy(load_deploy(b).await),
-        Command::Mutate(Mutation::Retrain { allow_worse }) => Loaded::RetrainReady(
-            crate::retrain::prepare(
-                &b.project,
-                b.deployer.as_ref(),
-                allow_worse,
-                b.tolerance,
-                tx,
+        Command::Mutate(Mutation::Retrain) => {
+            let events = sink(&tx);
+            Loaded::Retrained(
+                operations::retrain::retrain(
+                    &b.operations,
+                    operations::retrain::Retrain::default(),
+                    dialog,
+                    &events,
+                    None,
+                )
+                .await
+                .map_err(|e| e.to_string()),
             )
-            .await,
-        ),
-        Command::Mutate(mutation) => Loaded::Mutated(mutate(b, mutation, tx).await),
+        }
+        Command::Mutate(mutation) => Loaded::Mutated(mutate(b, mutation, &sink(&tx), dialog).await),
+        // Answered in `Runtime::execute`.
+        Command::Answer { .. } => return None,
     })
 }
 
@@ -238,13 +328,30 @@ async fn submit(b: &Backends, body: serde_json::Value) -> Result<PredictOutcome,
 
 async fn load_deploy(b: &Backends) -> Result<DeployStatus, String> {
     let info = b.deployer.status().await.map_err(|e| e.to_string())?;
-    let health = match get_json(b, "/health").await {
-        Ok(json) => Ok(format!(
-            "model {} · up {:.0} s",
-            json["model_id"].as_str().unwrap_or("?"),
-            json["uptime_s"].as_f64().unwrap_or(0.0)
-        )),
-        Err(e) => Err(e),
+    // What the endpoint says it serves, against what the alias names: a mismatch (a deploy
+    // that moved the alias while the server still serves the old model) is never "healthy".
+    let (health, served_model) = match get_json(b, "/health").await {
+        Ok(json) => {
+            let served = json["model_id"].as_str().unwrap_or("?").to_string();
+            let canary = info
+                .routing
+                .as_ref()
+                .and_then(|(version, _)| info.versions.iter().find(|v| &v.version == version))
+                .is_some_and(|v| v.model_id == served);
+            let health = match &info.model_id {
+                Some(live) if *live != served && !canary => Err(format!(
+                    "the endpoint serves model {served}, but alias {} (version {}) names model {live}",
+                    info.alias,
+                    info.alias_version.as_deref().unwrap_or("–")
+                )),
+                _ => Ok(format!(
+                    "model {served} · up {:.0} s",
+                    json["uptime_s"].as_f64().unwrap_or(0.0)
+                )),
+            };
+            (health, Some(served))
+        }
+        Err(e) => (Err(e), None),
     };
     let metrics = match b
         .deployer
@@ -285,6 +392,7 @@ async fn load_deploy(b: &Backends) -> Result<DeployStatus, String> {
         model_id: info.model_id.unwrap_or_else(|| "–".to_string()),
         metrics,
         health,
+        served_model,
         candidate,
     })
 }
@@ -292,70 +400,69 @@ async fn load_deploy(b: &Backends) -> Result<DeployStatus, String> {
 async fn mutate(
     b: &Backends,
     mutation: Mutation,
-    tx: mpsc::UnboundedSender<Loaded>,
+    events: &Sink,
+    dialog: &DialogConfirm,
 ) -> Result<String, String> {
-    let progress_tx = tx.clone();
-    let progress = move |line: String| {
-        let _ = progress_tx.send(Loaded::PipelineRun(RunEvent::Output(line)));
+    let ctx = &b.operations;
+    let deploy = |overrides: Overrides| {
+        let request = DeployRequest {
+            source: Source::Model {
+                model: b.candidate.clone(),
+                package: b.package.clone(),
+            },
+            options: DeployOptions::default(),
+        };
+        async move {
+            let promoted = promote::promote(ctx, &request, overrides, dialog, events)
+                .await
+                .map_err(|e| e.to_string())?;
+            match promoted.decision {
+                promote::Decision::Refused => Err(promoted.summary()),
+                _ => Ok(promoted.summary()),
+            }
+        }
     };
     match mutation {
-        Mutation::Deploy => {
-            let report = b
-                .deployer
-                .deploy(&b.candidate, &progress)
-                .await
-                .map_err(|e| e.to_string())?;
-            if report.changed {
-                let note = match tokio::fs::read(&b.candidate).await {
-                    Ok(bytes) => b
-                        .project
-                        .register_production(&bytes)
-                        .await
-                        .unwrap_or_else(|e| e),
-                    Err(e) => format!("not registered: {e}"),
-                };
-                progress(format!("tracker: {note}"));
-            }
-            Ok(if report.changed {
-                format!(
-                    "deployed model {} as version {} · {}",
-                    report.model_id, report.version, report.url
-                )
-            } else {
-                format!(
-                    "model {} is already live (version {}); nothing changed",
-                    report.model_id, report.version
-                )
+        Mutation::Deploy => deploy(Overrides::default()).await,
+        Mutation::ForceDeploy => {
+            deploy(Overrides {
+                allow_worse: true,
+                allow_unverified: true,
+                allow_rolled_back: true,
             })
+            .await
         }
         Mutation::Rollback { to } => {
-            let report = b
-                .deployer
-                .rollback(to.as_deref(), &progress)
+            let outcome = operations::rollback::rollback(ctx, to.as_deref(), dialog, events)
                 .await
                 .map_err(|e| e.to_string())?;
-            let note = b.project.rollback_production().await.unwrap_or_else(|e| e);
-            progress(format!("tracker: {note}"));
-            Ok(format!(
-                "rolled back: version {} (model {}) is live",
-                report.version, report.model_id
-            ))
+            Ok(match outcome.report {
+                Some(report) => format!(
+                    "rolled back: version {} (model {}) is live",
+                    report.version, report.model_id
+                ),
+                None => "cancelled: nothing changed".to_string(),
+            })
         }
-        Mutation::RunPipeline { stage } => b.project.run_pipeline(stage, tx).await.map(|summary| {
-            format!(
-                "pipeline run finished: {} ran, {} up to date",
-                summary.ran.len(),
-                summary.skipped.len()
-            )
-        }),
-        Mutation::Retrain { allow_worse } => crate::retrain::prepare(
-            &b.project,
-            b.deployer.as_ref(),
-            allow_worse,
-            b.tolerance,
-            tx,
-        )
-        .await
-        .map(|o| o.summary()),
+        Mutation::RunPipeline { stage } => {
+            let run = operations::pipeline::Run {
+                stage,
+                force: false,
+                engine: crate::pipeline::runner::Engine::Auto,
+            };
+            match operations::pipeline::run(ctx, &run, dialog, events).await {
+                Ok(Some(summary)) => match operations::pipeline::failure_line(&summary) {
+                    Some(failure) => Err(failure),
+                    None => Ok(format!(
+                        "pipeline run finished: {} ran, {} up to date",
+                        summary.ran.len(),
+                        summary.skipped.len()
+                    )),
+                },
+                Ok(None) => Ok("cancelled: nothing ran".to_string()),
+                Err(e) => Err(e.to_string()),
+            }
+        }
+        Mutation::Retrain => Err("retrain runs through its own command".to_string()),
     }
 }
