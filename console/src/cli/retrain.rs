@@ -150,10 +150,18 @@ pub fn run(args: RetrainArgs, config: &Config) -> Result<ExitCode> {
         let command = ctx.command.clone();
         let _scheduler = match RunLock::acquire(&scheduler_lock, &command, Wait::No, &|_| {}) {
             Ok(held) => held,
-            Err(error) => {
-                eprintln!("another scheduler is running for this project: {error}");
+            Err(lock::LockError::Busy { path, holder }) => {
+                eprintln!(
+                    "another scheduler is running for this project: {} ({}); not starting",
+                    holder.map_or_else(
+                        || "a process that is just starting".to_string(),
+                        |h| h.to_string()
+                    ),
+                    path.display()
+                );
                 return Ok(ExitCode::from(EXIT_LOCKED));
             }
+            Err(error) => return Err(error.into()),
         };
         let mut started = cadence.describe();
         started["pid"] = serde_json::json!(std::process::id());

@@ -87,7 +87,7 @@ pub struct Context {
     pub target_label: String,
     /// On aws, the function name a production change asks to be typed.
     pub function: Option<String>,
-    /// Tracker URI (None: the local SQLite tracker).
+    /// Tracker URI (the local SQLite tracker at the root unless configured).
     pub tracker: Option<String>,
     /// Environment for the pipeline's stage commands (target, profile, region, config).
     pub child_env: Vec<(String, String)>,
@@ -117,7 +117,12 @@ impl Context {
             target: config.target,
             target_label,
             function,
-            tracker: config.tracker.clone(),
+            tracker: Some(
+                config
+                    .tracker
+                    .clone()
+                    .unwrap_or_else(|| default_tracker(&config.root)),
+            ),
             child_env: config.child_env(),
             command: command_line(),
         }
@@ -126,6 +131,7 @@ impl Context {
     /// A local-target context for the project at `root` (state in `root/.amesops`), as the
     /// configuration would give it without an amesops.toml.
     pub fn local(root: PathBuf, deployer: Arc<dyn Deployer>) -> Context {
+        let root_for_tracker = root.clone();
         Context {
             state_dir: root.join(".amesops"),
             root,
@@ -133,7 +139,7 @@ impl Context {
             target: Target::Local,
             target_label: "local · local predictor".to_string(),
             function: None,
-            tracker: None,
+            tracker: Some(default_tracker(&root_for_tracker)),
             child_env: Vec::new(),
             command: command_line(),
         }
@@ -184,6 +190,13 @@ impl Context {
             (None, None) => None,
         }
     }
+}
+
+/// The local tracker of the project at `root` (what the train stage writes to, from the root).
+fn default_tracker(root: &std::path::Path) -> String {
+    root.join(crate::backend::tracker::DEFAULT_SQLITE_PATH)
+        .display()
+        .to_string()
 }
 
 /// This process's command line, as another run is told it.
