@@ -69,6 +69,11 @@ pub struct AwsConfig {
     pub ecr_repository: String,
     /// Execution role; created by deploy when absent.
     pub role_arn: Option<String>,
+    /// The permissions boundary of the execution role deploy creates (default
+    /// `arn:<partition>:iam::<account>:policy/<function>-boundary`, made once by an
+    /// administrator from deploy/lambda-role-boundary.json): the deployer can only create a
+    /// role under it, so it cannot grant itself more through the function.
+    pub role_boundary_arn: Option<String>,
     /// Function memory, MB.
     pub memory_mb: i32,
     /// Function timeout, seconds.
@@ -93,6 +98,7 @@ impl Default for AwsConfig {
             log_group: None,
             ecr_repository: "amesops-predictor".to_string(),
             role_arn: None,
+            role_boundary_arn: None,
             memory_mb: 512,
             timeout_s: 10,
             api_auth: "none".to_string(),

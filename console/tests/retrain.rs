@@ -319,7 +319,8 @@ fn schedule_install_prints_a_systemd_timer_and_a_crontab_line() {
         .ok();
     assert!(
         ran.stdout
-            .contains("retrain --yes --every \"0 3 * * 1-5\"\nRestart=on-failure"),
+            .contains("retrain --yes --every \"0 3 * * 1-5\"\nKillMode=mixed")
+            && ran.stdout.contains("Restart=on-failure"),
         "{}",
         ran.report()
     );

@@ -65,24 +65,35 @@ impl AwsDeployer {
             settings.region.as_deref(),
         )
         .await;
+        AwsDeployer::from_sdk(settings, root, &config)
+    }
+
+    /// A deployer with the clients of an SDK configuration already loaded.
+    pub fn from_sdk(
+        settings: &AwsConfig,
+        root: &Path,
+        config: &aws_config::SdkConfig,
+    ) -> Result<AwsDeployer, DeployError> {
         let region = config.region().map(|r| r.to_string()).ok_or_else(|| {
             DeployError("no AWS region is set: set aws.region in amesops.toml, AWS_REGION, or pass --region".to_string())
         })?;
         let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&config)
-                .force_path_style(predictor::aws::custom_endpoint())
+            aws_sdk_s3::config::Builder::from(config)
+                .force_path_style(
+                    predictor::aws::custom_endpoint() || config.endpoint_url().is_some(),
+                )
                 .build(),
         );
         Ok(AwsDeployer {
             settings: settings.clone(),
             region,
             root: root.to_path_buf(),
-            lambda: aws_sdk_lambda::Client::new(&config),
-            apigw: aws_sdk_apigatewayv2::Client::new(&config),
-            iam: aws_sdk_iam::Client::new(&config),
+            lambda: aws_sdk_lambda::Client::new(config),
+            apigw: aws_sdk_apigatewayv2::Client::new(config),
+            iam: aws_sdk_iam::Client::new(config),
             s3,
-            sts: aws_sdk_sts::Client::new(&config),
-            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+            sts: aws_sdk_sts::Client::new(config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(config),
             account: tokio::sync::OnceCell::new(),
         })
     }
