@@ -176,6 +176,7 @@ async fn predict_prices_a_house_and_stores_the_record_under_the_key_layout() {
         keys,
         BTreeSet::from([
             "id",
+            "source",
             "timestamp",
             "model_id",
             "input",

@@ -432,3 +432,29 @@ fn a_prediction_form_sends_the_filled_fields_as_json() {
         other => panic!("expected one submission, got {other:?}"),
     }
 }
+
+#[test]
+fn smoke_test_records_are_left_out_of_the_list_the_counts_and_drift() {
+    let now = Instant::now();
+    let mut app = fixtures::app(false);
+    fixtures::show(&mut app, ViewId::Predictions, State::Data, now);
+    let mut page = fixtures::records();
+    let real = page.rows.len();
+    page.rows.insert(
+        0,
+        super::views::predictions::RecordRow::from_json(
+            "predictions/dt=2026-11-27/20261127T235959.000000Z-smoke.json".into(),
+            serde_json::json!({
+                "timestamp": "2026-11-27T23:59:59.000000Z", "price": 987654321.0,
+                "model_id": "5m0k3t35t000", "source": "smoke", "input": {"GrLivArea": 1710}
+            }),
+        ),
+    );
+    app.on_loaded(Loaded::Records(Ok(page)), now);
+    let shown = screen(&mut app, now);
+    assert!(
+        shown.contains(&format!("{real} records · 1 smoke-test records left out")),
+        "{shown}"
+    );
+    assert!(!shown.contains("5m0k3t35t000"), "{shown}");
+}
