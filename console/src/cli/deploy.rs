@@ -1,5 +1,7 @@
 //! `amesops deploy`, `rollback` and `destroy`, on the configured target.
 //!
+//! Deploy and rollback are the operations' promote and rollback (the gate, the confirmation,
+//! the deploy, the tracker); this file only parses the flags, asks on the terminal and prints.
 //! Every one of them changes what serves traffic, so each asks first: without `--yes` it asks on
 //! the terminal (Cancel is the default; on AWS the function's name must be typed), and with no
 //! terminal and no `--yes` it refuses.
@@ -215,29 +217,24 @@ pub fn deploy(args: DeployArgs, global: &GlobalArgs) -> Result<ExitCode> {
             }
             Decision::Declined => cancelled(),
             Decision::Deployed | Decision::NothingChanged => {
-                if let Some(report) = &promoted.deployed {
-                    print_report(
-                        report,
-                        if args.canary.is_some() {
-                            "canary"
-                        } else {
-                            "deployed"
-                        },
-                    );
-                }
+                let Some(report) = &promoted.deployed else {
+                    println!("{}", promoted.summary());
+                    return Ok(ExitCode::SUCCESS);
+                };
+                print_report(
+                    report,
+                    if args.canary.is_some() {
+                        "canary"
+                    } else {
+                        "deployed"
+                    },
+                );
                 if config.target == Target::Local {
                     println!(
                         "live model: {} (the console serves it)",
                         config
                             .state_path("deployments")
-                            .join(format!(
-                                "v{}",
-                                promoted
-                                    .deployed
-                                    .as_ref()
-                                    .map(|d| d.version.as_str())
-                                    .unwrap_or("?")
-                            ))
+                            .join(format!("v{}", report.version))
                             .join("model.json")
                             .display()
                     );

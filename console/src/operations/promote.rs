@@ -119,6 +119,17 @@ pub async fn promote_held(
     if !judgement.passes {
         return refuse(ctx, judgement, origin);
     }
+    // Locally the live model is all there is to a deploy: nothing to ask, nothing to do. (On
+    // aws the same model may still go out with other settings, e.g. a log level.)
+    if judgement.verdict == Verdict::AlreadyLive && ctx.target == crate::config::Target::Local {
+        return Ok(Promotion {
+            decision: Decision::NothingChanged,
+            gate: judgement,
+            deployed: None,
+            deploy_seconds: None,
+            origin,
+        });
+    }
     let question = question(ctx, request, &candidate, &judgement, context);
     if !confirm.confirm(&question).await? {
         return Ok(Promotion {
