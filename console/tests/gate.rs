@@ -88,8 +88,13 @@ struct Console {
 
 impl Console {
     fn open(root: &Path) -> Console {
+        Console::serving(root, None, String::new())
+    }
+
+    /// The console as it runs locally: `state` is its in-process server, at `url`.
+    fn serving(root: &Path, state: Option<predictor::AppState>, url: String) -> Console {
         let deployer: Arc<dyn Deployer> = Arc::new(
-            LocalDeployer::new(root.join(".amesops/deployments"), None, String::new())
+            LocalDeployer::new(root.join(".amesops/deployments"), state, url)
                 .with_project_record(root.join("deploy.json")),
         );
         let mut operations = Context::local(root.to_path_buf(), deployer.clone());
@@ -491,4 +496,67 @@ fn ten_parallel_local_deploys_get_ten_distinct_versions() {
                 .is_file()
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_another_process_deploys_the_console_serves_and_shows_the_new_model() {
+    let repo = Repo::pipeline();
+    set_alpha(&repo, "0.005");
+    assert_eq!(retrain_json(&repo, &[]).0, Some(0));
+    let (_, first) = live(&repo);
+
+    // The console's in-process predictor, serving the live version.
+    let deployments = repo.path().join(".amesops/deployments");
+    let live_path = LocalDeployer::new(&deployments, None, String::new())
+        .live_model()
+        .unwrap();
+    let model = predictor::loader::load_model(&live_path.display().to_string(), None)
+        .await
+        .unwrap();
+    let state = predictor::AppState::new(
+        model,
+        Box::new(predictor::store::LocalStore::new(
+            repo.path().join(".amesops"),
+        )),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(predictor::serve::serve(
+        listener,
+        state.clone(),
+        std::future::pending(),
+    ));
+    let mut console = Console::serving(repo.path(), Some(state.clone()), url);
+
+    // The pipeline's deploy stage (another process, as `r` and `dvc repro` run it) publishes a
+    // better model.
+    set_alpha(&repo, "0.0005");
+    repo.amesops(&["pipeline", "run", "--yes"]).ok();
+    let (_, second) = live(&repo);
+    assert_ne!(first, second);
+
+    // The Deploy view: the alias names the new model and the endpoint serves it.
+    console.runtime.execute(Command::LoadDeploy);
+    let status = loop {
+        match tokio::time::timeout(Duration::from_secs(60), console.rx.recv())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            Loaded::Deploy(result) => break result.unwrap(),
+            _ => continue,
+        }
+    };
+    assert_eq!(status.model_id, second);
+    assert_eq!(
+        status.served_model.as_deref(),
+        Some(second.as_str()),
+        "{status:?}"
+    );
+    assert!(status.health.is_ok(), "{status:?}");
+    assert_eq!(
+        state.model().id,
+        second,
+        "the in-process server follows the alias"
+    );
 }
