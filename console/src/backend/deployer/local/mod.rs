@@ -123,6 +123,21 @@ impl LocalDeployer {
         let Some(record) = LocalRecord::read(&path)? else {
             // No record is proof of "nothing deployed" only when there are no versions either.
             let folders = record::version_folders(&self.root);
+            // Nor when the project's deploy.json says a version went live (`destroy` removes
+            // both): the versions were lost, not never made.
+            let recorded = self
+                .project_record
+                .as_ref()
+                .and_then(|p| std::fs::read(p).ok())
+                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+                .filter(|r| r["target"] == "local" && r["model_id"].is_string());
+            if let Some(recorded) = recorded {
+                return Err(DeployError(format!(
+                    "{} is missing, but the project's deploy.json records model {} as live: what is live cannot be told",
+                    path.display(),
+                    recorded["model_id"].as_str().unwrap_or("?")
+                )));
+            }
             if folders.is_empty() {
                 return Ok(Production::Nothing);
             }
