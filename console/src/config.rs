@@ -2,6 +2,11 @@
 //!
 //! The console and every command read one [`Config`]; the target (`local` or `aws`) decides
 //! which backends they get, and nothing else needs to know.
+//!
+//! The project root is found as git finds its repository: the nearest folder at or above the
+//! current one holding `amesops.toml` or `dvc.yaml`. The configuration file, the state folder
+//! (`.amesops/`, with the run lock) and `deploy.json` live there, whichever subfolder a command
+//! runs from.
 
 use std::path::{Path, PathBuf};
 
@@ -22,7 +27,7 @@ pub enum Target {
 /// Flags every command accepts.
 #[derive(Debug, Clone, Default, Args)]
 pub struct GlobalArgs {
-    /// Configuration file (default: amesops.toml in the current folder, if present).
+    /// Configuration file (default: amesops.toml at the project root, if present).
     #[arg(long, global = true, env = "AMESOPS_CONFIG")]
     pub config: Option<PathBuf>,
     /// Target: local (default) or aws.
@@ -64,6 +69,11 @@ pub struct AwsConfig {
     pub ecr_repository: String,
     /// Execution role; created by deploy when absent.
     pub role_arn: Option<String>,
+    /// The permissions boundary of the execution role deploy creates (default
+    /// `arn:<partition>:iam::<account>:policy/<function>-boundary`, made once by an
+    /// administrator from deploy/lambda-role-boundary.json): the deployer can only create a
+    /// role under it, so it cannot grant itself more through the function.
+    pub role_boundary_arn: Option<String>,
     /// Function memory, MB.
     pub memory_mb: i32,
     /// Function timeout, seconds.
@@ -88,6 +98,7 @@ impl Default for AwsConfig {
             log_group: None,
             ecr_repository: "amesops-predictor".to_string(),
             role_arn: None,
+            role_boundary_arn: None,
             memory_mb: 512,
             timeout_s: 10,
             api_auth: "none".to_string(),
@@ -120,6 +131,10 @@ struct FileConfig {
 /// The resolved configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The project root (absolute): where amesops.toml, dvc.yaml and `.amesops/` are.
+    pub root: PathBuf,
+    /// The configuration file that was read, if any (absolute).
+    pub file: Option<PathBuf>,
     /// Local or AWS.
     pub target: Target,
     /// Local state folder (`.amesops`).
@@ -141,25 +156,32 @@ fn env(name: &str) -> Option<String> {
 impl Config {
     /// Resolves file, environment and flags, in that order of increasing precedence.
     pub fn load(args: &GlobalArgs) -> Result<Config> {
-        let path = args
-            .config
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("amesops.toml"));
-        let file = match std::fs::read_to_string(&path) {
-            Ok(text) => toml::from_str::<FileConfig>(&text)
-                .with_context(|| format!("invalid configuration in {}", path.display()))?,
+        let cwd = std::env::current_dir().context("cannot read the current folder")?;
+        let root = find_project_root(&cwd).unwrap_or(cwd.clone());
+        let path = match &args.config {
+            Some(path) => cwd.join(path),
+            None => root.join(CONFIG_FILE),
+        };
+        let (file, read) = match std::fs::read_to_string(&path) {
+            Ok(text) => (
+                toml::from_str::<FileConfig>(&text)
+                    .with_context(|| format!("invalid configuration in {}", path.display()))?,
+                Some(path),
+            ),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && args.config.is_none() => {
-                FileConfig::default()
+                (FileConfig::default(), None)
             }
             Err(e) => {
                 return Err(e)
                     .with_context(|| format!("cannot read configuration {}", path.display()));
             }
         };
-        Config::resolve(file, args)
+        let mut config = Config::resolve(file, args, root)?;
+        config.file = read;
+        Ok(config)
     }
 
-    fn resolve(file: FileConfig, args: &GlobalArgs) -> Result<Config> {
+    fn resolve(file: FileConfig, args: &GlobalArgs, root: PathBuf) -> Result<Config> {
         let target = match (args.target, env("AMESOPS_TARGET"), file.target) {
             (Some(t), _, _) => t,
             (None, Some(name), _) => match name.to_ascii_lowercase().as_str() {
@@ -180,19 +202,25 @@ impl Config {
         if let Some(v) = env("AMESOPS_LOG_GROUP") {
             aws.log_group = Some(v);
         }
+        // AMESOPS_PROFILE / AMESOPS_REGION carry a parent's --profile / --region to the
+        // pipeline's stage commands.
         aws.profile = args
             .profile
             .clone()
+            .or(env("AMESOPS_PROFILE"))
             .or(env("AWS_PROFILE").filter(|_| aws.profile.is_none()))
             .or(aws.profile);
-        aws.region = args.region.clone().or(aws.region);
+        aws.region = args.region.clone().or(env("AMESOPS_REGION")).or(aws.region);
         let truthy = |v: String| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes");
+        let state_dir = env("AMESOPS_STATE_DIR")
+            .map(PathBuf::from)
+            .or(file.state_dir)
+            .unwrap_or_else(|| PathBuf::from(".amesops"));
         Ok(Config {
+            state_dir: root.join(state_dir),
+            root,
+            file: None,
             target,
-            state_dir: env("AMESOPS_STATE_DIR")
-                .map(PathBuf::from)
-                .or(file.state_dir)
-                .unwrap_or_else(|| PathBuf::from(".amesops")),
             tracker: env("AMESOPS_TRACKER")
                 .or(env("MLFLOW_TRACKING_URI"))
                 .or(file.tracker),
@@ -220,6 +248,64 @@ impl Config {
     pub fn state_path(&self, relative: impl AsRef<Path>) -> PathBuf {
         self.state_dir.join(relative)
     }
+
+    /// A path relative to the project root.
+    pub fn root_path(&self, relative: impl AsRef<Path>) -> PathBuf {
+        self.root.join(relative)
+    }
+
+    /// The variables that give a stage command (a child process: `dvc repro` runs
+    /// `scripts/amesops deploy …`) exactly this configuration: target, profile, region,
+    /// configuration file, state folder and tracker, whatever the flags of the parent were.
+    pub fn child_env(&self) -> Vec<(String, String)> {
+        let mut vars = vec![
+            (
+                "AMESOPS_TARGET".to_string(),
+                match self.target {
+                    Target::Local => "local",
+                    Target::Aws => "aws",
+                }
+                .to_string(),
+            ),
+            (
+                "AMESOPS_STATE_DIR".to_string(),
+                self.state_dir.display().to_string(),
+            ),
+            ("AMESOPS_FUNCTION".to_string(), self.aws.function.clone()),
+            ("AMESOPS_BUCKET".to_string(), self.aws.bucket.clone()),
+        ];
+        if let Some(file) = &self.file {
+            vars.push(("AMESOPS_CONFIG".to_string(), file.display().to_string()));
+        }
+        if let Some(profile) = &self.aws.profile {
+            vars.push(("AMESOPS_PROFILE".to_string(), profile.clone()));
+        }
+        if let Some(region) = &self.aws.region {
+            vars.push(("AMESOPS_REGION".to_string(), region.clone()));
+        }
+        if let Some(group) = &self.aws.log_group {
+            vars.push(("AMESOPS_LOG_GROUP".to_string(), group.clone()));
+        }
+        if let Some(tracker) = &self.tracker {
+            vars.push(("AMESOPS_TRACKER".to_string(), tracker.clone()));
+        }
+        if self.read_only {
+            vars.push(("AMESOPS_READ_ONLY".to_string(), "1".to_string()));
+        }
+        vars
+    }
+}
+
+/// The configuration file's name, at the project root.
+pub const CONFIG_FILE: &str = "amesops.toml";
+
+/// The project root at or above `start`: the nearest folder holding `amesops.toml` or
+/// `dvc.yaml` (as git looks for `.git`).
+pub fn find_project_root(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .find(|dir| dir.join(CONFIG_FILE).is_file() || dir.join("dvc.yaml").is_file())
+        .map(Path::to_path_buf)
 }
 
 #[cfg(test)]
@@ -234,7 +320,8 @@ mod tests {
             target: Some(Target::Local),
             ..GlobalArgs::default()
         };
-        let config = Config::resolve(file, &args).expect("resolves");
+        let config = Config::resolve(file, &args, PathBuf::from("/p")).expect("resolves");
+        assert_eq!(config.state_dir, PathBuf::from("/p/.amesops"));
         assert_eq!(config.target, Target::Local);
         assert_eq!(config.aws.function, "f");
         assert_eq!(config.aws.log_group(), "/aws/lambda/f");
@@ -243,5 +330,25 @@ mod tests {
     #[test]
     fn unknown_keys_are_rejected() {
         assert!(toml::from_str::<FileConfig>("[aws]\nfuncion = \"f\"\n").is_err());
+    }
+}
+
+#[cfg(test)]
+mod root_tests {
+    use super::*;
+
+    #[test]
+    fn the_root_is_the_nearest_folder_with_the_config_or_the_pipeline() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let deep = dir.path().join("a/b/c");
+        std::fs::create_dir_all(&deep).expect("folders");
+        assert_eq!(find_project_root(&deep), None);
+        std::fs::write(dir.path().join("dvc.yaml"), "stages: {}\n").expect("dvc.yaml");
+        assert_eq!(find_project_root(&deep).as_deref(), Some(dir.path()));
+        std::fs::write(dir.path().join("a/amesops.toml"), "").expect("amesops.toml");
+        assert_eq!(
+            find_project_root(&deep).as_deref(),
+            Some(dir.path().join("a").as_path())
+        );
     }
 }

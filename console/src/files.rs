@@ -1,44 +1,31 @@
-//! File writing that never leaves a half-written output behind.
+//! File writing that never leaves a half-written output behind: [`core_model::files`] (unique
+//! temporary name, fsync of the file and its folder, rename), with `anyhow` errors for the CLI.
 
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
-/// Writes a file through a temporary sibling and a rename, creating parent folders.
+/// Writes a file through a uniquely named, fsynced temporary sibling and a rename, creating
+/// parent folders.
 pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
-    let parent = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent)
-        .with_context(|| format!("cannot create folder {}", parent.display()))?;
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temporary = parent.join(format!(".{file_name}.tmp-{}", std::process::id()));
-    let result = (|| -> Result<()> {
-        let file = std::fs::File::create(&temporary)
-            .with_context(|| format!("cannot create {}", temporary.display()))?;
-        let mut writer = std::io::BufWriter::new(file);
-        write(&mut writer)?;
-        writer
-            .flush()
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        Ok(())
-    })();
-    match result {
-        Ok(()) => std::fs::rename(&temporary, path)
-            .with_context(|| format!("cannot move {} into place", path.display())),
-        Err(error) => {
-            let _ = std::fs::remove_file(&temporary);
-            Err(error)
-        }
+    // The closure's own error (which may carry context) is kept; I/O errors get the path.
+    let mut failure: Option<anyhow::Error> = None;
+    let written = core_model::files::write_atomic(path, |w| {
+        write(w).map_err(|e| {
+            let message = format!("{e:#}");
+            failure = Some(e);
+            std::io::Error::other(message)
+        })
+    });
+    match (written, failure) {
+        (Ok(()), _) => Ok(()),
+        (Err(_), Some(error)) => Err(error),
+        (Err(error), None) => Err(error.into()),
     }
 }
 
-/// Writes bytes atomically.
+/// Writes bytes atomically and durably.
 pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
-    write_atomic(path, |w| w.write_all(bytes).context("write failed"))
+    Ok(core_model::files::write_bytes(path, bytes)?)
 }

@@ -3,27 +3,27 @@
 //! Local target, zero set-up: state lives under `.amesops/`; on first start the pipeline runs and
 //! the model is deployed to the predictor router, served in-process on 127.0.0.1.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use predictor::logging::LogSettings;
 use predictor::{AppState, loader};
 use tokio::sync::mpsc;
 
-use crate::backend::deployer::Deployer;
 use crate::backend::deployer::local::LocalDeployer;
+use crate::backend::deployer::{DeployOptions, DeployRequest, Deployer, Production, Source};
 use crate::backend::endpoint::Endpoint;
 use crate::backend::logs::FileLogSource;
 use crate::backend::store::LocalObjectStore;
 use crate::config::{Config, Target};
+use crate::operations;
 use crate::project::Project;
 use crate::tui::app::{App, Header};
 use crate::tui::runtime::{Backends, Runtime};
 use crate::tui::theme::Theme;
 
 /// The model artifact the pipeline writes and `d` deploys.
-pub const CANDIDATE: &str = "models/model.json";
+pub const CANDIDATE: &str = crate::operations::retrain::CANDIDATE;
 
 /// Console options beyond the shared configuration.
 #[derive(Debug, Clone, Default)]
@@ -48,48 +48,86 @@ pub fn open(config: Config, options: ConsoleOptions) -> Result<()> {
 
 /// The backends of either target: the parts that differ are passed in.
 fn backends(
+    config: &Config,
     store: Arc<dyn crate::backend::store::ObjectStore>,
     logs: Arc<dyn crate::backend::logs::LogSource>,
     deployer: Arc<dyn Deployer>,
     endpoint: Endpoint,
     project: Project,
-) -> Result<Backends> {
-    Ok(Backends {
+) -> Backends {
+    let mut operations = operations::Context::new(config, deployer.clone());
+    operations.command = "amesops (console)".to_string();
+    Backends {
         store,
         logs,
         deployer,
-        tolerance: crate::params::Params::load(&project.root.join("params.yaml"), false)
-            .map(|p| p.retrain.tolerance)
-            .unwrap_or(0.002),
         project: Arc::new(project),
-        candidate: PathBuf::from(CANDIDATE),
+        candidate: config.root_path(CANDIDATE),
+        package: config.root_path(operations::retrain::PACKAGE),
         endpoint,
-    })
+        operations,
+    }
 }
 
-/// Makes sure something is deployed locally: runs the pipeline if there is no model yet, then
-/// deploys it. Progress goes to the terminal before the console opens.
-async fn bootstrap(deployer: &LocalDeployer, project: &Project) -> Result<()> {
-    if deployer.live_model().is_some() {
-        return Ok(());
+/// Makes sure something is deployed locally on first start: runs the pipeline up to the
+/// package if there is no model yet, then promotes it through the gate like any deploy
+/// (starting the console is the confirmation of this local first deploy). Production that
+/// cannot be read is not "nothing": the console refuses to start and says how to recover.
+async fn bootstrap(config: &Config) -> Result<()> {
+    let deployer: Arc<dyn Deployer> = Arc::new(
+        LocalDeployer::new(config.state_path("deployments"), None, String::new())
+            .with_project_record(config.root_path(crate::backend::deployer::local::RECORD_FILE)),
+    );
+    match deployer.production().await {
+        Ok(Production::Serving(_)) => return Ok(()),
+        Ok(Production::Nothing) => {}
+        Err(e) => bail!(
+            "the local production cannot be read: {e}. Fix it, or deploy again explicitly: amesops deploy --allow-unverified"
+        ),
     }
-    let candidate = PathBuf::from(CANDIDATE);
+    let mut ctx = operations::Context::new(config, deployer);
+    ctx.command = "amesops (console first start)".to_string();
+    let events = crate::cli::terminal::printer();
+    let candidate = config.root_path(CANDIDATE);
     if !candidate.exists() {
         eprintln!(
-            "first start: no model yet — running the pipeline (fetch → split → train → evaluate)"
+            "first start: no model yet — running the pipeline (fetch → split → train → evaluate → package)"
         );
-        project.run_pipeline_blocking_print(None).await?;
+        let lock = ctx.lock(false, &events).await?;
+        let run = operations::pipeline::Run {
+            stage: operations::pipeline::last_stage_before_deploy(&ctx.root),
+            force: false,
+            engine: crate::pipeline::runner::Engine::Auto,
+        };
+        let summary = operations::pipeline::run_held(&ctx, &lock, &run, &events).await?;
+        if let Some(failure) = operations::pipeline::failure_line(&summary) {
+            bail!(failure);
+        }
     }
     eprintln!("deploying {CANDIDATE} to the local predictor");
-    let progress = |line: String| eprintln!("  {line}");
-    let report = deployer
-        .deploy(&candidate, &progress)
-        .await
-        .map_err(anyhow::Error::msg)?;
-    eprintln!(
-        "model {} is live (version {})",
-        report.model_id, report.version
-    );
+    let request = DeployRequest {
+        source: Source::Model {
+            model: candidate,
+            package: config.root_path(operations::retrain::PACKAGE),
+        },
+        options: DeployOptions::default(),
+    };
+    let promoted = operations::promote::promote(
+        &ctx,
+        &request,
+        operations::Overrides::default(),
+        &operations::Yes,
+        &events,
+    )
+    .await?;
+    match (&promoted.decision, &promoted.deployed) {
+        (operations::promote::Decision::Refused, _) => bail!(promoted.summary()),
+        (_, Some(report)) => eprintln!(
+            "model {} is live (version {})",
+            report.model_id, report.version
+        ),
+        _ => {}
+    }
     Ok(())
 }
 
@@ -106,11 +144,7 @@ async fn open_local(config: Config, options: ConsoleOptions) -> Result<()> {
     .map_err(anyhow::Error::msg)?;
     let project = Project::open(&config)?;
     let deployments = config.state_path("deployments");
-    bootstrap(
-        &LocalDeployer::new(&deployments, None, String::new()),
-        &project,
-    )
-    .await?;
+    bootstrap(&config).await?;
 
     let live = LocalDeployer::new(&deployments, None, String::new())
         .live_model()
@@ -134,19 +168,23 @@ async fn open_local(config: Config, options: ConsoleOptions) -> Result<()> {
         .await
     });
 
-    let deployer = Arc::new(LocalDeployer::new(&deployments, Some(state), url.clone()));
+    let deployer = Arc::new(
+        LocalDeployer::new(&deployments, Some(state), url.clone())
+            .with_project_record(config.root_path(crate::backend::deployer::local::RECORD_FILE)),
+    );
     let backends = backends(
+        &config,
         Arc::new(LocalObjectStore::new(&state_dir)),
         Arc::new(FileLogSource::new(log_file)),
         deployer,
         Endpoint::plain().map_err(anyhow::Error::msg)?,
         project,
-    )?;
+    );
     let header = Header {
         target: config.target_label(),
         endpoint: format!("local predictor {url}"),
-        model_id: Some(model_id),
-        production_name: None,
+        model_id: Some(model_id.clone()),
+        served: Some(model_id),
     };
     let (tx, rx) = mpsc::unbounded_channel();
     let app = App::new(
@@ -182,6 +220,7 @@ async fn open_aws(config: Config, options: ConsoleOptions) -> Result<()> {
     let deployer = crate::backend::deployer::for_config(&config).await?;
     let project = Project::open(&config)?;
     let backends = backends(
+        &config,
         Arc::new(S3ObjectStore::new(s3, config.aws.bucket.clone())),
         Arc::new(CloudWatchLogSource::new(
             &sdk,
@@ -191,12 +230,12 @@ async fn open_aws(config: Config, options: ConsoleOptions) -> Result<()> {
         deployer,
         aws_endpoint(&config, &sdk).map_err(anyhow::Error::msg)?,
         project,
-    )?;
+    );
     let header = Header {
         target: config.target_label(),
         endpoint: format!("{}:{}", config.aws.function, config.aws.alias),
         model_id: None,
-        production_name: Some(config.aws.function.clone()),
+        served: None,
     };
     let (tx, rx) = mpsc::unbounded_channel();
     let app = App::new(

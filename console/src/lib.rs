@@ -5,12 +5,14 @@
 
 pub mod backend;
 pub mod cli;
+pub mod code_digest;
 pub mod config;
 pub mod data_quality;
 pub mod files;
 pub mod launch;
+pub mod operations;
 pub mod params;
 pub mod pipeline;
 pub mod project;
-pub mod retrain;
+pub mod provenance;
 pub mod tui;

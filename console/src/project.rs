@@ -4,15 +4,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Result;
-use tokio::sync::mpsc;
 
 use crate::backend::tracker::{self, Tracker};
 use crate::config::Config;
-use crate::pipeline::runner::{self, Engine, Event, RunRequest, RunSummary};
 use crate::pipeline::{self, report, tool};
-use crate::tui::action::Loaded;
 use crate::tui::views::experiments::RunRow;
-use crate::tui::views::pipeline::{PipelineSnapshot, RunEvent, StageRow};
+use crate::tui::views::pipeline::{PipelineSnapshot, StageRow};
 
 /// Runs listed in the Experiments view.
 const RUNS_SHOWN: usize = 200;
@@ -28,10 +25,9 @@ pub struct Project {
 }
 
 impl Project {
-    /// The project at or above the current folder (or the current folder itself).
+    /// The project at the configuration's root.
     pub fn open(config: &Config) -> Result<Project> {
-        let cwd = std::env::current_dir()?;
-        let root = pipeline::Project::find_root(&cwd).unwrap_or(cwd);
+        let root = config.root.clone();
         let experiment = std::env::var("MLFLOW_EXPERIMENT_NAME")
             .ok()
             .filter(|e| !e.is_empty());
@@ -54,115 +50,12 @@ impl Project {
         tracker::open(&uri).map_err(|e| e.to_string())
     }
 
-    /// The stage retrain runs up to: `package` (or `evaluate`) when dvc.yaml has it, so the
-    /// pipeline's own `deploy` stage does not bypass the gate; `None` (everything) otherwise.
-    pub fn last_stage_before_deploy(&self) -> Option<String> {
-        let project = pipeline::Project::load(&self.root).ok()?;
-        ["package", "evaluate"]
-            .iter()
-            .find(|name| project.stage_index(name).is_ok())
-            .map(|s| s.to_string())
-    }
-
-    /// Records a deployed model as the `production` version of `ames-price` in the tracker.
-    pub async fn register_production(&self, model: &[u8]) -> Result<String, String> {
-        let loaded = core_model::Artifact::from_bytes(model).map_err(|e| e.to_string())?;
-        let run_id = loaded.artifact.run_id.ok_or_else(|| {
-            format!(
-                "model {} has no tracker run, so it is not registered",
-                loaded.id
-            )
-        })?;
-        let tracker = self.tracker()?;
-        let version = tracker::register_production(tracker.as_ref(), &loaded.id, &run_id)
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok(format!(
-            "registered as {} version {} ({})",
-            version.name,
-            version.version,
-            tracker::PRODUCTION_ALIAS
-        ))
-    }
-
-    /// Moves the tracker's `production` alias back one version.
-    pub async fn rollback_production(&self) -> Result<String, String> {
-        let tracker = self.tracker()?;
-        let version = tracker::rollback_production(tracker.as_ref())
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok(format!(
-            "{} is {} version {}",
-            tracker::PRODUCTION_ALIAS,
-            version.name,
-            version.version
-        ))
-    }
-
     /// Pipeline status as the Pipeline view shows it.
     pub async fn pipeline_snapshot(&self) -> Result<PipelineSnapshot, String> {
         let root = self.root.clone();
         tokio::task::spawn_blocking(move || snapshot(root))
             .await
             .map_err(|e| e.to_string())?
-    }
-
-    /// Runs the pipeline (or one stage), forwarding progress as console events.
-    pub async fn run_pipeline(
-        &self,
-        stage: Option<String>,
-        events: mpsc::UnboundedSender<Loaded>,
-    ) -> Result<RunSummary, String> {
-        let request = RunRequest {
-            root: self.root.clone(),
-            stage,
-            force: false,
-            engine: Engine::Auto,
-        };
-        let summary = tokio::task::spawn_blocking(move || {
-            let (rx, handle) = runner::spawn(request);
-            for event in rx {
-                let _ = events.send(Loaded::PipelineRun(convert(event)));
-            }
-            let result = handle
-                .join()
-                .map_err(|_| "the pipeline runner crashed".to_string())?;
-            let ok = matches!(&result, Ok(s) if s.succeeded());
-            let _ = events.send(Loaded::PipelineRun(RunEvent::Done(ok)));
-            result.map_err(|e| e.to_string())
-        })
-        .await
-        .map_err(|e| e.to_string())??;
-        match summary.failure {
-            Some(failure) => Err(format!(
-                "pipeline failed{}: {}",
-                failure
-                    .stage
-                    .map(|s| format!(" in stage {s}"))
-                    .unwrap_or_default(),
-                failure.error
-            )),
-            None => Ok(summary),
-        }
-    }
-
-    /// Runs the pipeline printing progress lines (before the console opens).
-    pub async fn run_pipeline_blocking_print(&self, stage: Option<String>) -> Result<()> {
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        let printer = tokio::spawn(async move {
-            while let Some(Loaded::PipelineRun(event)) = rx.recv().await {
-                match event {
-                    RunEvent::Started(s) => eprintln!("  ▶ {s}"),
-                    RunEvent::Finished(s, secs) => eprintln!("  ✓ {s} ({secs:.1} s)"),
-                    RunEvent::Skipped(s) => eprintln!("  · {s} up to date"),
-                    RunEvent::Failed(s, e) => eprintln!("  ✗ {s}: {e}"),
-                    RunEvent::Output(_) | RunEvent::Done(_) => {}
-                }
-            }
-        });
-        let result = self.run_pipeline(stage, tx).await;
-        let _ = printer.await;
-        result.map(|_| ()).map_err(anyhow::Error::msg)
     }
 
     /// Runs from the tracker, newest first, with the production run marked.
@@ -209,18 +102,6 @@ impl Project {
                 run_id: run.info.run_id,
             })
             .collect())
-    }
-}
-
-fn convert(event: Event) -> RunEvent {
-    match event {
-        Event::StageStarted { stage } => RunEvent::Started(stage),
-        Event::StageSkipped { stage, .. } => RunEvent::Skipped(stage),
-        Event::StageFinished { stage, duration } => {
-            RunEvent::Finished(stage, duration.as_secs_f64())
-        }
-        Event::StageFailed { stage, error, .. } => RunEvent::Failed(stage, error),
-        Event::Output(line) => RunEvent::Output(line.text),
     }
 }
 

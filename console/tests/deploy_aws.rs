@@ -43,7 +43,11 @@ impl Project {
             dir.path().join("params.yaml"),
         )
         .unwrap();
-        Project { dir, moto }
+        let project = Project { dir, moto };
+        // The gate scores each candidate against production on the held-out rows.
+        project.succeed(&["fetch"]);
+        project.succeed(&["split"]);
+        project
     }
 
     fn path(&self, relative: &str) -> PathBuf {
@@ -173,7 +177,7 @@ fn describe(args: &[&str], output: &Output, moto: &MotoServer) -> String {
 #[tokio::test]
 async fn deploys_redeploys_rolls_back_and_destroys() {
     let project = Project::new();
-    let first = project.train(0.0005);
+    let first = project.train(0.002);
     project.package();
 
     // Without --yes and without a terminal, nothing happens.
@@ -287,8 +291,8 @@ async fn deploys_redeploys_rolls_back_and_destroys() {
         Some("2.0")
     );
 
-    // Retrained with another parameter: version 2 behind the same API.
-    let second = project.train(0.002);
+    // Retrained with another parameter (a better model): version 2 behind the same API.
+    let second = project.train(0.0005);
     assert_ne!(first, second);
     project.package();
     project.queue_replies(smoke_replies(&second).await);
@@ -359,13 +363,13 @@ async fn a_second_deploy_of_the_same_package_publishes_nothing() {
 #[tokio::test]
 async fn a_failed_smoke_test_leaves_the_alias_on_the_old_version() {
     let project = Project::new();
-    let first = project.train(0.0005);
+    let first = project.train(0.004);
     project.package();
     project.queue_replies(smoke_replies(&first).await);
     project.succeed(&["deploy", "--yes"]);
 
     // The new version answers /health correctly but prices like the old model.
-    let second = project.train(0.004);
+    let second = project.train(0.0005);
     project.package();
     let [health, _] = smoke_replies(&second).await;
     let [_, old_price] = smoke_replies(&first).await;
@@ -398,15 +402,89 @@ async fn a_failed_smoke_test_leaves_the_alias_on_the_old_version() {
 }
 
 #[tokio::test]
-async fn a_canary_takes_a_share_then_all_of_the_traffic() {
+async fn an_alias_on_a_version_without_model_sha256_refuses_without_allow_unverified() {
     let project = Project::new();
-    std::fs::write(project.path("amesops.toml"), "[aws]\napi_auth = \"iam\"\n").unwrap();
-    let first = project.train(0.0005);
+    let first = project.train(0.002);
     project.package();
     project.queue_replies(smoke_replies(&first).await);
     project.succeed(&["deploy", "--yes"]);
 
-    let second = project.train(0.002);
+    // Someone publishes a version by hand (no MODEL_SHA256) and points the alias at it.
+    let lambda = project.lambda().await;
+    let mut variables = lambda
+        .get_function_configuration()
+        .function_name(FUNCTION)
+        .send()
+        .await
+        .unwrap()
+        .environment()
+        .unwrap()
+        .variables()
+        .unwrap()
+        .clone();
+    variables.remove("MODEL_SHA256");
+    lambda
+        .update_function_configuration()
+        .function_name(FUNCTION)
+        .environment(
+            aws_sdk_lambda::types::Environment::builder()
+                .set_variables(Some(variables))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let published = lambda
+        .publish_version()
+        .function_name(FUNCTION)
+        .send()
+        .await
+        .unwrap();
+    let manual = published.version().unwrap().to_string();
+    lambda
+        .update_alias()
+        .function_name(FUNCTION)
+        .name("live")
+        .function_version(&manual)
+        .send()
+        .await
+        .unwrap();
+
+    // A better model cannot be compared with what is live: refused, the alias stays.
+    let second = project.train(0.0005);
+    project.package();
+    let output = project.command(&["deploy", "--yes"]);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "{}",
+        describe(&["deploy", "--yes"], &output, &project.moto)
+    );
+    assert!(
+        stderr.contains("MODEL_SHA256") && stderr.contains("--allow-unverified"),
+        "{stderr}"
+    );
+    assert_eq!(project.alias_version().await, manual);
+    assert_eq!(project.versions().await.len(), 2, "nothing published");
+
+    // The explicit override deploys it.
+    project.queue_replies(smoke_replies(&second).await);
+    let out = project.succeed(&["deploy", "--yes", "--allow-unverified"]);
+    assert!(out.contains("overridden"), "{out}");
+    assert_ne!(project.alias_version().await, manual);
+}
+
+#[tokio::test]
+async fn a_canary_takes_a_share_then_all_of_the_traffic() {
+    let project = Project::new();
+    std::fs::write(project.path("amesops.toml"), "[aws]\napi_auth = \"iam\"\n").unwrap();
+    let first = project.train(0.002);
+    project.package();
+    project.queue_replies(smoke_replies(&first).await);
+    project.succeed(&["deploy", "--yes"]);
+
+    let second = project.train(0.0005);
     project.package();
     project.queue_replies(smoke_replies(&second).await);
     let out = project.succeed(&["deploy", "--canary", "10", "--yes"]);

@@ -20,11 +20,12 @@ use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use console::backend::deployer::Deployer;
 use console::backend::deployer::local::LocalDeployer;
+use console::backend::deployer::{DeployRequest, Deployer, Source};
 use console::backend::endpoint::{Endpoint, Signer};
 use console::backend::logs::FileLogSource;
 use console::backend::store::LocalObjectStore;
+use console::operations::Context;
 use console::project::Project;
 use console::tui::action::{Command, Loaded};
 use console::tui::runtime::{Backends, Runtime};
@@ -224,20 +225,35 @@ async fn the_predict_view_signs_its_requests_with_iam_auth() {
         Some(gateway.state.clone()),
         gateway.url.clone(),
     );
-    deployer.deploy(&model, &|_| {}).await.unwrap();
+    let request = DeployRequest {
+        source: Source::Model {
+            model: model.clone(),
+            package: dir.path().join("dist/predictor.zip"),
+        },
+        options: Default::default(),
+    };
+    let candidate = deployer.candidate(&request).await.unwrap();
+    deployer
+        .deploy(&request, &candidate.sha256, &|_| {})
+        .await
+        .unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let backends = |endpoint: Endpoint| Backends {
-        store: Arc::new(LocalObjectStore::new(dir.path())),
-        logs: Arc::new(FileLogSource::new(dir.path().join("predictor.jsonl"))),
-        deployer: Arc::new(LocalDeployer::new(
+    let backends = |endpoint: Endpoint| {
+        let deployer: Arc<dyn Deployer> = Arc::new(LocalDeployer::new(
             dir.path().join("deployments"),
             None,
             gateway.url.clone(),
-        )),
-        project: Arc::new(Project::at(dir.path().to_path_buf(), None, None)),
-        tolerance: 0.002,
-        candidate: model.clone(),
-        endpoint,
+        ));
+        Backends {
+            store: Arc::new(LocalObjectStore::new(dir.path())),
+            logs: Arc::new(FileLogSource::new(dir.path().join("predictor.jsonl"))),
+            operations: Context::local(dir.path().to_path_buf(), deployer.clone()),
+            deployer,
+            project: Arc::new(Project::at(dir.path().to_path_buf(), None, None)),
+            candidate: model.clone(),
+            package: dir.path().join("dist/predictor.zip"),
+            endpoint,
+        }
     };
 
     let signed = Endpoint::signed(Signer::new(credentials(SECRET), REGION)).unwrap();

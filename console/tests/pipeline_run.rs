@@ -31,13 +31,20 @@ fn assert_ran_in_order(stdout: &str, stages: &[&str]) {
 fn the_project_pipeline_runs_through_dvc_and_leaves_nothing_to_do() {
     let repo = Repo::pipeline();
 
-    let run = repo.amesops(&["pipeline", "run"]).ok();
+    // The run would deploy: with no terminal to confirm on it needs --yes, and runs nothing.
+    let refused = repo.amesops(&["pipeline", "run"]);
+    assert_eq!(refused.code, Some(1), "{}", refused.report());
+    assert!(refused.stderr.contains("--yes"), "{}", refused.report());
+    assert!(!refused.stdout.contains("started"), "{}", refused.report());
+
+    let run = repo.amesops(&["pipeline", "run", "--yes"]).ok();
     assert_ran_in_order(&run.stdout, &STAGES);
     assert!(run.stdout.contains("ran 6 stage(s)"), "{}", run.report());
     assert!(!run.stderr.contains("not DVC-locked"), "{}", run.report());
     assert_eq!(repo.dvc_status(), json!({}), "dvc status after the run");
     assert_eq!(repo.amesops_status(), json!({}));
 
+    // Nothing left to deploy: no confirmation needed.
     let again = repo.amesops(&["pipeline", "run"]).ok();
     for stage in STAGES {
         assert!(

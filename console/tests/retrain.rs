@@ -154,9 +154,15 @@ fn spawn_scheduler(dir: &Path, every: &str) -> std::process::Child {
         .expect("the scheduler starts")
 }
 
-fn wait_for_lock(dir: &Path) {
+/// Waits until the scheduler holds its lock, and returns the lock file's holder line.
+fn wait_for_scheduler(dir: &Path) -> String {
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !dir.join(".amesops/retrain.lock").exists() {
+    loop {
+        let holder =
+            std::fs::read_to_string(dir.join(".amesops/scheduler.lock")).unwrap_or_default();
+        if holder.contains("\"pid\"") {
+            return holder;
+        }
         assert!(
             Instant::now() < deadline,
             "the scheduler never took its lock"
@@ -221,19 +227,23 @@ fn the_scheduler_runs_repeatedly_refuses_a_second_scheduler_and_stops_on_sigterm
     );
 
     let mut scheduler = spawn_scheduler(repo.path(), "1h");
-    wait_for_lock(repo.path());
-    let second = repo.amesops(&["retrain", "--yes"]);
+    let holder = wait_for_scheduler(repo.path());
+    assert!(
+        holder.contains(&format!("\"pid\":{}", scheduler.id())),
+        "the lock names its holder: {holder}"
+    );
+    let second = repo.amesops(&["retrain", "--yes", "--every", "1h"]);
     assert_eq!(
         second.code,
         Some(4),
-        "a second retrain must refuse while the lock is held:\n{}",
+        "a second scheduler must refuse while the first runs:\n{}",
         second.report()
     );
     assert!(
-        second
-            .stderr
-            .contains("another retrain or scheduler is running"),
-        "{}",
+        second.stderr.contains("another scheduler is running")
+            && second.stderr.contains(&format!("pid {}", scheduler.id()))
+            && second.stderr.contains("retrain --yes --every 1h"),
+        "the refusal names the holder (pid, command): {}",
         second.report()
     );
 
@@ -250,9 +260,10 @@ fn the_scheduler_runs_repeatedly_refuses_a_second_scheduler_and_stops_on_sigterm
     assert!(status.success(), "scheduler exit {status:?}\n{log}");
     assert!(log.contains("\"event\":\"stop_requested\""), "{log}");
     assert!(log.contains("\"event\":\"scheduler_stopped\""), "{log}");
-    assert!(
-        !repo.path().join(".amesops/retrain.lock").exists(),
-        "the lock is released"
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join(".amesops/scheduler.lock")).unwrap_or_default(),
+        "",
+        "the lock is released and names no holder"
     );
     // Whatever was live is complete: the live version's artifact exists and loads.
     let record = deployments(&repo);
@@ -272,6 +283,35 @@ fn schedule_install_prints_a_systemd_timer_and_a_crontab_line() {
     );
     assert!(ran.stdout.contains("retrain --yes"), "{}", ran.report());
     assert!(ran.stdout.contains("0 */6 * * *"), "{}", ran.report());
+    // systemd stops a run by SIGTERM to the scheduler only, and waits for it to finish.
+    for setting in [
+        "KillMode=mixed",
+        "KillSignal=SIGTERM",
+        "TimeoutStopSec=30min",
+    ] {
+        assert!(ran.stdout.contains(setting), "{setting}: {}", ran.report());
+    }
+
+    // cron cannot run every 45 minutes: no crontab line, the reason, the systemd timer.
+    let ran = repo
+        .amesops(&["schedule", "install", "--every", "45m"])
+        .ok();
+    assert!(
+        ran.stdout.contains("OnUnitActiveSec=2700s"),
+        "{}",
+        ran.report()
+    );
+    assert!(
+        !ran.stdout.contains(" retrain --yes >>"),
+        "{}",
+        ran.report()
+    );
+    assert!(
+        ran.stdout
+            .contains("# no crontab line: cron cannot run every 45m"),
+        "{}",
+        ran.report()
+    );
 
     // A cron expression: the service runs the scheduler itself; crontab takes it verbatim.
     let ran = repo
@@ -279,7 +319,8 @@ fn schedule_install_prints_a_systemd_timer_and_a_crontab_line() {
         .ok();
     assert!(
         ran.stdout
-            .contains("retrain --yes --every \"0 3 * * 1-5\"\nRestart=on-failure"),
+            .contains("retrain --yes --every \"0 3 * * 1-5\"\nKillMode=mixed")
+            && ran.stdout.contains("Restart=on-failure"),
         "{}",
         ran.report()
     );

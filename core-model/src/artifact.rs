@@ -156,14 +156,11 @@ impl Artifact {
     /// Writes the artifact and returns its model id.
     pub fn save(&self, path: &Path) -> Result<String, ArtifactError> {
         let bytes = self.to_bytes()?;
-        let io = |source| ArtifactError::Io {
+        // Durably, through a temporary file: a crash never leaves half a model behind.
+        crate::files::write_bytes(path, &bytes).map_err(|source| ArtifactError::Io {
             path: path.display().to_string(),
             source,
-        };
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(io)?;
-        }
-        std::fs::write(path, &bytes).map_err(io)?;
+        })?;
         Ok(model_id(&bytes))
     }
 

@@ -11,6 +11,7 @@ pub mod dataset;
 pub mod derived;
 pub mod digest;
 pub mod encode;
+pub mod files;
 pub mod fill;
 pub mod gbm;
 pub mod house;

@@ -13,12 +13,18 @@ use core_model::house::house_from_json;
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, LoggedError};
-use crate::record::{OutOfRange, PredictionRecord, record_key, rfc3339_micros};
+use crate::record::{OutOfRange, PredictionRecord, Source, record_key, rfc3339_micros};
 use crate::schema_info;
 use crate::state::{AppState, ServedModel};
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// How much of an over-limit body is read (and dropped) before the 413 reply: clients that
+/// write the whole body before reading (Python's `http.client`, `requests`) get the reply
+/// instead of a reset connection. Beyond this the connection is closed.
+pub const DRAIN_BYTES: usize = 16 * 1024 * 1024;
+/// How long draining an over-limit body may take.
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(10);
 /// Most houses in one batch.
 pub const MAX_BATCH: usize = 1000;
 /// Stored records written at once by a batch.
@@ -31,6 +37,9 @@ pub struct Caller {
     pub request_id: String,
     /// Caller's IP address.
     pub source_ip: Option<String>,
+    /// A real client, or a deploy's smoke test (set only by the runtime adapters, from what a
+    /// client cannot forge).
+    pub source: Source,
 }
 
 /// The predicted price, for the request log.
@@ -78,6 +87,7 @@ async fn log_request(State(state): State<AppState>, mut request: Request, next: 
         .unwrap_or_else(|| Caller {
             request_id: uuid::Uuid::new_v4().to_string(),
             source_ip: None,
+            source: Source::Api,
         });
     request.extensions_mut().insert(caller.clone());
     let method = request.method().clone();
@@ -131,13 +141,35 @@ async fn read_json(headers: &HeaderMap, body: Body) -> Result<Value, ApiError> {
         ))
     };
     if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        drain(body.into_data_stream(), 0).await;
         return Err(too_large());
     }
-    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|_| too_large())?;
+    let mut stream = body.into_data_stream();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
+        let chunk = chunk.map_err(|e| ApiError::BadJson(format!("cannot read the body: {e}")))?;
+        if bytes.len() + chunk.len() > MAX_BODY_BYTES {
+            drain(stream, bytes.len() + chunk.len()).await;
+            return Err(too_large());
+        }
+        bytes.extend_from_slice(&chunk);
+    }
     serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::BadJson(format!("request body is not valid JSON: {e}")))
+}
+
+/// Reads and drops the rest of an over-limit body (up to [`DRAIN_BYTES`] and [`DRAIN_TIME`]),
+/// so that the client, still writing, reads the 413 reply instead of a reset connection.
+async fn drain(mut stream: axum::body::BodyDataStream, mut read: usize) {
+    let _ = tokio::time::timeout(DRAIN_TIME, async {
+        while read <= DRAIN_BYTES {
+            match futures_util::StreamExt::next(&mut stream).await {
+                Some(Ok(chunk)) => read += chunk.len(),
+                _ => break,
+            }
+        }
+    })
+    .await;
 }
 
 /// One successful prediction, ready to store and return.
@@ -213,13 +245,37 @@ fn price_house(
             price: prediction.price,
             latency_us: started.elapsed().as_micros() as u64,
             source_ip: caller.source_ip.clone(),
+            source: caller.source,
             input,
         },
     })
 }
 
 /// Stores the record; on failure logs the whole record at error level and returns false.
+///
+/// The store runs as its own task: a client that disconnects cancels the handler, never the
+/// write (the record is stored, or logged, either way).
 async fn store_record(state: &AppState, key: &str, record: &PredictionRecord) -> bool {
+    let task = {
+        let state = state.clone();
+        let key = key.to_string();
+        let record = record.clone();
+        tokio::spawn(async move { store_now(&state, &key, &record).await })
+    };
+    match task.await {
+        Ok(stored) => stored,
+        Err(e) => {
+            let full = serde_json::to_string(record).unwrap_or_default();
+            tracing::error!(
+                event = "prediction_record", key = %key, store = %state.store().describe(),
+                error = %e, record = %full, "prediction record could not be stored; it is logged here instead"
+            );
+            false
+        }
+    }
+}
+
+async fn store_now(state: &AppState, key: &str, record: &PredictionRecord) -> bool {
     let body = match serde_json::to_vec(record) {
         Ok(body) => body,
         Err(e) => {

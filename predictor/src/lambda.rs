@@ -8,17 +8,25 @@ use lambda_http::RequestExt;
 use lambda_http::request::RequestContext;
 
 use crate::api::{Caller, router};
+use crate::record::{SMOKE_TEST_API_ID, Source};
 use crate::state::AppState;
 
 /// Fills [`Caller`] from the Lambda context (request id) and the API Gateway request context
-/// (gateway request id as fallback, caller's source IP).
+/// (gateway request id as fallback, caller's source IP, and whether it is a deploy's smoke
+/// test: [`SMOKE_TEST_API_ID`]).
 pub async fn caller_from_lambda(mut request: Request, next: Next) -> Response {
     let extensions = request.extensions();
-    let (gateway_id, source_ip) = match extensions.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(context)) => {
-            (context.request_id.clone(), context.http.source_ip.clone())
-        }
-        _ => (None, None),
+    let (gateway_id, source_ip, source) = match extensions.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => (
+            context.request_id.clone(),
+            context.http.source_ip.clone(),
+            if context.apiid.as_deref() == Some(SMOKE_TEST_API_ID) {
+                Source::Smoke
+            } else {
+                Source::Api
+            },
+        ),
+        _ => (None, None, Source::Api),
     };
     let request_id = extensions
         .lambda_context_ref()
@@ -29,6 +37,7 @@ pub async fn caller_from_lambda(mut request: Request, next: Next) -> Response {
     request.extensions_mut().insert(Caller {
         request_id,
         source_ip,
+        source,
     });
     next.run(request).await
 }

@@ -30,6 +30,26 @@ pub struct PredictionRecord {
     /// The caller's address, when known.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub source_ip: Option<String>,
+    /// Who asked: a real request (`api`) or a deploy's smoke test (`smoke`), which monitoring
+    /// leaves out of counts, histograms and drift.
+    #[serde(default)]
+    pub source: Source,
+}
+
+/// The API id a deploy's smoke test puts in the API Gateway request context of the events it
+/// invokes a version with. API Gateway writes that field itself for real requests, so a client
+/// cannot pass for the smoke test.
+pub const SMOKE_TEST_API_ID: &str = "smoke-test";
+
+/// Where a prediction request came from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// A client of the API.
+    #[default]
+    Api,
+    /// The smoke test of a deploy, invoking a version directly before it gets traffic.
+    Smoke,
 }
 
 /// A numeric field outside the range of the training rows: the model priced the house as if

@@ -18,6 +18,7 @@ async fn caller_from_socket(mut request: Request, next: Next) -> Response {
     request.extensions_mut().insert(Caller {
         request_id: uuid::Uuid::new_v4().to_string(),
         source_ip,
+        source: crate::record::Source::Api,
     });
     next.run(request).await
 }

@@ -180,13 +180,21 @@ impl MotoServer {
     ///
     /// Panics with the server's output when it does not answer within [`MOTO_START_TIMEOUT`].
     pub fn start() -> MotoServer {
+        MotoServer::start_with(&[])
+    }
+
+    /// Like [`MotoServer::start`], with extra environment for the server (e.g.
+    /// `MOTO_RECORDER_FILEPATH` for its request recorder, `INITIAL_NO_AUTH_ACTION_COUNT`).
+    pub fn start_with(env: &[(&str, &str)]) -> MotoServer {
         let exe = find_tool("moto_server");
         let mut last_log = String::new();
         // A port picked free can be taken before moto binds it: try a few.
         for _ in 0..3 {
             let port = free_port();
             let mut command = Command::new(&exe);
-            command.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+            command
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .envs(env.iter().copied());
             let mut process = ProcessGroup::spawn(command, "moto_server");
             let deadline = Instant::now() + MOTO_START_TIMEOUT;
             loop {

@@ -183,3 +183,27 @@ async fn without_a_lambda_request_id_the_gateway_request_id_is_logged() {
         .unwrap_or_else(|| panic!("{lines:?}"));
     assert_eq!(served["request_id"], "Ab1HeaLthRq0=");
 }
+
+#[tokio::test]
+async fn the_smoke_tests_events_are_marked_and_real_requests_are_not() {
+    let text = std::fs::read_to_string(fixture("apigw-v2-post-predict.json")).unwrap();
+    let real: Value = serde_json::from_str(&text).unwrap();
+    let mut smoke = real.clone();
+    smoke["requestContext"]["apiId"] = json!(predictor::record::SMOKE_TEST_API_ID);
+    // A client cannot pass for the smoke test with a header: only API Gateway writes apiId.
+    let mut pretending = real.clone();
+    pretending["headers"]["user-agent"] = json!("amesops-smoke-test");
+    for (event, expected) in [(real, "api"), (smoke, "smoke"), (pretending, "api")] {
+        let dir = tempfile::tempdir().unwrap();
+        let request: LambdaRequest = serde_json::from_value(event).unwrap();
+        let app = lambda_router(app_state(LocalStore::new(dir.path())));
+        let response = Adapter::from(app)
+            .oneshot(LambdaEvent::new(request, Context::default()))
+            .await
+            .unwrap();
+        assert_eq!(serde_json::to_value(&response).unwrap()["statusCode"], 200);
+        let stored = stored_records(&dir.path().join("predictions"));
+        assert_eq!(stored.len(), 1);
+        assert_eq!(stored[0].1["source"], expected, "{}", stored[0].1);
+    }
+}

@@ -177,6 +177,7 @@ async fn predict_prices_a_house_and_stores_the_record_under_the_key_layout() {
         keys,
         BTreeSet::from([
             "id",
+            "source",
             "timestamp",
             "model_id",
             "input",
@@ -216,11 +217,16 @@ async fn the_callers_address_lands_in_the_record() {
     request.extensions_mut().insert(Caller {
         request_id: "req-1".to_string(),
         source_ip: Some("203.0.113.9".to_string()),
+        source: predictor::record::Source::Api,
     });
     let reply = call(&app, request).await;
     assert_eq!(reply.status, StatusCode::OK);
     let records = stored_records(dir.path());
     assert_eq!(records[0].1["source_ip"], "203.0.113.9");
+    assert_eq!(
+        records[0].1["source"], "api",
+        "a client's request is a real one"
+    );
 }
 
 #[tokio::test]

@@ -1,44 +1,60 @@
 //! `amesops deploy`, `rollback` and `destroy`, on the configured target.
 //!
+//! Deploy and rollback are the operations' promote and rollback (the gate, the confirmation,
+//! the deploy, the tracker); this file only parses the flags, asks on the terminal and prints.
 //! Every one of them changes what serves traffic, so each asks first: without `--yes` it asks on
 //! the terminal (Cancel is the default; on AWS the function's name must be typed), and with no
 //! terminal and no `--yes` it refuses.
 
-use std::io::{BufRead, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context as _, Result, bail};
 use clap::Args;
 
-use crate::backend::deployer::local::LocalDeployer;
-use crate::backend::deployer::{DeployReport, Deployer};
+use super::terminal::{self, EXIT_DECLINED, EXIT_LOCKED, EXIT_REFUSED, TerminalConfirm};
+use crate::backend::deployer::{DeployOptions, DeployRequest, Source};
 use crate::config::{Config, GlobalArgs, Target};
+use crate::operations::promote::{self, Decision};
+use crate::operations::{self, Context, Overrides};
 
 /// The record of the last deploy, at the project root.
 pub const RECORD_FILE: &str = "deploy.json";
 
 /// Arguments of `amesops deploy`.
 #[derive(Debug, Args)]
-#[command(long_about = "Deploy the packaged model, with zero downtime.\n\n\
+#[command(
+    long_about = "Deploy the packaged model, through the gate, with zero downtime.\n\n\
+The gate first: the candidate is scored against what production serves on the same held-out rows \
+(data/test.csv) and refused (exit 3, production unchanged) when it is worse by more than params.yaml \
+retrain.tolerance, when it is a model the operator rolled back from, or when production cannot be read \
+and verified (any error reading the live version, a version without MODEL_SHA256, a missing or altered \
+artifact). Only a deployer that proves nothing is deployed yet lets a first deploy through unscored. \
+Each refusal has its own explicit override: --allow-worse, --allow-rolled-back, --allow-unverified \
+(an override asks to type the candidate's model id; --yes answers that too).\n\n\
 Target aws: makes sure the execution role, bucket and log group exist, creates or updates the Lambda \
 function, publishes a version, smoke-tests that version (GET /health, POST /predict of the first \
 bundled house, priced as core-model prices it here), then moves the alias `live` to it and makes \
 the HTTP API (created once, same URL forever) point at the alias. A failed smoke test leaves the \
 alias where it was. Deploying an unchanged package publishes nothing.\n\n\
 Target local: smoke-tests the model through the predictor router and makes it the live local \
-version under .amesops/deployments.")]
+version under .amesops/deployments.\n\n\
+Exit codes: 0 deployed or unchanged, 3 refused by the gate, 4 another run holds the project lock \
+(deploys wait up to 15 minutes for it first), 5 declined."
+)]
 pub struct DeployArgs {
     /// Deploy the container image last pushed by `amesops image push` (image.json beside the
     /// package) instead of the zip.
     #[arg(long)]
     pub image: bool,
     /// The package made by `amesops package` (local target: the model.json beside it).
-    #[arg(long, default_value = "dist/predictor.zip")]
-    pub package: PathBuf,
-    /// The model the image holds (with --image), or the local fallback when there is no package.
-    #[arg(long, default_value = "models/model.json")]
-    pub model: PathBuf,
+    /// Default: dist/predictor.zip at the project root.
+    #[arg(long)]
+    pub package: Option<PathBuf>,
+    /// The model the image holds (with --image), or the local fallback when there is no
+    /// package. Default: models/model.json at the project root.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
     /// Canary: send PCT % of the traffic to the new version, the rest stays on the live one;
     /// deploy again without --canary to send all of it.
     #[arg(long, value_name = "PCT")]
@@ -46,9 +62,18 @@ pub struct DeployArgs {
     /// Log level of the function (trace, debug, info, warn, error).
     #[arg(long, default_value = "info")]
     pub log_level: String,
-    /// Do not ask for confirmation.
+    /// Do not ask for confirmation (the gate still decides).
     #[arg(long)]
     pub yes: bool,
+    /// Override the gate: deploy even when the candidate is worse than production.
+    #[arg(long)]
+    pub allow_worse: bool,
+    /// Override the gate: deploy even when production cannot be read and verified.
+    #[arg(long)]
+    pub allow_unverified: bool,
+    /// Override the gate: deploy a model the operator rolled back from.
+    #[arg(long)]
+    pub allow_rolled_back: bool,
 }
 
 /// Arguments of `amesops rollback`.
@@ -76,37 +101,40 @@ pub struct DestroyArgs {
     pub delete_logs: bool,
 }
 
-/// Asks before a change: `expected` must be typed when given, else `y`/`yes`.
-pub fn confirm(question: &str, expected: Option<&str>, yes: bool) -> Result<bool> {
+/// Asks before a destructive change that is not a deploy (destroy): `expected` must be
+/// typed when given, else `y`/`yes`.
+fn confirm(question: &str, expected: Option<&str>, yes: bool) -> Result<bool> {
     if yes {
         return Ok(true);
     }
-    let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
-        bail!(
-            "refusing without confirmation: there is no terminal to ask on; pass --yes to go ahead"
-        );
-    }
-    match expected {
-        Some(name) => eprint!("{question}\nType {name} to confirm (anything else cancels): "),
-        None => eprint!("{question} [y/N] "),
-    }
-    std::io::stderr().flush().ok();
-    let mut answer = String::new();
-    stdin
-        .lock()
-        .read_line(&mut answer)
-        .context("cannot read the answer")?;
-    let answer = answer.trim();
-    Ok(match expected {
-        Some(name) => answer == name,
-        None => matches!(answer.to_ascii_lowercase().as_str(), "y" | "yes"),
+    terminal::ask(&operations::Question {
+        action: question.to_string(),
+        target: String::new(),
+        typed: expected.map(str::to_string),
+        warning: None,
+        weight: operations::Weight::Production,
     })
+    .map_err(anyhow::Error::msg)
+}
+
+/// Takes the project's run lock for a command outside the operations (destroy), waiting.
+fn lock(config: &Config) -> Result<operations::lock::RunLock> {
+    operations::lock::RunLock::acquire(
+        &config.state_path(operations::lock::RUN_LOCK),
+        &operations::command_line(),
+        operations::lock::Wait::UpTo(operations::LOCK_WAIT),
+        &|holder| {
+            if let Some(holder) = holder {
+                eprintln!("  waiting for the run of {holder} to finish");
+            }
+        },
+    )
+    .map_err(anyhow::Error::new)
 }
 
 fn cancelled() -> Result<ExitCode> {
     eprintln!("cancelled: nothing changed");
-    Ok(ExitCode::FAILURE)
+    Ok(ExitCode::from(EXIT_DECLINED))
 }
 
 fn writable(config: &Config, what: &str) -> Result<()> {
@@ -126,11 +154,98 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Runtime::new().context("cannot start the async runtime")
 }
 
-fn local_deployer(config: &Config) -> LocalDeployer {
-    LocalDeployer::new(config.state_path("deployments"), None, String::new())
+/// The operations' context for `config`: its deployer, root and state.
+pub async fn context(config: &Config) -> Result<Context> {
+    let deployer = crate::backend::deployer::for_config(config).await?;
+    Ok(Context::new(config, deployer))
 }
 
-fn report(report: &DeployReport, action: &str) {
+/// Exit code and message for an operation that did not start or failed.
+pub fn failed(error: operations::Error) -> Result<ExitCode> {
+    if error.is_busy() {
+        eprintln!("{error}");
+        return Ok(ExitCode::from(EXIT_LOCKED));
+    }
+    Err(anyhow::Error::new(error))
+}
+
+/// `amesops deploy`.
+pub fn deploy(args: DeployArgs, global: &GlobalArgs) -> Result<ExitCode> {
+    let config = Config::load(global)?;
+    writable(&config, "deploy")?;
+    #[cfg(not(feature = "aws"))]
+    if config.target == Target::Aws {
+        return no_aws();
+    }
+    let package = args
+        .package
+        .clone()
+        .unwrap_or_else(|| config.root_path("dist/predictor.zip"));
+    let model = args
+        .model
+        .clone()
+        .unwrap_or_else(|| config.root_path("models/model.json"));
+    let source = if args.image {
+        Source::Image { package, model }
+    } else {
+        Source::Package { package, model }
+    };
+    let request = DeployRequest {
+        source,
+        options: DeployOptions {
+            canary: args.canary,
+            log_level: Some(args.log_level.clone()),
+        },
+    };
+    let overrides = Overrides {
+        allow_worse: args.allow_worse,
+        allow_unverified: args.allow_unverified,
+        allow_rolled_back: args.allow_rolled_back,
+    };
+    runtime()?.block_on(async {
+        let ctx = context(&config).await?;
+        let events = terminal::printer();
+        let confirm = TerminalConfirm { yes: args.yes };
+        let promoted = match promote::promote(&ctx, &request, overrides, &confirm, &events).await {
+            Ok(promoted) => promoted,
+            Err(error) => return failed(error),
+        };
+        match promoted.decision {
+            Decision::Refused => {
+                eprintln!("{}", promoted.summary());
+                Ok(ExitCode::from(EXIT_REFUSED))
+            }
+            Decision::Declined => cancelled(),
+            Decision::Deployed | Decision::NothingChanged => {
+                let Some(report) = &promoted.deployed else {
+                    println!("{}", promoted.summary());
+                    return Ok(ExitCode::SUCCESS);
+                };
+                print_report(
+                    report,
+                    if args.canary.is_some() {
+                        "canary"
+                    } else {
+                        "deployed"
+                    },
+                );
+                if config.target == Target::Local {
+                    println!(
+                        "live model: {} (the console serves it)",
+                        config
+                            .state_path("deployments")
+                            .join(format!("v{}", report.version))
+                            .join("model.json")
+                            .display()
+                    );
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+        }
+    })
+}
+
+fn print_report(report: &crate::backend::deployer::DeployReport, action: &str) {
     if report.changed {
         println!(
             "{action}: version {} serves model {}",
@@ -147,77 +262,6 @@ fn report(report: &DeployReport, action: &str) {
     }
 }
 
-/// `amesops deploy`.
-pub fn deploy(args: DeployArgs, global: &GlobalArgs) -> Result<ExitCode> {
-    let config = Config::load(global)?;
-    writable(&config, "deploy")?;
-    match config.target {
-        Target::Local => deploy_local(&args, &config),
-        Target::Aws => deploy_aws(&args, &config),
-    }
-}
-
-fn deploy_local(args: &DeployArgs, config: &Config) -> Result<ExitCode> {
-    let packaged = super::package::package_dir(&args.package).join("model.json");
-    let model = if packaged.is_file() {
-        packaged
-    } else {
-        args.model.clone()
-    };
-    let bytes = std::fs::read(&model).with_context(|| {
-        format!(
-            "cannot read {}; run amesops package (or train) first",
-            model.display()
-        )
-    })?;
-    let loaded = core_model::Artifact::from_bytes(&bytes)
-        .with_context(|| format!("{} is not a usable model", model.display()))?;
-    if !confirm(
-        &format!(
-            "Deploy model {} ({}) to the local predictor?",
-            loaded.id,
-            model.display()
-        ),
-        None,
-        args.yes,
-    )? {
-        return cancelled();
-    }
-    let deployer = local_deployer(config);
-    let runtime = runtime()?;
-    let done = runtime
-        .block_on(deployer.deploy(&model, &progress_line))
-        .map_err(anyhow::Error::msg)?;
-    write_local_record(&done)?;
-    if done.changed {
-        runtime.block_on(super::production::register(config, &bytes, &done.model_id));
-    }
-    report(&done, "deployed");
-    println!(
-        "live model: {} (the console serves it)",
-        deployer
-            .model_path(done.version.parse().unwrap_or(0))
-            .display()
-    );
-    Ok(ExitCode::SUCCESS)
-}
-
-/// `deploy.json` for the local target.
-fn write_local_record(report: &DeployReport) -> Result<()> {
-    let record = serde_json::json!({
-        "target": "local",
-        "function": "local predictor",
-        "version": report.version,
-        "alias": "live",
-        "url": report.url,
-        "model_id": report.model_id,
-        "time": time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
-    });
-    let mut bytes = serde_json::to_vec_pretty(&record)?;
-    bytes.push(b'\n');
-    crate::files::write_bytes(Path::new(RECORD_FILE), &bytes)
-}
-
 #[cfg(not(feature = "aws"))]
 fn no_aws() -> Result<ExitCode> {
     bail!(
@@ -225,122 +269,39 @@ fn no_aws() -> Result<ExitCode> {
     )
 }
 
-#[cfg(not(feature = "aws"))]
-fn deploy_aws(_: &DeployArgs, _: &Config) -> Result<ExitCode> {
-    no_aws()
-}
-
-#[cfg(feature = "aws")]
-async fn connect(
-    config: &Config,
-    package: &Path,
-) -> Result<crate::backend::deployer::aws::AwsDeployer> {
-    crate::backend::deployer::aws::AwsDeployer::connect(&config.aws, Path::new("."), package)
-        .await
-        .map_err(anyhow::Error::msg)
-}
-
-#[cfg(feature = "aws")]
-fn deploy_aws(args: &DeployArgs, config: &Config) -> Result<ExitCode> {
-    use crate::backend::deployer::aws::DeployOptions;
-    use crate::backend::deployer::aws::package::{Candidate, IMAGE_RECORD_FILE, package_dir};
-    let candidate = if args.image {
-        Candidate::from_image(
-            &package_dir(&args.package).join(IMAGE_RECORD_FILE),
-            &args.model,
-        )
-    } else {
-        Candidate::from_zip(&args.package)
-    }
-    .map_err(anyhow::Error::msg)?;
-    let runtime = runtime()?;
-    runtime.block_on(async {
-        let deployer = connect(config, &args.package).await?;
-        let question = format!(
-            "Deploy model {} ({}) to Lambda function {} in {}{}?",
-            candidate.model_id,
-            candidate.origin,
-            config.aws.function,
-            deployer.region(),
-            args.canary
-                .map(|p| format!(" as a {p}% canary"))
-                .unwrap_or_default()
-        );
-        if !confirm(&question, Some(&config.aws.function), args.yes)? {
-            return cancelled();
-        }
-        let options = DeployOptions {
-            canary: args.canary,
-            log_level: Some(args.log_level.clone()),
-        };
-        let done = deployer
-            .deploy_candidate(&candidate, &options, &progress_line)
-            .await
-            .map_err(anyhow::Error::msg)?;
-        if done.changed && args.canary.is_none() {
-            super::production::register(config, &candidate.model, &done.model_id).await;
-        }
-        report(
-            &done,
-            if args.canary.is_some() {
-                "canary"
-            } else {
-                "deployed"
-            },
-        );
-        Ok(ExitCode::SUCCESS)
-    })
-}
-
 /// `amesops rollback`.
 pub fn rollback(args: RollbackArgs, global: &GlobalArgs) -> Result<ExitCode> {
     let config = Config::load(global)?;
     writable(&config, "rollback")?;
-    let runtime = runtime()?;
-    let done = match config.target {
-        Target::Local => {
-            if !confirm("Roll the local predictor back?", None, args.yes)? {
-                return cancelled();
+    #[cfg(not(feature = "aws"))]
+    if config.target == Target::Aws {
+        return no_aws();
+    }
+    runtime()?.block_on(async {
+        let ctx = context(&config).await?;
+        let events = terminal::printer();
+        let confirm = TerminalConfirm { yes: args.yes };
+        let outcome =
+            match operations::rollback::rollback(&ctx, args.to.as_deref(), &confirm, &events).await
+            {
+                Ok(outcome) => outcome,
+                Err(error) => return failed(error),
+            };
+        match &outcome.report {
+            None => cancelled(),
+            Some(report) => {
+                print_report(report, "rolled back");
+                Ok(ExitCode::SUCCESS)
             }
-            let done = runtime
-                .block_on(local_deployer(&config).rollback(args.to.as_deref(), &progress_line))
-                .map_err(anyhow::Error::msg)?;
-            write_local_record(&done)?;
-            done
         }
-        #[cfg(feature = "aws")]
-        Target::Aws => runtime.block_on(async {
-            let deployer = connect(&config, Path::new("dist/predictor.zip")).await?;
-            let question = format!(
-                "Roll back alias {} of Lambda function {} in {}{}?",
-                config.aws.alias,
-                config.aws.function,
-                deployer.region(),
-                args.to
-                    .as_deref()
-                    .map(|v| format!(" to version {v}"))
-                    .unwrap_or_default()
-            );
-            if !confirm(&question, Some(&config.aws.function), args.yes)? {
-                bail!("cancelled: nothing changed");
-            }
-            deployer
-                .rollback(args.to.as_deref(), &progress_line)
-                .await
-                .map_err(anyhow::Error::msg)
-        })?,
-        #[cfg(not(feature = "aws"))]
-        Target::Aws => return no_aws(),
-    };
-    runtime.block_on(super::production::roll_back(&config));
-    report(&done, "rolled back");
-    Ok(ExitCode::SUCCESS)
+    })
 }
 
 /// `amesops destroy`.
 pub fn destroy(args: DestroyArgs, global: &GlobalArgs) -> Result<ExitCode> {
     let config = Config::load(global)?;
     writable(&config, "destroy")?;
+    let _lock = lock(&config)?;
     match config.target {
         Target::Local => {
             let dir = config.state_path("deployments");
@@ -350,14 +311,17 @@ pub fn destroy(args: DestroyArgs, global: &GlobalArgs) -> Result<ExitCode> {
             if dir.exists() {
                 std::fs::remove_dir_all(&dir).with_context(|| format!("cannot remove {}", dir.display()))?;
             }
-            let _ = std::fs::remove_file(RECORD_FILE);
-            println!("removed {} and {RECORD_FILE}", dir.display());
+            let record = config.root_path(RECORD_FILE);
+            let _ = std::fs::remove_file(&record);
+            println!("removed {} and {}", dir.display(), record.display());
             Ok(ExitCode::SUCCESS)
         }
         #[cfg(feature = "aws")]
         Target::Aws => runtime()?.block_on(async {
             use crate::backend::deployer::aws::DestroyOptions;
-            let deployer = connect(&config, Path::new("dist/predictor.zip")).await?;
+            let deployer = crate::backend::deployer::aws::AwsDeployer::connect(&config.aws, &config.root)
+                .await
+                .map_err(anyhow::Error::msg)?;
             let question = format!(
                 "Destroy Lambda function {} (all versions, alias {}), HTTP API {} and the managed role in {}?",
                 config.aws.function,

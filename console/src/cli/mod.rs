@@ -8,11 +8,11 @@ mod image;
 mod model;
 mod package;
 mod pipeline;
-mod production;
 mod retrain;
 mod runs;
 mod serve;
 mod status;
+pub(crate) mod terminal;
 mod tracking;
 pub use tracking::DEFAULT_EXPERIMENT;
 
@@ -68,7 +68,10 @@ pub enum Command {
     Package(package::PackageArgs),
     /// Build the Lambda container image and push it to ECR (no Docker needed).
     Image(image::ImageArgs),
-    /// Deploy the package: new version, smoke test, then the alias `live` moves (zero downtime).
+    /// Deploy the package through the gate: new version, smoke test, then the alias `live` moves.
+    ///
+    /// Exit codes: 0 deployed or unchanged, 3 refused by the gate, 4 another run holds the
+    /// project lock, 5 declined.
     Deploy(deploy::DeployArgs),
     /// Move the alias `live` back to an earlier version.
     Rollback(deploy::RollbackArgs),
@@ -78,8 +81,10 @@ pub enum Command {
     Destroy(deploy::DestroyArgs),
     /// Retrain and redeploy through the gate: run the pipeline, compare with production, deploy if no worse.
     ///
-    /// Exit codes: 0 deployed or nothing changed, 3 refused (worse than production by more than
-    /// params.yaml retrain.tolerance), 4 another retrain holds the lock, 5 deploy declined.
+    /// Exit codes: 0 deployed, nothing changed, or stopped by SIGTERM before deploying; 3
+    /// refused by the gate (worse than production by more than params.yaml retrain.tolerance,
+    /// a model the operator rolled back from, or production unreadable); 4 another run (or
+    /// scheduler) holds the project lock; 5 deploy declined.
     Retrain(retrain::RetrainArgs),
     /// Run retrain on a schedule with systemd or cron.
     Schedule(retrain::ScheduleArgs),
@@ -107,7 +112,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Some(Command::Fetch(args)) => data::fetch(args),
         Some(Command::Split(args)) => data::split(args),
-        Some(Command::Train(args)) => model::train(args),
+        Some(Command::Train(args)) => {
+            crate::provenance::check_training_code()?;
+            model::train(args)
+        }
         Some(Command::Evaluate(args)) => model::evaluate(args),
         Some(Command::Predict(args)) => model::predict(args),
         Some(Command::Serve(args)) => serve::serve(args),
@@ -123,7 +131,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Retrain(args)) => {
             retrain::run(args, &crate::config::Config::load(&cli.global)?)
         }
-        Some(Command::Schedule(args)) => retrain::schedule(args),
+        Some(Command::Schedule(args)) => {
+            retrain::schedule(args, &crate::config::Config::load(&cli.global)?)
+        }
         Some(Command::Screenshots { out }) => {
             std::fs::create_dir_all(&out)?;
             for (name, svg) in crate::tui::screenshot::screens() {

@@ -4,13 +4,15 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 
+use super::terminal::{self, TerminalConfirm};
 use crate::config::{Config, GlobalArgs};
+use crate::operations;
 use crate::pipeline::Project;
 use crate::pipeline::report::{DvcJson, Verbose, reasons};
-use crate::pipeline::runner::{self, Engine, Event, RunRequest, RunSummary, SkipReason, Stream};
+use crate::pipeline::runner::{Engine, RunSummary};
 use crate::pipeline::status::{PipelineStatus, State};
 
 /// Arguments of `amesops pipeline`.
@@ -35,8 +37,12 @@ pub enum PipelineCommand {
     /// Run the stages that changed: `dvc repro [STAGE]`, streamed as progress lines.
     ///
     /// Without DVC installed (or with --without-dvc) the changed stages' commands run directly
-    /// in DAG order; nothing is recorded in dvc.lock or the DVC cache then. Exits non-zero when
-    /// a stage fails.
+    /// in DAG order and are recorded in dvc.lock and the DVC cache as dvc would. The run holds
+    /// the project's lock, and the stages get this command's target, profile, region and
+    /// configuration. A run whose `deploy` stage will run changes production: it asks first
+    /// (on aws the function name must be typed; --yes for scripts), and the deploy stage goes
+    /// through the gate. Exit codes: 0 done, 1 a stage failed (a refused deploy fails its
+    /// stage), 4 another run holds the lock, 5 declined.
     Run(RunArgs),
 }
 
@@ -66,9 +72,12 @@ pub struct RunArgs {
     /// Run the stages even if nothing changed (`dvc repro --force`).
     #[arg(long, short)]
     pub force: bool,
-    /// Run the commands directly even when dvc is installed (nothing recorded in dvc.lock).
+    /// Run the commands directly even when dvc is installed.
     #[arg(long)]
     pub without_dvc: bool,
+    /// Do not ask before a run that deploys (the deploy stage's gate still decides).
+    #[arg(long)]
+    pub yes: bool,
 }
 
 /// `amesops pipeline …`.
@@ -77,7 +86,7 @@ pub fn run(args: PipelineArgs, global: &GlobalArgs) -> Result<ExitCode> {
         PipelineCommand::Status(args) => status(args),
         PipelineCommand::Run(args) => {
             refuse_if_read_only(global, "running the pipeline")?;
-            run_pipeline(args)
+            run_pipeline(args, &Config::load(global)?)
         }
     }
 }
@@ -151,9 +160,10 @@ fn print_table(status: &PipelineStatus) {
     }
 }
 
-fn run_pipeline(args: RunArgs) -> Result<ExitCode> {
-    let root = project_root()?;
-    // Catch a bad stage name or dvc.yaml before anything starts.
+fn run_pipeline(args: RunArgs, config: &Config) -> Result<ExitCode> {
+    let root = config.root.clone();
+    // Catch a missing project, a bad stage name or dvc.yaml before anything starts.
+    Project::find_root(&root)?;
     let project = Project::load(&root)?;
     if let Some(stage) = &args.stage {
         project.stage_index(stage)?;
@@ -163,68 +173,31 @@ fn run_pipeline(args: RunArgs) -> Result<ExitCode> {
     } else {
         Engine::Auto
     };
-    let (events, handle) = runner::spawn(RunRequest {
-        root,
+    let run = operations::pipeline::Run {
         stage: args.stage,
         force: args.force,
         engine,
-    });
-    let mut current: Option<String> = None;
-    for event in events {
-        print_event(&event, &mut current);
-    }
-    let summary = handle
-        .join()
-        .map_err(|_| anyhow!("the pipeline runner crashed"))??;
-    print_summary(&summary);
-    Ok(if summary.succeeded() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
-}
-
-fn seconds(duration: Duration) -> String {
-    format!("{:.2} s", duration.as_secs_f64())
-}
-
-/// One progress line per event; command output is prefixed with its stage.
-fn print_event(event: &Event, current: &mut Option<String>) {
-    match event {
-        Event::StageStarted { stage } => {
-            println!("[{stage}] started");
-            *current = Some(stage.clone());
-        }
-        Event::StageSkipped { stage, reason } => {
-            let why = match reason {
-                SkipReason::Unchanged => "unchanged",
-                SkipReason::RestoredFromRunCache => "restored from the DVC run cache",
-            };
-            println!("[{stage}] skipped: {why}");
-        }
-        Event::StageFinished { stage, duration } => {
-            println!("[{stage}] finished in {}", seconds(*duration));
-            *current = None;
-        }
-        Event::StageFailed {
-            stage,
-            error,
-            duration,
-        } => {
-            println!("[{stage}] FAILED after {}: {error}", seconds(*duration));
-            *current = None;
-        }
-        Event::Output(line) => {
-            let text = match current {
-                Some(stage) => format!("[{stage}]   {}", line.text),
-                None => line.text.clone(),
-            };
-            match line.stream {
-                Stream::Stdout => println!("{text}"),
-                Stream::Stderr => eprintln!("{text}"),
+    };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let ctx = super::deploy::context(config).await?;
+        let events = terminal::printer();
+        let confirm = TerminalConfirm { yes: args.yes };
+        let summary = match operations::pipeline::run(&ctx, &run, &confirm, &events).await {
+            Ok(Some(summary)) => summary,
+            Ok(None) => {
+                eprintln!("cancelled: nothing ran");
+                return Ok(ExitCode::from(terminal::EXIT_DECLINED));
             }
-        }
-    }
+            Err(error) => return super::deploy::failed(error),
+        };
+        print_summary(&summary);
+        Ok(if summary.succeeded() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        })
+    })
 }
 
 fn print_summary(summary: &RunSummary) {
@@ -242,8 +215,8 @@ fn print_summary(summary: &RunSummary) {
             failure.error
         ),
         None => println!(
-            "ran {ran} stage(s) in {}, {skipped} unchanged",
-            seconds(total)
+            "ran {ran} stage(s) in {:.2} s, {skipped} unchanged",
+            total.as_secs_f64()
         ),
     }
 }

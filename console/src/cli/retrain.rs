@@ -1,6 +1,5 @@
 //! `amesops retrain` (once, or on a schedule) and `amesops schedule install`.
 
-use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -9,22 +8,13 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use tokio::sync::mpsc;
 
 use super::cadence::Cadence;
-use crate::backend::deployer::Deployer;
+use super::terminal::{self, EXIT_DECLINED, EXIT_LOCKED, EXIT_REFUSED, TerminalConfirm, log};
 use crate::config::Config;
-use crate::project::Project;
-use crate::retrain::{self, Decision, Outcome};
-use crate::tui::action::Loaded;
-use crate::tui::views::pipeline::RunEvent;
-
-/// Exit code when the gate refuses a worse model.
-pub const EXIT_REFUSED_WORSE: u8 = 3;
-/// Exit code when another scheduler holds the lock.
-pub const EXIT_LOCKED: u8 = 4;
-/// Exit code when the user declined the deploy.
-pub const EXIT_DECLINED: u8 = 5;
+use crate::operations::lock::{self, RunLock, Wait};
+use crate::operations::retrain::{self, Decision, Retrain};
+use crate::operations::{self, Overrides};
 
 /// Arguments of `amesops retrain`.
 #[derive(Debug, Args)]
@@ -32,9 +22,16 @@ pub struct RetrainArgs {
     /// Deploy without asking.
     #[arg(long)]
     pub yes: bool,
-    /// Deploy even when the new model is worse than production by more than the tolerance.
+    /// Override the gate: deploy even when the new model is worse than production by more
+    /// than the tolerance.
     #[arg(long)]
     pub allow_worse: bool,
+    /// Override the gate: deploy even when production cannot be read and verified.
+    #[arg(long)]
+    pub allow_unverified: bool,
+    /// Override the gate: redeploy a model the operator rolled back from.
+    #[arg(long)]
+    pub allow_rolled_back: bool,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -71,127 +68,42 @@ pub enum ScheduleCommand {
     },
 }
 
-/// A lock file that keeps two schedulers (or retrains) from overlapping.
-struct RunLock {
-    path: PathBuf,
-}
-
-impl RunLock {
-    fn acquire(path: &Path) -> Result<Option<RunLock>> {
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        for _ in 0..2 {
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(path)
-            {
-                Ok(mut file) => {
-                    writeln!(file, "{}", std::process::id())?;
-                    return Ok(Some(RunLock {
-                        path: path.to_path_buf(),
-                    }));
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let holder = std::fs::read_to_string(path)
-                        .ok()
-                        .and_then(|t| t.trim().parse::<u32>().ok());
-                    let alive =
-                        holder.is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
-                    if alive {
-                        return Ok(None);
-                    }
-                    // The holder died without cleaning up: take the lock over.
-                    let _ = std::fs::remove_file(path);
-                }
-                Err(e) => {
-                    return Err(e)
-                        .with_context(|| format!("cannot create lock {}", path.display()));
-                }
-            }
-        }
-        Ok(None)
-    }
-}
-
-impl Drop for RunLock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
-
-fn log(event: &str, fields: serde_json::Value) {
-    let mut line = serde_json::json!({
-        "timestamp": time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
-        "event": event,
-    });
-    if let (Some(object), serde_json::Value::Object(more)) = (line.as_object_mut(), fields) {
-        object.extend(more);
-    }
-    eprintln!("{line}");
-}
-
-fn confirm_on_terminal(outcome: &Outcome) -> bool {
-    if !std::io::stdin().is_terminal() {
-        eprintln!("not deploying: no terminal to confirm on; pass --yes to deploy unattended");
-        return false;
-    }
-    eprint!("{}\ndeploy it? [y/N] ", outcome.summary());
-    let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    let _ = std::io::stdin().lock().read_line(&mut answer);
-    matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
-}
-
 /// One retrain: pipeline, gate, deploy; returns the exit code.
 async fn retrain_once(
-    project: &Project,
-    deployer: &dyn Deployer,
+    ctx: &operations::Context,
     args: &RetrainArgs,
-    tolerance: f64,
     stop: &AtomicBool,
 ) -> Result<u8> {
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let printer = tokio::spawn(async move {
-        while let Some(Loaded::PipelineRun(event)) = rx.recv().await {
-            match event {
-                RunEvent::Started(s) => log("stage_started", serde_json::json!({ "stage": s })),
-                RunEvent::Skipped(s) => log("stage_skipped", serde_json::json!({ "stage": s })),
-                RunEvent::Finished(s, secs) => log(
-                    "stage_finished",
-                    serde_json::json!({ "stage": s, "seconds": secs }),
-                ),
-                RunEvent::Failed(s, e) => log(
-                    "stage_failed",
-                    serde_json::json!({ "stage": s, "error": e }),
-                ),
-                RunEvent::Output(_) | RunEvent::Done(_) => {}
-            }
-        }
-    });
-    let prepared = retrain::prepare(project, deployer, args.allow_worse, tolerance, tx).await;
-    let _ = printer.await;
-    let mut outcome = prepared.map_err(anyhow::Error::msg)?;
-    let code = match outcome.decision {
-        Decision::NothingChanged | Decision::Deployed => 0,
-        Decision::RefusedWorse => EXIT_REFUSED_WORSE,
-        Decision::WillDeploy if stop.load(Ordering::SeqCst) => {
-            log(
-                "stopped",
-                serde_json::json!({ "reason": "SIGTERM before deploying; production unchanged" }),
-            );
-            0
-        }
-        Decision::WillDeploy if !args.yes && !confirm_on_terminal(&outcome) => EXIT_DECLINED,
-        Decision::WillDeploy => {
-            let progress = |line: String| log("deploy_step", serde_json::json!({ "step": line }));
-            retrain::deploy(project, deployer, &mut outcome, &progress)
-                .await
-                .map_err(anyhow::Error::msg)?;
-            0
-        }
+    let events = terminal::json_logger();
+    let confirm = TerminalConfirm { yes: args.yes };
+    let retrain = Retrain {
+        overrides: Overrides {
+            allow_worse: args.allow_worse,
+            allow_unverified: args.allow_unverified,
+            allow_rolled_back: args.allow_rolled_back,
+        },
     };
+    let outcome = match retrain::retrain(ctx, retrain, &confirm, &events, Some(stop)).await {
+        Ok(outcome) => outcome,
+        Err(error) if error.is_busy() => {
+            eprintln!("{error}");
+            log("locked", serde_json::json!({ "reason": error.to_string() }));
+            return Ok(EXIT_LOCKED);
+        }
+        Err(error) => return Err(anyhow::Error::new(error)),
+    };
+    let code = match outcome.decision {
+        Decision::NothingChanged | Decision::Deployed | Decision::Stopped => 0,
+        Decision::Declined => EXIT_DECLINED,
+        refused if refused.is_refusal() => EXIT_REFUSED,
+        _ => 0,
+    };
+    if outcome.decision == Decision::Stopped {
+        log(
+            "stopped",
+            serde_json::json!({ "reason": "SIGTERM before deploying; production unchanged" }),
+        );
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&outcome)?);
     } else {
@@ -206,22 +118,15 @@ async fn retrain_once(
 
 /// `amesops retrain`.
 pub fn run(args: RetrainArgs, config: &Config) -> Result<ExitCode> {
+    if config.read_only {
+        bail!(
+            "read-only mode (--read-only, AMESOPS_READ_ONLY or read_only in amesops.toml): retrain refused"
+        );
+    }
+    ensure_project(&config.root)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let project = Project::open(config)?;
-        ensure_project(&project.root)?;
-        let tolerance = crate::params::Params::load(&project.root.join("params.yaml"), false)?
-            .retrain
-            .tolerance;
-        let deployer: Arc<dyn Deployer> = crate::backend::deployer::for_config(config).await?;
-        let lock_path = config.state_path("retrain.lock");
-        let Some(_lock) = RunLock::acquire(&lock_path)? else {
-            eprintln!(
-                "another retrain or scheduler is running (lock {}); not starting",
-                lock_path.display()
-            );
-            return Ok(ExitCode::from(EXIT_LOCKED));
-        };
+        let ctx = super::deploy::context(config).await?;
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
@@ -238,9 +143,25 @@ pub fn run(args: RetrainArgs, config: &Config) -> Result<ExitCode> {
             );
         });
         let Some(cadence) = args.every.clone() else {
-            return Ok(ExitCode::from(
-                retrain_once(&project, deployer.as_ref(), &args, tolerance, &stop).await?,
-            ));
+            return Ok(ExitCode::from(retrain_once(&ctx, &args, &stop).await?));
+        };
+        // One scheduler per project; each of its runs takes the run lock like any other run.
+        let scheduler_lock = config.state_path(lock::SCHEDULER_LOCK);
+        let command = ctx.command.clone();
+        let _scheduler = match RunLock::acquire(&scheduler_lock, &command, Wait::No, &|_| {}) {
+            Ok(held) => held,
+            Err(lock::LockError::Busy { path, holder }) => {
+                eprintln!(
+                    "another scheduler is running for this project: {} ({}); not starting",
+                    holder.map_or_else(
+                        || "a process that is just starting".to_string(),
+                        |h| h.to_string()
+                    ),
+                    path.display()
+                );
+                return Ok(ExitCode::from(EXIT_LOCKED));
+            }
+            Err(error) => return Err(error.into()),
         };
         let mut started = cadence.describe();
         started["pid"] = serde_json::json!(std::process::id());
@@ -268,7 +189,7 @@ pub fn run(args: RetrainArgs, config: &Config) -> Result<ExitCode> {
             run_now = false;
             runs += 1;
             log("run_started", serde_json::json!({ "run": runs }));
-            match retrain_once(&project, deployer.as_ref(), &args, tolerance, &stop).await {
+            match retrain_once(&ctx, &args, &stop).await {
                 Ok(code) => log(
                     "run_finished",
                     serde_json::json!({ "run": runs, "exit_code": code }),
@@ -287,14 +208,19 @@ pub fn run(args: RetrainArgs, config: &Config) -> Result<ExitCode> {
     })
 }
 
+/// How systemd stops the scheduler: SIGTERM to the main process only (a stage command it
+/// waits for is not killed), which finishes its current step (a deploy, an alias move) and
+/// deploys nothing more; only after TimeoutStopSec does anything get SIGKILL.
+const STOP_SETTINGS: &str = "KillMode=mixed\nKillSignal=SIGTERM\nTimeoutStopSec=30min\n";
+
 /// `amesops schedule install`.
-pub fn schedule(args: ScheduleArgs) -> Result<ExitCode> {
+pub fn schedule(args: ScheduleArgs, config: &Config) -> Result<ExitCode> {
     let ScheduleCommand::Install { every, write } = args.command;
     let exe = std::env::current_exe().context("cannot find this binary's path")?;
-    let dir = std::env::current_dir()?;
+    let dir = config.root.clone();
     let unit = |kind: &str, exec: &str, extra: &str| {
         format!(
-            "[Unit]\nDescription=amesops retrain-and-redeploy\n\n[Service]\nType={kind}\nWorkingDirectory={}\nExecStart={} {exec}\n{extra}",
+            "[Unit]\nDescription=amesops retrain-and-redeploy\n\n[Service]\nType={kind}\nWorkingDirectory={}\nExecStart={} {exec}\n{STOP_SETTINGS}{extra}",
             dir.display(),
             exe.display()
         )
@@ -306,7 +232,8 @@ pub fn schedule(args: ScheduleArgs) -> Result<ExitCode> {
             exe.display()
         )
     };
-    // (file name, content) of the systemd units, the unit to enable, and the crontab line.
+    // (file name, content) of the systemd units, the unit to enable, and the crontab line or
+    // why there is none.
     let (units, enable, crontab) = match &every {
         Cadence::Interval(every) => {
             let timer = format!(
@@ -324,7 +251,7 @@ pub fn schedule(args: ScheduleArgs) -> Result<ExitCode> {
             (
                 units,
                 "amesops-retrain.timer",
-                Some(crontab_line(&interval_cron(*every))),
+                interval_cron(*every).map(|when| crontab_line(&when)),
             )
         }
         Cadence::Cron(cron) => {
@@ -337,7 +264,13 @@ pub fn schedule(args: ScheduleArgs) -> Result<ExitCode> {
             );
             let five_fields =
                 expression.starts_with('@') || expression.split_whitespace().count() == 5;
-            let crontab = five_fields.then(|| crontab_line(expression));
+            let crontab = if five_fields {
+                Ok(crontab_line(expression))
+            } else {
+                Err(format!(
+                    "crontab has no seconds field, so {expression:?} cannot be a crontab line: use the systemd unit above, or five fields"
+                ))
+            };
             (
                 vec![("amesops-retrain.service", service)],
                 "amesops-retrain.service",
@@ -350,7 +283,7 @@ pub fn schedule(args: ScheduleArgs) -> Result<ExitCode> {
         let folder = PathBuf::from(home).join(".config/systemd/user");
         std::fs::create_dir_all(&folder)?;
         for (name, content) in &units {
-            std::fs::write(folder.join(name), content)?;
+            crate::files::write_bytes(&folder.join(name), content.as_bytes())?;
             println!("wrote {}", folder.join(name).display());
         }
         println!(
@@ -361,24 +294,45 @@ pub fn schedule(args: ScheduleArgs) -> Result<ExitCode> {
             println!("# ~/.config/systemd/user/{name}\n{content}");
         }
         match crontab {
-            Some(line) => println!("# or one crontab line (crontab -e):\n{line}"),
-            None => {
-                println!("# crontab has no seconds field: use the systemd unit, or five fields")
-            }
+            Ok(line) => println!("# or one crontab line (crontab -e):\n{line}"),
+            Err(why) => println!("# no crontab line: {why}"),
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// The crontab schedule closest to an interval.
-fn interval_cron(every: Duration) -> String {
-    let minutes = (every.as_secs() / 60).max(1);
-    if minutes.is_multiple_of(24 * 60) {
-        format!("0 3 */{} * *", (minutes / (24 * 60)).max(1))
-    } else if minutes.is_multiple_of(60) {
-        format!("0 */{} * * *", minutes / 60)
-    } else {
-        format!("*/{minutes} * * * *")
+/// The crontab schedule that runs exactly every `every`, or why cron cannot: cron counts
+/// minutes within the hour, hours within the day and days within the month, so only steps that
+/// divide those evenly repeat at a constant interval.
+fn interval_cron(every: Duration) -> Result<String, String> {
+    let seconds = every.as_secs();
+    let shown = humanize(every);
+    let refuse = || {
+        Err(format!(
+            "cron cannot run every {shown} at even intervals (it counts minutes within the hour, hours within the day); use the systemd timer above, or an interval cron can express: 1m–30m dividing 60, 1h–12h dividing 24, 1d or 7d"
+        ))
+    };
+    if seconds == 0 || !seconds.is_multiple_of(60) {
+        return refuse();
+    }
+    let minutes = seconds / 60;
+    match minutes {
+        m if m < 60 && 60 % m == 0 => Ok(if m == 1 {
+            "* * * * *".to_string()
+        } else {
+            format!("*/{m} * * * *")
+        }),
+        m if m.is_multiple_of(60) && m < 24 * 60 && (24 * 60) % m == 0 => {
+            let hours = m / 60;
+            Ok(if hours == 1 {
+                "0 * * * *".to_string()
+            } else {
+                format!("0 */{hours} * * *")
+            })
+        }
+        m if m == 24 * 60 => Ok("0 3 * * *".to_string()),
+        m if m == 7 * 24 * 60 => Ok("0 3 * * 0".to_string()),
+        _ => refuse(),
     }
 }
 
@@ -396,9 +350,28 @@ fn humanize(d: Duration) -> String {
 fn ensure_project(root: &Path) -> Result<()> {
     if !root.join("dvc.yaml").exists() {
         bail!(
-            "no dvc.yaml in {}: run retrain from the project folder",
+            "no dvc.yaml in {} or any folder above it: run retrain inside the project",
             root.display()
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_intervals_cron_repeats_evenly_get_a_crontab_line() {
+        let line = |s: u64| interval_cron(Duration::from_secs(s));
+        assert_eq!(line(60).as_deref(), Ok("* * * * *"));
+        assert_eq!(line(15 * 60).as_deref(), Ok("*/15 * * * *"));
+        assert_eq!(line(6 * 3600).as_deref(), Ok("0 */6 * * *"));
+        assert_eq!(line(86_400).as_deref(), Ok("0 3 * * *"));
+        assert_eq!(line(7 * 86_400).as_deref(), Ok("0 3 * * 0"));
+        for odd in [30, 45 * 60, 90 * 60, 5 * 3600, 36 * 3600, 2 * 86_400] {
+            let why = line(odd).expect_err("not expressible");
+            assert!(why.contains("systemd"), "{why}");
+        }
+    }
 }

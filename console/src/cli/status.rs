@@ -81,13 +81,10 @@ pub fn status(args: StatusArgs, global: &GlobalArgs) -> Result<ExitCode> {
         }
         #[cfg(feature = "aws")]
         Target::Aws => runtime.block_on(async {
-            let deployer = crate::backend::deployer::aws::AwsDeployer::connect(
-                &config.aws,
-                std::path::Path::new("."),
-                std::path::Path::new("dist/predictor.zip"),
-            )
-            .await
-            .map_err(anyhow::Error::msg)?;
+            let deployer =
+                crate::backend::deployer::aws::AwsDeployer::connect(&config.aws, &config.root)
+                    .await
+                    .map_err(anyhow::Error::msg)?;
             let status = deployer.inspect(true).await.map_err(anyhow::Error::msg)?;
             if args.json {
                 println!(

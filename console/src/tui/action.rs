@@ -54,11 +54,15 @@ impl ViewId {
     }
 }
 
-/// Actions that change something outside the console: always confirmed, refused when read-only.
+/// Actions that change something outside the console: refused when read-only, one at a time.
+/// Each is an operation that asks its own confirmation (the dialog shows what it asks).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mutation {
-    /// Deploy the current model.
+    /// Deploy the current model through the gate.
     Deploy,
+    /// Deploy the current model although the gate refuses it: the explicit override (the
+    /// dialog asks for the model id to be typed).
+    ForceDeploy,
     /// Move the alias back (to a version, or the previous one).
     Rollback {
         /// Target version; `None` = previous.
@@ -69,34 +73,24 @@ pub enum Mutation {
         /// Stage name; `None` = all.
         stage: Option<String>,
     },
-    /// Run the pipeline, compare, deploy if no worse (or if allowed).
-    Retrain {
-        /// Deploy even when the new model is worse.
-        allow_worse: bool,
-    },
+    /// Run the pipeline, compare, deploy if no worse.
+    Retrain,
 }
 
 impl Mutation {
-    /// What will happen, in one sentence, for the confirmation dialog.
+    /// What is being done, in one sentence.
     pub fn describe(&self) -> String {
         match self {
-            Mutation::Deploy => "Deploy the current model (models/model.json): smoke-test it, then move the alias.".to_string(),
+            Mutation::Deploy => "Deploy the current model (models/model.json) through the gate.".to_string(),
+            Mutation::ForceDeploy => "Deploy the current model although the gate refuses it (override).".to_string(),
             Mutation::Rollback { to: Some(v) } => format!("Move the alias back to version {v}."),
             Mutation::Rollback { to: None } => "Move the alias back to the previous version.".to_string(),
             Mutation::RunPipeline { stage: Some(s) } => format!("Run pipeline stage '{s}' (and what it needs)."),
             Mutation::RunPipeline { stage: None } => "Run the pipeline: every stage that changed.".to_string(),
-            Mutation::Retrain { .. } => {
+            Mutation::Retrain => {
                 "Retrain: run the pipeline and compare the new model with production; you confirm the deploy after seeing the metrics.".to_string()
             }
         }
-    }
-
-    /// Whether it changes what production serves (asks for the typed function name on aws).
-    pub fn touches_production(&self) -> bool {
-        matches!(
-            self,
-            Mutation::Deploy | Mutation::Rollback { .. } | Mutation::Retrain { .. }
-        )
     }
 }
 
@@ -120,8 +114,15 @@ pub enum Command {
     SubmitPrediction(serde_json::Value),
     /// Function, versions, alias, API, health.
     LoadDeploy,
-    /// A confirmed mutation.
+    /// Start a mutation (its operation asks for confirmation through [`Loaded::Confirm`]).
     Mutate(Mutation),
+    /// The answer to the confirmation `id`.
+    Answer {
+        /// Which question.
+        id: u64,
+        /// Go ahead.
+        yes: bool,
+    },
 }
 
 /// Results of background work, and other inputs that are not keys.
@@ -145,8 +146,16 @@ pub enum Loaded {
     Prediction(Result<PredictOutcome, String>),
     /// Deploy status.
     Deploy(Result<DeployStatus, String>),
-    /// A mutation finished (message for the toast) or failed.
+    /// A mutation finished (message for the toast) or failed (or was refused by the gate).
     Mutated(Result<String, String>),
-    /// Retrain prepared a candidate: the gate's verdict, to confirm before deploying.
-    RetrainReady(Result<crate::retrain::Outcome, String>),
+    /// A retrain finished: its report, for the Pipeline view's run pane.
+    Retrained(Result<crate::operations::retrain::Outcome, String>),
+    /// A running operation asks for confirmation: open the dialog, answer with
+    /// [`Command::Answer`].
+    Confirm {
+        /// Answer with this id.
+        id: u64,
+        /// What it asks.
+        question: crate::operations::Question,
+    },
 }

@@ -33,10 +33,10 @@ pub struct Header {
     pub target: String,
     /// `function:alias`.
     pub endpoint: String,
-    /// Served model id, once known.
+    /// Model id the live alias names, once known.
     pub model_id: Option<String>,
-    /// Production deploys ask for this name to be typed (aws target).
-    pub production_name: Option<String>,
+    /// Model id the endpoint says it serves (`GET /health`, `GET /model`), once known.
+    pub served: Option<String>,
 }
 
 /// An overlay above the view.
@@ -119,6 +119,9 @@ impl App {
     pub fn start(&mut self, now: Instant) -> Vec<Command> {
         let mut commands = self.enter(self.view, now);
         commands.extend(self.logs.on_enter());
+        // The header compares the live alias's model with what the endpoint serves from the
+        // start, whichever view is open.
+        commands.extend(self.deploy.on_enter(now));
         commands
     }
 
@@ -147,34 +150,23 @@ impl App {
         }
     }
 
-    /// Asks for a mutation: the confirmation dialog opens, unless read-only refuses it.
-    pub fn ask(&mut self, mutation: Mutation, now: Instant) {
-        if self.read_only {
-            self.note(
-                format!("read-only: refused — {}", mutation.describe()),
-                Level::Error,
-                now,
-            );
-            return;
-        }
-        if let Some(busy) = &self.busy {
+    /// Asks for a mutation: it starts unless read-only refuses it or another one runs; its
+    /// operation then asks for confirmation through the dialog.
+    pub fn ask(&mut self, mutation: Mutation, now: Instant) -> Vec<Command> {
+        if let Some(busy) = &self.busy
+            && !self.read_only
+        {
             self.note(
                 format!("wait: still working on — {}", busy.describe()),
                 Level::Error,
                 now,
             );
-            return;
+            return Vec::new();
         }
-        let typed = if mutation.touches_production() {
-            self.header.production_name.clone()
-        } else {
-            None
-        };
-        let target = format!("{} · {}", self.header.target, self.header.endpoint);
-        self.overlay = Some(Overlay::Confirm(Confirm::new(mutation, target, typed)));
+        self.dispatch(mutation, now)
     }
 
-    /// Dispatches a confirmed mutation: the one place where read-only is enforced for actions.
+    /// Dispatches a mutation: the one place where read-only is enforced for actions.
     pub fn dispatch(&mut self, mutation: Mutation, now: Instant) -> Vec<Command> {
         if self.read_only {
             self.note(
@@ -184,7 +176,7 @@ impl App {
             );
             return Vec::new();
         }
-        if let Mutation::RunPipeline { .. } | Mutation::Retrain { .. } = mutation {
+        if let Mutation::RunPipeline { .. } | Mutation::Retrain = mutation {
             self.pipeline.run_active = true;
         }
         self.busy = Some(mutation.clone());
@@ -199,10 +191,7 @@ impl App {
     fn apply(&mut self, intent: Intent, now: Instant) -> Vec<Command> {
         match intent {
             Intent::Run(command) => vec![command],
-            Intent::Ask(mutation) => {
-                self.ask(mutation, now);
-                Vec::new()
-            }
+            Intent::Ask(mutation) => self.ask(mutation, now),
             Intent::Note(message) => {
                 self.note(message, Level::Info, now);
                 Vec::new()
@@ -251,10 +240,7 @@ impl App {
                     self.overlay = Some(Overlay::Palette(Palette::default()));
                     return Vec::new();
                 }
-                KeyCode::Char('R') => {
-                    self.ask(Mutation::Retrain { allow_worse: false }, now);
-                    return Vec::new();
-                }
+                KeyCode::Char('R') => return self.ask(Mutation::Retrain, now),
                 KeyCode::Tab => return self.enter(ViewId::ALL[(self.view.index() + 1) % 6], now),
                 KeyCode::BackTab => {
                     return self.enter(ViewId::ALL[(self.view.index() + 5) % 6], now);
@@ -323,9 +309,15 @@ impl App {
                 }
                 confirm::Outcome::Cancelled => {
                     self.note("cancelled", Level::Info, now);
-                    Vec::new()
+                    vec![Command::Answer {
+                        id: dialog.id,
+                        yes: false,
+                    }]
                 }
-                confirm::Outcome::Accepted(mutation) => self.dispatch(mutation, now),
+                confirm::Outcome::Accepted => vec![Command::Answer {
+                    id: dialog.id,
+                    yes: true,
+                }],
             },
         }
     }
@@ -334,22 +326,11 @@ impl App {
         match entry {
             Entry::View(i) => self.enter(ViewId::ALL[i.min(5)], now),
             Entry::Refresh => self.refresh(now),
-            Entry::RunPipeline => {
-                self.ask(Mutation::RunPipeline { stage: None }, now);
-                Vec::new()
-            }
-            Entry::Retrain => {
-                self.ask(Mutation::Retrain { allow_worse: false }, now);
-                Vec::new()
-            }
-            Entry::Deploy => {
-                self.ask(Mutation::Deploy, now);
-                Vec::new()
-            }
-            Entry::Rollback => {
-                self.ask(Mutation::Rollback { to: None }, now);
-                Vec::new()
-            }
+            Entry::RunPipeline => self.ask(Mutation::RunPipeline { stage: None }, now),
+            Entry::Retrain => self.ask(Mutation::Retrain, now),
+            Entry::Deploy => self.ask(Mutation::Deploy, now),
+            Entry::ForceDeploy => self.ask(Mutation::ForceDeploy, now),
+            Entry::Rollback => self.ask(Mutation::Rollback { to: None }, now),
             Entry::Help => {
                 self.overlay = Some(Overlay::Help);
                 Vec::new()
@@ -397,8 +378,10 @@ impl App {
             },
             Loaded::Runs(result) => self.experiments.on_loaded(result, now),
             Loaded::Schema(result) => {
-                if let Ok(schema) = &result {
-                    self.header.model_id = Some(schema.model_id.clone());
+                if let Ok(schema) = &result
+                    && !schema.model_id.is_empty()
+                {
+                    self.header.served = Some(schema.model_id.clone());
                 }
                 self.predict.on_schema(result, now);
             }
@@ -406,10 +389,17 @@ impl App {
             Loaded::Deploy(result) => {
                 if let Ok(status) = &result {
                     self.header.model_id = Some(status.model_id.clone());
+                    if status.served_model.is_some() {
+                        self.header.served = status.served_model.clone();
+                    }
                 }
                 self.deploy.status.finish(result, now);
             }
-            Loaded::RetrainReady(result) => {
+            Loaded::Confirm { id, question } => {
+                // The question has the screen: whatever overlay was open gives way.
+                self.overlay = Some(Overlay::Confirm(Confirm::new(id, question)));
+            }
+            Loaded::Retrained(result) => {
                 self.busy = None;
                 self.pipeline.run_active = false;
                 if let Ok(outcome) = &result {
@@ -418,48 +408,43 @@ impl App {
                         self.pipeline.on_run(RunEvent::Output(line.to_string()));
                     }
                 }
+                self.close_dialog();
                 match result {
                     Err(message) => self.note(message, Level::Error, now),
-                    Ok(outcome) => match outcome.decision {
-                        crate::retrain::Decision::NothingChanged
-                        | crate::retrain::Decision::Deployed => {
-                            self.note(outcome.summary(), Level::Info, now)
-                        }
-                        crate::retrain::Decision::WillDeploy
-                        | crate::retrain::Decision::RefusedWorse => {
-                            self.ask(Mutation::Deploy, now);
-                            if let Some(Overlay::Confirm(dialog)) = &mut self.overlay {
-                                dialog.warning = Some(
-                                    if outcome.decision == crate::retrain::Decision::RefusedWorse {
-                                        format!(
-                                            "{} — confirming overrides the gate",
-                                            outcome.summary()
-                                        )
-                                    } else {
-                                        outcome.summary()
-                                    },
-                                );
-                            }
-                        }
-                    },
+                    Ok(outcome) if outcome.decision.is_refusal() => {
+                        self.note(outcome.summary(), Level::Error, now)
+                    }
+                    Ok(outcome) => self.note(outcome.summary(), Level::Info, now),
                 }
-                return vec![self.pipeline.reload(now)];
+                return self.after_mutation(now);
             }
             Loaded::Mutated(result) => {
                 self.busy = None;
                 self.pipeline.run_active = false;
+                self.close_dialog();
                 match result {
                     Ok(message) => self.note(message, Level::Info, now),
                     Err(message) => self.note(message, Level::Error, now),
                 }
-                // What a mutation changes shows up in these views.
-                let mut commands = vec![self.pipeline.reload(now), self.deploy.reload(now)];
-                self.predict.schema.start(now);
-                commands.push(Command::LoadSchema);
-                return commands;
+                return self.after_mutation(now);
             }
         }
         Vec::new()
+    }
+
+    /// A dialog whose operation ended without an answer has nothing left to confirm.
+    fn close_dialog(&mut self) {
+        if matches!(self.overlay, Some(Overlay::Confirm(_))) {
+            self.overlay = None;
+        }
+    }
+
+    /// What a mutation changes shows up in these views.
+    fn after_mutation(&mut self, now: Instant) -> Vec<Command> {
+        let mut commands = vec![self.pipeline.reload(now), self.deploy.reload(now)];
+        self.predict.schema.start(now);
+        commands.push(Command::LoadSchema);
+        commands
     }
 
     fn keys(&self) -> &'static [(&'static str, &'static str)] {
@@ -503,6 +488,16 @@ impl App {
                 theme.dim(),
             ),
         ];
+        // Say what is served: the endpoint's own answer against what the alias names.
+        if let (Some(live), Some(served)) = (&self.header.model_id, &self.header.served)
+            && live != served
+            && live != "–"
+        {
+            spans.push(Span::styled(
+                format!(" · SERVING {served} ≠ live "),
+                theme.error(),
+            ));
+        }
         if let Some(busy) = &self.busy {
             spans.push(Span::styled(
                 format!(" · working: {}", short(busy)),
@@ -575,9 +570,10 @@ impl App {
 fn short(m: &Mutation) -> &'static str {
     match m {
         Mutation::Deploy => "deploy",
+        Mutation::ForceDeploy => "deploy (override)",
         Mutation::Rollback { .. } => "rollback",
         Mutation::RunPipeline { .. } => "pipeline run",
-        Mutation::Retrain { .. } => "retrain",
+        Mutation::Retrain => "retrain",
     }
 }
 

@@ -32,7 +32,7 @@ pub fn app(read_only: bool) -> App {
         target: "local".to_string(),
         endpoint: "local predictor http://127.0.0.1:8080".to_string(),
         model_id: Some("3f9a1c2b7d10".to_string()),
-        production_name: None,
+        served: None,
     };
     let mut app = App::new(header, read_only, Theme { color: false });
     app.frozen = true;
@@ -283,6 +283,7 @@ pub fn deploy() -> DeployStatus {
             ("cv r2".into(), 0.9294),
         ],
         health: Ok("model 3f9a1c2b7d10 · up 42 s".into()),
+        served_model: Some("3f9a1c2b7d10".into()),
         candidate: Some("3f9a1c2b7d10".into()),
     }
 }

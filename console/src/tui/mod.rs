@@ -7,6 +7,7 @@
 pub mod action;
 pub mod app;
 pub mod fixtures;
+mod operate;
 pub mod runtime;
 pub mod screenshot;
 pub mod theme;

@@ -10,14 +10,19 @@ use core_model::Artifact;
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::AtomicU64;
+
 use super::action::{Command, Loaded, Mutation};
+use super::operate::{DialogConfirm, Pending, mutate, sink};
 use super::views::deploy::{DeployStatus, VersionRow};
-use super::views::pipeline::RunEvent;
 use super::views::predict::{FormSchema, PredictOutcome, RemoteReply};
 use super::views::predictions::{RecordPage, RecordRow};
 use crate::backend::deployer::Deployer;
 use crate::backend::logs::{LogEvent, LogSource};
 use crate::backend::store::{ObjectStore, newest_keys};
+use crate::operations;
 
 /// Records per page in the Predictions view.
 pub const PAGE_SIZE: usize = 50;
@@ -32,12 +37,14 @@ pub struct Backends {
     pub deployer: Arc<dyn Deployer>,
     /// Pipeline and tracker (always the local project folder).
     pub project: Arc<crate::project::Project>,
-    /// Allowed worsening of RMSE(log) for retrain-and-redeploy (params.yaml `retrain.tolerance`).
-    pub tolerance: f64,
     /// The model `d` deploys.
     pub candidate: PathBuf,
+    /// The package that ships it (aws).
+    pub package: PathBuf,
     /// HTTP client for the endpoint (signs its requests when the API requires IAM auth).
     pub endpoint: crate::backend::endpoint::Endpoint,
+    /// What the operations (deploy, rollback, retrain, pipeline runs) work on.
+    pub operations: operations::Context,
 }
 
 /// Spawns commands and forwards their results.
@@ -45,6 +52,8 @@ pub struct Backends {
 pub struct Runtime {
     backends: Arc<Backends>,
     tx: mpsc::UnboundedSender<Loaded>,
+    pending: Pending,
+    next_question: Arc<AtomicU64>,
 }
 
 impl Runtime {
@@ -53,15 +62,32 @@ impl Runtime {
         Self {
             backends: Arc::new(backends),
             tx,
+            pending: Arc::new(Mutex::new(HashMap::new())),
+            next_question: Arc::new(AtomicU64::new(1)),
         }
     }
 
     /// Starts a command in the background.
     pub fn execute(&self, command: Command) {
+        if let Command::Answer { id, yes } = command {
+            let waiting = match self.pending.lock() {
+                Ok(mut pending) => pending.remove(&id),
+                Err(poisoned) => poisoned.into_inner().remove(&id),
+            };
+            if let Some(answer) = waiting {
+                let _ = answer.send(yes);
+            }
+            return;
+        }
         let backends = self.backends.clone();
         let tx = self.tx.clone();
+        let dialog = DialogConfirm {
+            tx: tx.clone(),
+            pending: self.pending.clone(),
+            next: self.next_question.clone(),
+        };
         tokio::spawn(async move {
-            let loaded = run(&backends, command, tx.clone()).await;
+            let loaded = run(&backends, command, tx.clone(), &dialog).await;
             if let Some(loaded) = loaded {
                 let _ = tx.send(loaded);
             }
@@ -69,7 +95,12 @@ impl Runtime {
     }
 }
 
-async fn run(b: &Backends, command: Command, tx: mpsc::UnboundedSender<Loaded>) -> Option<Loaded> {
+async fn run(
+    b: &Backends,
+    command: Command,
+    tx: mpsc::UnboundedSender<Loaded>,
+    dialog: &DialogConfirm,
+) -> Option<Loaded> {
     Some(match command {
         Command::LoadPipeline => Loaded::Pipeline(b.project.pipeline_snapshot().await),
         Command::FollowLogs => {
@@ -88,17 +119,23 @@ async fn run(b: &Backends, command: Command, tx: mpsc::UnboundedSender<Loaded>) 
         Command::LoadSchema => Loaded::Schema(load_schema(b).await),
         Command::SubmitPrediction(body) => Loaded::Prediction(submit(b, body).await),
         Command::LoadDeploy => Loaded::Deploy(load_deploy(b).await),
-        Command::Mutate(Mutation::Retrain { allow_worse }) => Loaded::RetrainReady(
-            crate::retrain::prepare(
-                &b.project,
-                b.deployer.as_ref(),
-                allow_worse,
-                b.tolerance,
-                tx,
+        Command::Mutate(Mutation::Retrain) => {
+            let events = sink(&tx);
+            Loaded::Retrained(
+                operations::retrain::retrain(
+                    &b.operations,
+                    operations::retrain::Retrain::default(),
+                    dialog,
+                    &events,
+                    None,
+                )
+                .await
+                .map_err(|e| e.to_string()),
             )
-            .await,
-        ),
-        Command::Mutate(mutation) => Loaded::Mutated(mutate(b, mutation, tx).await),
+        }
+        Command::Mutate(mutation) => Loaded::Mutated(mutate(b, mutation, &sink(&tx), dialog).await),
+        // Answered in `Runtime::execute`.
+        Command::Answer { .. } => return None,
     })
 }
 
@@ -238,13 +275,30 @@ async fn submit(b: &Backends, body: serde_json::Value) -> Result<PredictOutcome,
 
 async fn load_deploy(b: &Backends) -> Result<DeployStatus, String> {
     let info = b.deployer.status().await.map_err(|e| e.to_string())?;
-    let health = match get_json(b, "/health").await {
-        Ok(json) => Ok(format!(
-            "model {} · up {:.0} s",
-            json["model_id"].as_str().unwrap_or("?"),
-            json["uptime_s"].as_f64().unwrap_or(0.0)
-        )),
-        Err(e) => Err(e),
+    // What the endpoint says it serves, against what the alias names: a mismatch (a deploy
+    // that moved the alias while the server still serves the old model) is never "healthy".
+    let (health, served_model) = match get_json(b, "/health").await {
+        Ok(json) => {
+            let served = json["model_id"].as_str().unwrap_or("?").to_string();
+            let canary = info
+                .routing
+                .as_ref()
+                .and_then(|(version, _)| info.versions.iter().find(|v| &v.version == version))
+                .is_some_and(|v| v.model_id == served);
+            let health = match &info.model_id {
+                Some(live) if *live != served && !canary => Err(format!(
+                    "the endpoint serves model {served}, but alias {} (version {}) names model {live}",
+                    info.alias,
+                    info.alias_version.as_deref().unwrap_or("–")
+                )),
+                _ => Ok(format!(
+                    "model {served} · up {:.0} s",
+                    json["uptime_s"].as_f64().unwrap_or(0.0)
+                )),
+            };
+            (health, Some(served))
+        }
+        Err(e) => (Err(e), None),
     };
     let metrics = match b
         .deployer
@@ -285,77 +339,7 @@ async fn load_deploy(b: &Backends) -> Result<DeployStatus, String> {
         model_id: info.model_id.unwrap_or_else(|| "–".to_string()),
         metrics,
         health,
+        served_model,
         candidate,
     })
-}
-
-async fn mutate(
-    b: &Backends,
-    mutation: Mutation,
-    tx: mpsc::UnboundedSender<Loaded>,
-) -> Result<String, String> {
-    let progress_tx = tx.clone();
-    let progress = move |line: String| {
-        let _ = progress_tx.send(Loaded::PipelineRun(RunEvent::Output(line)));
-    };
-    match mutation {
-        Mutation::Deploy => {
-            let report = b
-                .deployer
-                .deploy(&b.candidate, &progress)
-                .await
-                .map_err(|e| e.to_string())?;
-            if report.changed {
-                let note = match tokio::fs::read(&b.candidate).await {
-                    Ok(bytes) => b
-                        .project
-                        .register_production(&bytes)
-                        .await
-                        .unwrap_or_else(|e| e),
-                    Err(e) => format!("not registered: {e}"),
-                };
-                progress(format!("tracker: {note}"));
-            }
-            Ok(if report.changed {
-                format!(
-                    "deployed model {} as version {} · {}",
-                    report.model_id, report.version, report.url
-                )
-            } else {
-                format!(
-                    "model {} is already live (version {}); nothing changed",
-                    report.model_id, report.version
-                )
-            })
-        }
-        Mutation::Rollback { to } => {
-            let report = b
-                .deployer
-                .rollback(to.as_deref(), &progress)
-                .await
-                .map_err(|e| e.to_string())?;
-            let note = b.project.rollback_production().await.unwrap_or_else(|e| e);
-            progress(format!("tracker: {note}"));
-            Ok(format!(
-                "rolled back: version {} (model {}) is live",
-                report.version, report.model_id
-            ))
-        }
-        Mutation::RunPipeline { stage } => b.project.run_pipeline(stage, tx).await.map(|summary| {
-            format!(
-                "pipeline run finished: {} ran, {} up to date",
-                summary.ran.len(),
-                summary.skipped.len()
-            )
-        }),
-        Mutation::Retrain { allow_worse } => crate::retrain::prepare(
-            &b.project,
-            b.deployer.as_ref(),
-            allow_worse,
-            b.tolerance,
-            tx,
-        )
-        .await
-        .map(|o| o.summary()),
-    }
 }

@@ -74,52 +74,115 @@ view_snapshots! {
     deploy_error: ViewId::Deploy, State::Error;
 }
 
+fn question(typed: Option<&str>) -> crate::operations::Question {
+    crate::operations::Question {
+        action: "Deploy model 4b1c2d3e4f50 (models/model.json), replacing model 3f9a1c2b7d10 (version 3): smoke-test it, then move the alias.".into(),
+        target: "local · local predictor".into(),
+        typed: typed.map(str::to_string),
+        warning: Some("gate: no worse than production: RMSE(log) 0.1240 -> 0.1220 (-0.0020, tolerance 0.0020)".into()),
+        weight: crate::operations::Weight::Production,
+    }
+}
+
+fn answers(commands: &[Command]) -> Vec<(u64, bool)> {
+    commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::Answer { id, yes } => Some((*id, *yes)),
+            _ => None,
+        })
+        .collect()
+}
+
 #[test]
-fn confirm_then_cancel_dispatches_nothing() {
+fn a_mutation_starts_its_operation_whose_question_opens_the_dialog_and_cancel_answers_no() {
     let now = Instant::now();
     let mut app = fixtures::app(false);
     fixtures::show(&mut app, ViewId::Deploy, State::Data, now);
-    assert!(app.on_key(key(KeyCode::Char('d')), now).is_empty());
+    assert_eq!(
+        mutations(&app.on_key(key(KeyCode::Char('d')), now)),
+        vec![Mutation::Deploy]
+    );
+    assert!(app.overlay.is_none(), "the operation decides what to ask");
+    app.on_loaded(
+        Loaded::Confirm {
+            id: 7,
+            question: question(None),
+        },
+        now,
+    );
     assert!(matches!(app.overlay, Some(Overlay::Confirm(_))));
     insta::assert_snapshot!("confirm_dialog", screen(&mut app, now));
     let commands = app.on_key(key(KeyCode::Enter), now); // Cancel has the focus
-    assert!(mutations(&commands).is_empty());
+    assert_eq!(answers(&commands), vec![(7, false)]);
     assert!(app.overlay.is_none());
+}
+
+#[test]
+fn confirm_then_accept_answers_exactly_once_and_nothing_else_starts_meanwhile() {
+    let now = Instant::now();
+    let mut app = fixtures::app(false);
+    fixtures::show(&mut app, ViewId::Deploy, State::Data, now);
+    let commands = app.on_key(key(KeyCode::Char('b')), now);
+    assert_eq!(mutations(&commands), vec![Mutation::Rollback { to: None }]);
+    app.on_loaded(
+        Loaded::Confirm {
+            id: 1,
+            question: question(None),
+        },
+        now,
+    );
+    app.on_key(key(KeyCode::Tab), now);
+    assert_eq!(
+        answers(&app.on_key(key(KeyCode::Enter), now)),
+        vec![(1, true)]
+    );
+    // A second enter answers nothing: the dialog is gone and work is in progress.
+    assert!(answers(&app.on_key(key(KeyCode::Enter), now)).is_empty());
+    assert!(
+        mutations(&app.on_key(key(KeyCode::Char('b')), now)).is_empty(),
+        "no second mutation while the first runs"
+    );
+    app.on_loaded(Loaded::Mutated(Ok("rolled back".into())), now);
     assert!(app.busy.is_none());
 }
 
 #[test]
-fn confirm_then_accept_dispatches_exactly_once() {
+fn production_confirmation_needs_the_typed_text_the_operation_asks_for() {
     let now = Instant::now();
     let mut app = fixtures::app(false);
-    fixtures::show(&mut app, ViewId::Deploy, State::Data, now);
-    app.on_key(key(KeyCode::Char('b')), now);
-    app.on_key(key(KeyCode::Tab), now);
-    let commands = app.on_key(key(KeyCode::Enter), now);
-    assert_eq!(mutations(&commands), vec![Mutation::Rollback { to: None }]);
-    // A second enter does not dispatch again: the dialog is gone and work is in progress.
-    assert!(mutations(&app.on_key(key(KeyCode::Enter), now)).is_empty());
-    app.on_key(key(KeyCode::Char('b')), now);
-    assert!(
-        app.overlay.is_none(),
-        "no second dialog while the first mutation runs"
-    );
-}
-
-#[test]
-fn production_confirmation_needs_the_typed_function_name() {
-    let now = Instant::now();
-    let mut app = fixtures::app(false);
-    app.header.production_name = Some("amesops-predictor".into());
     fixtures::show(&mut app, ViewId::Deploy, State::Data, now);
     app.on_key(key(KeyCode::Char('d')), now);
+    app.on_loaded(
+        Loaded::Confirm {
+            id: 2,
+            question: question(Some("amesops-predictor")),
+        },
+        now,
+    );
     app.on_key(key(KeyCode::Tab), now);
-    assert!(mutations(&app.on_key(key(KeyCode::Enter), now)).is_empty());
+    assert!(answers(&app.on_key(key(KeyCode::Enter), now)).is_empty());
     for c in "amesops-predictor".chars() {
         app.on_key(key(KeyCode::Char(c)), now);
     }
     assert_eq!(
-        mutations(&app.on_key(key(KeyCode::Enter), now)),
+        answers(&app.on_key(key(KeyCode::Enter), now)),
+        vec![(2, true)]
+    );
+}
+
+#[test]
+fn the_override_of_the_gate_is_its_own_key_never_d() {
+    let now = Instant::now();
+    let mut app = fixtures::app(false);
+    fixtures::show(&mut app, ViewId::Deploy, State::Data, now);
+    assert_eq!(
+        mutations(&app.on_key(key(KeyCode::Char('F')), now)),
+        vec![Mutation::ForceDeploy]
+    );
+    app.on_loaded(Loaded::Mutated(Err("refused".into())), now);
+    assert_eq!(
+        mutations(&app.on_key(key(KeyCode::Char('d')), now)),
         vec![Mutation::Deploy]
     );
 }
@@ -129,7 +192,12 @@ fn read_only_refuses_every_mutation_at_dispatch() {
     let now = Instant::now();
     let mut app = fixtures::app(true);
     fixtures::show(&mut app, ViewId::Deploy, State::Data, now);
-    for code in [KeyCode::Char('d'), KeyCode::Char('b'), KeyCode::Char('R')] {
+    for code in [
+        KeyCode::Char('d'),
+        KeyCode::Char('b'),
+        KeyCode::Char('R'),
+        KeyCode::Char('F'),
+    ] {
         assert!(mutations(&app.on_key(key(code), now)).is_empty());
         assert!(app.overlay.is_none());
     }
@@ -144,16 +212,34 @@ fn read_only_refuses_every_mutation_at_dispatch() {
 }
 
 #[test]
-fn retrain_key_asks_for_confirmation_from_any_view() {
+fn retrain_key_starts_the_retrain_from_any_view() {
     let now = Instant::now();
     let mut app = fixtures::app(false);
     fixtures::show(&mut app, ViewId::Logs, State::Data, now);
-    app.on_key(key(KeyCode::Char('R')), now);
-    match &app.overlay {
-        Some(Overlay::Confirm(c)) => {
-            assert_eq!(c.mutation, Mutation::Retrain { allow_worse: false })
-        }
-        other => panic!("expected the confirm dialog, got {other:?}"),
+    assert_eq!(
+        mutations(&app.on_key(key(KeyCode::Char('R')), now)),
+        vec![Mutation::Retrain]
+    );
+}
+
+fn outcome(decision: crate::operations::retrain::Decision) -> crate::operations::retrain::Outcome {
+    crate::operations::retrain::Outcome {
+        decision,
+        reason: "model aae830f23972 is already live (version 1)".to_string(),
+        overridden: false,
+        production_rmse_log: Some(0.124),
+        candidate_rmse_log: Some(0.124),
+        tolerance: 0.002,
+        production_model: Some("aae830f23972".to_string()),
+        candidate_model: "aae830f23972".to_string(),
+        deployed: None,
+        stages: vec![crate::operations::retrain::StageRun {
+            stage: "fetch".to_string(),
+            result: crate::operations::retrain::StageResult::Skipped,
+            seconds: None,
+        }],
+        pipeline_seconds: 0.02,
+        deploy_seconds: None,
     }
 }
 
@@ -161,23 +247,12 @@ fn retrain_key_asks_for_confirmation_from_any_view() {
 fn a_finished_retrain_shows_its_report_in_the_pipeline_pane() {
     let now = Instant::now();
     let mut app = fixtures::app(false);
-    let outcome = crate::retrain::Outcome {
-        decision: crate::retrain::Decision::NothingChanged,
-        production_rmse_log: Some(0.124),
-        candidate_rmse_log: 0.124,
-        tolerance: 0.002,
-        production_model: Some("aae830f23972".to_string()),
-        candidate_model: "aae830f23972".to_string(),
-        deployed: None,
-        stages: vec![crate::retrain::StageRun {
-            stage: "fetch".to_string(),
-            result: crate::retrain::StageResult::Skipped,
-            seconds: None,
-        }],
-        pipeline_seconds: 0.02,
-        deploy_seconds: None,
-    };
-    app.on_loaded(Loaded::RetrainReady(Ok(outcome)), now);
+    app.on_loaded(
+        Loaded::Retrained(Ok(outcome(
+            crate::operations::retrain::Decision::NothingChanged,
+        ))),
+        now,
+    );
     let pane: Vec<&str> = app.pipeline.run_output().collect();
     assert!(
         pane.contains(&"stages    ran: none · up to date: fetch"),
@@ -188,6 +263,42 @@ fn a_finished_retrain_shows_its_report_in_the_pipeline_pane() {
             .any(|l| l.starts_with("decision  nothing changed")),
         "{pane:?}"
     );
+}
+
+#[test]
+fn a_refused_retrain_opens_no_dialog_and_says_why() {
+    let now = Instant::now();
+    let mut app = fixtures::app(false);
+    app.on_key(key(KeyCode::Char('R')), now);
+    let mut refused = outcome(crate::operations::retrain::Decision::RefusedWorse);
+    refused.candidate_rmse_log = Some(0.2);
+    refused.candidate_model = "bbbbbbbbbbbb".to_string();
+    app.on_loaded(Loaded::Retrained(Ok(refused)), now);
+    assert!(app.overlay.is_none(), "nothing to confirm after a refusal");
+    assert!(app.busy.is_none());
+    let toast = app.toasts.last().expect("a toast");
+    assert_eq!(toast.level, crate::tui::widgets::toast::Level::Error);
+    assert!(toast.message.starts_with("refused"), "{}", toast.message);
+}
+
+#[test]
+fn the_header_shows_red_when_the_endpoint_serves_another_model_than_the_alias() {
+    let now = Instant::now();
+    let mut app = fixtures::app(false);
+    fixtures::show(&mut app, ViewId::Deploy, State::Data, now);
+    assert!(!screen(&mut app, now).contains("SERVING"));
+    let mut status = fixtures::deploy();
+    status.model_id = "4b1c2d3e4f50".into();
+    status.served_model = Some("3f9a1c2b7d10".into());
+    status.health = Err(
+        "the endpoint serves model 3f9a1c2b7d10, but alias live (version 4) names model 4b1c2d3e4f50"
+            .into(),
+    );
+    app.on_loaded(Loaded::Deploy(Ok(status)), now);
+    let shown = screen(&mut app, now);
+    assert!(shown.contains("SERVING 3f9a1c2b7d10 ≠ live"), "{shown}");
+    assert!(shown.contains("unhealthy"), "{shown}");
+    assert!(!shown.contains(" healthy ·"), "{shown}");
 }
 
 #[test]
@@ -320,4 +431,30 @@ fn a_prediction_form_sends_the_filled_fields_as_json() {
         }
         other => panic!("expected one submission, got {other:?}"),
     }
+}
+
+#[test]
+fn smoke_test_records_are_left_out_of_the_list_the_counts_and_drift() {
+    let now = Instant::now();
+    let mut app = fixtures::app(false);
+    fixtures::show(&mut app, ViewId::Predictions, State::Data, now);
+    let mut page = fixtures::records();
+    let real = page.rows.len();
+    page.rows.insert(
+        0,
+        super::views::predictions::RecordRow::from_json(
+            "predictions/dt=2026-11-27/20261127T235959.000000Z-smoke.json".into(),
+            serde_json::json!({
+                "timestamp": "2026-11-27T23:59:59.000000Z", "price": 987654321.0,
+                "model_id": "5m0k3t35t000", "source": "smoke", "input": {"GrLivArea": 1710}
+            }),
+        ),
+    );
+    app.on_loaded(Loaded::Records(Ok(page)), now);
+    let shown = screen(&mut app, now);
+    assert!(
+        shown.contains(&format!("{real} records · 1 smoke-test records left out")),
+        "{shown}"
+    );
+    assert!(!shown.contains("5m0k3t35t000"), "{shown}");
 }

@@ -8,7 +8,7 @@ use futures_util::future::BoxFuture;
 
 pub use local::LocalStore;
 #[cfg(feature = "s3")]
-pub use s3::S3Store;
+pub use s3::{S3Store, STORE_TIMEOUT};
 
 /// Why a record could not be stored (after the backend's own retries).
 #[derive(Debug, thiserror::Error)]
@@ -33,7 +33,17 @@ pub async fn open_store(uri: &str) -> Result<Box<dyn PredictionStore>, StoreErro
                 return Err(StoreError(format!("{uri}: no bucket name")));
             }
             let config = crate::aws::sdk_config().await;
-            return Ok(Box::new(S3Store::new(&config, bucket, prefix)));
+            let mut store = S3Store::new(&config, bucket, prefix);
+            // PREDICTIONS_STORE_TIMEOUT_MS: the deploy sets it to a third of the function's
+            // timeout at most, so a stalled write still leaves time to reply and log.
+            if let Some(ms) = std::env::var("PREDICTIONS_STORE_TIMEOUT_MS")
+                .ok()
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .filter(|ms| *ms > 0)
+            {
+                store = store.with_timeout(std::time::Duration::from_millis(ms));
+            }
+            return Ok(Box::new(store));
         }
         #[cfg(not(feature = "s3"))]
         {

@@ -98,6 +98,9 @@ pub struct RunRequest {
     pub force: bool,
     /// Who runs the stages.
     pub engine: Engine,
+    /// Extra environment of `dvc repro` and every stage command: the parent's target,
+    /// profile, region, configuration and run lock reach the stages this way.
+    pub env: Vec<(String, String)>,
 }
 
 /// How a run ended.

@@ -37,7 +37,7 @@ pub fn run(request: &RunRequest, events: &Sender<Event>) -> Result<RunSummary, E
             continue;
         }
         tracker.start(stage.name.clone());
-        let recorded = run_stage(&project, stage, &tracker).and_then(|()| {
+        let recorded = run_stage(&project, stage, &request.env, &tracker).and_then(|()| {
             record::record_stage(&project, stage, inputs.hasher())
                 .map_err(|e| format!("the stage ran but could not be recorded: {e}"))
         });
@@ -50,7 +50,12 @@ pub fn run(request: &RunRequest, events: &Sender<Event>) -> Result<RunSummary, E
     Ok(tracker.summary)
 }
 
-fn run_stage(project: &Project, stage: &Stage, tracker: &Tracker) -> Result<(), String> {
+fn run_stage(
+    project: &Project,
+    stage: &Stage,
+    env: &[(String, String)],
+    tracker: &Tracker,
+) -> Result<(), String> {
     let root = &project.root;
     if let Some(missing) = stage.deps.iter().find(|d| !root.join(&d.path).exists()) {
         return Err(format!("dependency '{}' does not exist", missing.path));
@@ -79,7 +84,8 @@ fn run_stage(project: &Project, stage: &Stage, tracker: &Tracker) -> Result<(), 
         command
             .current_dir(root.join(&stage.wdir))
             .env("DVC_ROOT", root)
-            .env("DVC_STAGE", &stage.name);
+            .env("DVC_STAGE", &stage.name)
+            .envs(env.iter().map(|(k, v)| (k, v)));
         let (mut child, lines) = process::spawn(&mut command).map_err(|e| e.to_string())?;
         for (stream, text) in lines {
             tracker.output(stream, text);

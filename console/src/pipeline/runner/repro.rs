@@ -65,7 +65,8 @@ pub fn run(dvc: &Path, request: &RunRequest, events: &Sender<Event>) -> Result<R
     // Python buffers a piped stdout; unbuffered, each line arrives when it is printed.
     command
         .current_dir(&request.root)
-        .env("PYTHONUNBUFFERED", "1");
+        .env("PYTHONUNBUFFERED", "1")
+        .envs(request.env.iter().map(|(k, v)| (k, v)));
     let (mut child, lines) = process::spawn(&mut command)?;
     let mut tracker = Tracker::new(events);
     let mut last_error = None;

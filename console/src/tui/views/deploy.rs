@@ -40,8 +40,11 @@ pub struct DeployStatus {
     pub model_id: String,
     /// Its metrics.
     pub metrics: Vec<(String, f64)>,
-    /// Health check result.
+    /// Health check result: an error also when the endpoint serves another model than the
+    /// alias names.
     pub health: Result<String, String>,
+    /// The model the endpoint says it serves (`GET /health`), when it answered.
+    pub served_model: Option<String>,
     /// Model id of models/model.json (what `d` would deploy).
     pub candidate: Option<String>,
 }
@@ -57,9 +60,10 @@ impl DeployView {
     /// Keys for footer and help.
     pub fn keys(&self) -> &'static [(&'static str, &'static str)] {
         &[
-            ("d", "deploy the current model"),
-            ("b", "roll back to the previous version"),
+            ("d", "deploy (gated)"),
+            ("b", "roll back"),
             ("r", "refresh"),
+            ("F", "force past the gate (typed)"),
         ]
     }
 
@@ -79,6 +83,7 @@ impl DeployView {
         match key.code {
             KeyCode::Char('d') => Some(Intent::Ask(Mutation::Deploy)),
             KeyCode::Char('b') => Some(Intent::Ask(Mutation::Rollback { to: None })),
+            KeyCode::Char('F') => Some(Intent::Ask(Mutation::ForceDeploy)),
             KeyCode::Char('r') => Some(Intent::Run(self.reload(now))),
             _ => None,
         }

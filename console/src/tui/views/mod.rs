@@ -17,7 +17,7 @@ use super::theme::Theme;
 pub enum Intent {
     /// Background work.
     Run(Command),
-    /// A mutation, through the confirmation dialog.
+    /// A mutation (its operation asks for confirmation through the dialog).
     Ask(Mutation),
     /// Show a note.
     Note(String),

@@ -25,6 +25,9 @@ pub struct RecordRow {
     pub model_id: String,
     /// A few inputs worth seeing in the list.
     pub summary: String,
+    /// A deploy's smoke test made it (`"source": "smoke"`): not a real request, so it is
+    /// left out of the list, the counts, the histogram and drift.
+    pub smoke: bool,
     /// The whole record.
     pub raw: serde_json::Value,
 }
@@ -53,6 +56,7 @@ impl RecordRow {
                 .unwrap_or(f64::NAN),
             model_id: s(&raw, "model_id").unwrap_or_default(),
             summary,
+            smoke: raw.get("source").and_then(|v| v.as_str()) == Some("smoke"),
             raw,
         }
     }
@@ -146,6 +150,7 @@ impl PredictionsView {
             .map(|p| {
                 p.rows
                     .iter()
+                    .filter(|r| !r.smoke)
                     .filter(|r| self.filter.is_empty() || r.raw.to_string().contains(&self.filter))
                     .collect()
             })
@@ -241,7 +246,7 @@ impl PredictionsView {
             return;
         };
         if rows.is_empty() {
-            let message = if page.rows.is_empty() {
+            let message = if page.rows.iter().all(|r| r.smoke) {
                 "no predictions stored yet — send one from the Predict view (5)"
             } else {
                 "no record matches the filter"
@@ -265,9 +270,15 @@ impl PredictionsView {
                     ])
                 })
                 .collect();
+            let smoke = page.rows.iter().filter(|r| r.smoke).count();
             let page_note = format!(
-                " {} records{}{} ",
+                " {} records{}{}{} ",
                 rows.len(),
+                if smoke > 0 {
+                    format!(" · {smoke} smoke-test records left out")
+                } else {
+                    String::new()
+                },
                 if page.next.is_some() {
                     " · n next page"
                 } else {

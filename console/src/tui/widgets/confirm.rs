@@ -1,4 +1,5 @@
-//! The one confirmation dialog every mutation goes through; Cancel has the focus.
+//! The one confirmation dialog: what an operation asks (the operation decides that it asks and
+//! what; this decides how), Cancel focused, the typed text required when it asks for one.
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
@@ -6,7 +7,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use crate::tui::action::Mutation;
+use crate::operations::Question;
 use crate::tui::theme::Theme;
 
 /// Which button has the focus.
@@ -25,44 +26,41 @@ pub enum Outcome {
     Open,
     /// Closed without doing anything.
     Cancelled,
-    /// Accepted: the mutation is dispatched once.
-    Accepted(Mutation),
+    /// Accepted (answered once).
+    Accepted,
 }
 
 /// An open confirmation dialog.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Confirm {
-    /// What will happen.
-    pub mutation: Mutation,
-    /// Against which target (e.g. `aws:prod/eu-west-1 · amesops-predictor:live`).
-    pub target: String,
-    /// On production, the text the user must type (the function name).
-    pub require_typed: Option<String>,
+    /// Which question (the answer goes back under this id).
+    pub id: u64,
+    /// What the operation asks.
+    pub question: Question,
     /// What has been typed.
     pub typed: String,
     /// The focused button.
     pub focus: Focus,
-    /// Extra warning (e.g. "the new model is worse than production").
-    pub warning: Option<String>,
 }
 
 impl Confirm {
     /// Opens a dialog with Cancel focused.
-    pub fn new(mutation: Mutation, target: String, require_typed: Option<String>) -> Self {
+    pub fn new(id: u64, question: Question) -> Self {
         Self {
-            mutation,
-            target,
-            require_typed,
+            id,
+            question,
             typed: String::new(),
             focus: Focus::Cancel,
-            warning: None,
         }
     }
 
+    /// The text that must be typed, if any.
+    pub fn require_typed(&self) -> Option<&str> {
+        self.question.typed.as_deref()
+    }
+
     fn typed_ok(&self) -> bool {
-        self.require_typed
-            .as_ref()
-            .is_none_or(|name| &self.typed == name)
+        self.require_typed().is_none_or(|name| self.typed == name)
     }
 
     /// Handles one key.
@@ -78,14 +76,14 @@ impl Confirm {
             }
             KeyCode::Enter => match self.focus {
                 Focus::Cancel => Outcome::Cancelled,
-                Focus::Confirm if self.typed_ok() => Outcome::Accepted(self.mutation.clone()),
+                Focus::Confirm if self.typed_ok() => Outcome::Accepted,
                 Focus::Confirm => Outcome::Open,
             },
-            KeyCode::Backspace if self.require_typed.is_some() => {
+            KeyCode::Backspace if self.require_typed().is_some() => {
                 self.typed.pop();
                 Outcome::Open
             }
-            KeyCode::Char(c) if self.require_typed.is_some() => {
+            KeyCode::Char(c) if self.require_typed().is_some() => {
                 self.typed.push(c);
                 Outcome::Open
             }
@@ -95,27 +93,45 @@ impl Confirm {
 
     /// Draws the dialog over `area`.
     pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        let height =
-            9 + u16::from(self.require_typed.is_some()) * 2 + u16::from(self.warning.is_some()) * 2;
-        let rect = super::centered(area, 72, height);
+        // Lines once wrapped to the dialog's inner width.
+        let wrapped = |text: &str| -> u16 {
+            text.lines()
+                .map(|l| l.chars().count() / 74 + 1)
+                .sum::<usize>()
+                .max(1) as u16
+        };
+        // Borders, the buttons and one spare line, then the text.
+        let height = 4
+            + wrapped(&self.question.action)
+            + wrapped(&self.question.target)
+            + self
+                .question
+                .warning
+                .as_deref()
+                .map_or(0, |w| wrapped(w) + 1)
+            + u16::from(self.question.typed.is_some()) * 2;
+        let rect = super::centered(area, 78, height);
         frame.render_widget(Clear, rect);
         let block = Block::default()
             .borders(Borders::ALL)
             .title(Span::styled(" Confirm ", theme.warn()));
         let inner = block.inner(rect);
         frame.render_widget(block, rect);
-        let mut lines = vec![
-            Line::from(self.mutation.describe()),
-            Line::from(vec![
-                Span::styled("target: ", theme.dim()),
-                Span::raw(self.target.clone()),
-            ]),
-        ];
-        if let Some(warning) = &self.warning {
+        let mut lines: Vec<Line> = self
+            .question
+            .action
+            .lines()
+            .map(|l| Line::from(l.to_string()))
+            .collect();
+        lines.push(Line::from(vec![
+            Span::styled("target: ", theme.dim()),
+            Span::raw(self.question.target.clone()),
+        ]));
+        if let Some(warning) = &self.question.warning {
             lines.push(Line::from(""));
             lines.push(Line::from(Span::styled(warning.clone(), theme.error())));
         }
-        if let Some(name) = &self.require_typed {
+        if let Some(name) = &self.question.typed {
             lines.push(Line::from(""));
             lines.push(Line::from(vec![
                 Span::raw(format!("type {name} to confirm: ")),
@@ -163,22 +179,29 @@ mod tests {
         }
     }
 
+    fn question(typed: Option<&str>) -> Question {
+        Question {
+            action: "Deploy model abc.".into(),
+            target: "local".into(),
+            typed: typed.map(str::to_string),
+            warning: None,
+            weight: crate::operations::Weight::Production,
+        }
+    }
+
     #[test]
     fn enter_right_away_cancels() {
-        let mut c = Confirm::new(Mutation::Deploy, "local".into(), None);
+        let mut c = Confirm::new(1, question(None));
         assert_eq!(c.handle_key(key(KeyCode::Enter)), Outcome::Cancelled);
     }
 
     #[test]
     fn typed_name_is_required_before_confirming() {
-        let mut c = Confirm::new(Mutation::Deploy, "aws".into(), Some("fn".into()));
+        let mut c = Confirm::new(1, question(Some("fn")));
         c.handle_key(key(KeyCode::Tab));
         assert_eq!(c.handle_key(key(KeyCode::Enter)), Outcome::Open);
         c.handle_key(key(KeyCode::Char('f')));
         c.handle_key(key(KeyCode::Char('n')));
-        assert_eq!(
-            c.handle_key(key(KeyCode::Enter)),
-            Outcome::Accepted(Mutation::Deploy)
-        );
+        assert_eq!(c.handle_key(key(KeyCode::Enter)), Outcome::Accepted);
     }
 }

@@ -21,6 +21,8 @@ pub enum Entry {
     Retrain,
     /// Deploy the current model.
     Deploy,
+    /// Deploy the current model although the gate refuses it (the explicit override).
+    ForceDeploy,
     /// Roll back.
     Rollback,
     /// Help.
@@ -41,6 +43,10 @@ pub const ENTRIES: &[(&str, Entry)] = &[
     ("run pipeline", Entry::RunPipeline),
     ("retrain and redeploy", Entry::Retrain),
     ("deploy current model", Entry::Deploy),
+    (
+        "override the gate: deploy a refused model",
+        Entry::ForceDeploy,
+    ),
     ("rollback", Entry::Rollback),
     ("help", Entry::Help),
     ("quit", Entry::Quit),

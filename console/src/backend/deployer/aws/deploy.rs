@@ -7,16 +7,9 @@ use super::record::{DeployRecord, now};
 use super::smoke::expectation;
 use super::versions::{served_sha256, version_matches};
 use super::{AwsDeployer, Progress};
-use crate::backend::deployer::{DeployError, DeployReport};
-
-/// Choices of one deploy.
-#[derive(Debug, Clone, Default)]
-pub struct DeployOptions {
-    /// Send this percentage of traffic to the new version and keep the rest on the current one.
-    pub canary: Option<f64>,
-    /// Log level of the function (default `info`).
-    pub log_level: Option<String>,
-}
+use crate::backend::deployer::{
+    DeployError, DeployOptions, DeployReport, Production, RollbackPlan, Served,
+};
 
 impl AwsDeployer {
     /// Deploys `candidate`: role, bucket, log group, function, version, smoke test, alias, API.
@@ -174,50 +167,98 @@ impl AwsDeployer {
         })
     }
 
-    /// Moves the alias to `to`, or back to the version before the current one (a running canary
-    /// is simply stopped).
-    pub(super) async fn roll_back(
+    /// Where a rollback to `to` (or to the version before the current one) goes; a running
+    /// canary is simply stopped.
+    pub(super) async fn plan_roll_back(
         &self,
         to: Option<&str>,
-        progress: Progress<'_>,
-    ) -> Result<DeployReport, DeployError> {
+    ) -> Result<RollbackPlan, DeployError> {
         let current = self.alias().await?.ok_or_else(|| {
             DeployError(format!(
                 "nothing to roll back: Lambda function {} has no alias {} (deploy first)",
                 self.settings.function, self.settings.alias
             ))
         })?;
+        let canary = current.routing.as_ref().map(|(version, _)| version.clone());
         let target = match to {
             Some(version) => version.trim_start_matches('v').to_string(),
-            None if current.routing.is_some() => {
-                progress(format!(
-                    "stopping the canary: all traffic back to version {}",
-                    current.version
-                ));
-                current.version.clone()
-            }
-            None => {
-                match current.previous.clone().filter(|p| *p != current.version) {
-                    Some(previous) => previous,
-                    None => {
-                        let live: u64 = current.version.parse().unwrap_or(0);
-                        self.versions()
+            None if canary.is_some() => current.version.clone(),
+            None => match current.previous.clone().filter(|p| *p != current.version) {
+                Some(previous) => previous,
+                None => {
+                    let live: u64 = current.version.parse().unwrap_or(0);
+                    self.versions()
                         .await?
                         .iter()
                         .filter_map(|v| v.version().and_then(|n| n.parse::<u64>().ok()))
                         .filter(|n| *n < live)
                         .max()
                         .map(|n| n.to_string())
-                        .ok_or_else(|| DeployError(format!("version {live} is the first one; there is nothing to roll back to")))?
-                    }
+                        .ok_or_else(|| {
+                            DeployError(format!(
+                                "version {live} is the first one; there is nothing to roll back to"
+                            ))
+                        })?
                 }
-            }
+            },
         };
         if target.parse::<u64>().is_err() {
             return Err(DeployError(format!(
                 "{target:?} is not a version number (see amesops status)"
             )));
         }
+        let model_of = |config: &aws_sdk_lambda::types::FunctionConfiguration| {
+            served_sha256(config)
+                .map(|sha| sha.chars().take(12).collect::<String>())
+                .unwrap_or_else(|| "?".to_string())
+        };
+        let stops_canary = canary.is_some() && target == current.version;
+        let from_version = match (&canary, stops_canary) {
+            (Some(version), true) => version.clone(),
+            _ => current.version.clone(),
+        };
+        let from_model = model_of(&self.version(&from_version).await?);
+        let to_model = model_of(&self.version(&target).await?);
+        Ok(RollbackPlan {
+            from_version,
+            from_model,
+            to_version: target,
+            to_model,
+            stops_canary,
+        })
+    }
+
+    /// Carries out a rollback plan: the alias moves back (all traffic), `deploy.json` follows.
+    pub(super) async fn roll_back(
+        &self,
+        plan: &RollbackPlan,
+        progress: Progress<'_>,
+    ) -> Result<DeployReport, DeployError> {
+        let current = self.alias().await?.ok_or_else(|| {
+            DeployError(format!(
+                "nothing to roll back: Lambda function {} has no alias {}",
+                self.settings.function, self.settings.alias
+            ))
+        })?;
+        let serving = current
+            .routing
+            .as_ref()
+            .filter(|_| plan.stops_canary)
+            .map(|(version, _)| version.as_str())
+            .unwrap_or(current.version.as_str());
+        if serving != plan.from_version {
+            return Err(DeployError(format!(
+                "alias {} no longer serves version {} (another deploy ran): nothing rolled back; look again and retry",
+                self.settings.alias, plan.from_version
+            )));
+        }
+        if plan.stops_canary {
+            progress(format!(
+                "stopping the canary: all traffic back to version {}",
+                plan.to_version
+            ));
+        }
+        let target = plan.to_version.clone();
         let config = self.version(&target).await?;
         let sha = served_sha256(&config).unwrap_or_default();
         let model_id = sha.get(..12).unwrap_or(&sha).to_string();
@@ -246,21 +287,32 @@ impl AwsDeployer {
         })
     }
 
-    /// The artifact the alias serves (from the bucket copy made at deploy time).
-    pub(super) async fn live_artifact(&self) -> Result<Vec<u8>, DeployError> {
-        let alias = self.alias().await?.ok_or_else(|| {
-            DeployError(format!(
-                "nothing is deployed: no alias {}",
-                self.settings.alias
-            ))
-        })?;
+    /// What the alias serves, read back and verified: `Nothing` only when AWS answers that the
+    /// function or its alias does not exist; anything else that cannot be proven (a failed
+    /// call, a version without `MODEL_SHA256`, a missing or different model copy) is an error.
+    pub(super) async fn live_production(&self) -> Result<Production, DeployError> {
+        let Some(alias) = self.alias().await? else {
+            return Ok(Production::Nothing);
+        };
         let config = self.version(&alias.version).await?;
         let sha = served_sha256(&config).ok_or_else(|| {
             DeployError(format!(
-                "version {} has no MODEL_SHA256: it was not deployed by amesops",
-                alias.version
+                "version {} behind alias {} has no MODEL_SHA256: it was not deployed by amesops, so what it serves cannot be verified",
+                alias.version, self.settings.alias
             ))
         })?;
-        self.model_copy(&sha).await
+        let artifact = self.model_copy(&sha).await?;
+        let found = core_model::digest::sha256_hex(&artifact);
+        if found != sha {
+            return Err(DeployError(format!(
+                "the model copy of version {} has sha256 {found}, but the version serves {sha}: it was altered",
+                alias.version
+            )));
+        }
+        Ok(Production::Serving(Served {
+            version: alias.version,
+            model_id: sha.chars().take(12).collect(),
+            artifact,
+        }))
     }
 }

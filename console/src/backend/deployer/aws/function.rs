@@ -57,6 +57,12 @@ impl AwsDeployer {
             ),
             ("AWS_LAMBDA_LOG_FORMAT".to_string(), "JSON".to_string()),
             ("LOG_LEVEL".to_string(), log_level.to_string()),
+            // A stalled S3 write gives up well inside the function's timeout, so the reply
+            // (stored: false) and the record's log line still happen.
+            (
+                "PREDICTIONS_STORE_TIMEOUT_MS".to_string(),
+                store_timeout_ms(self.settings.timeout_s).to_string(),
+            ),
         ])
     }
 
@@ -359,4 +365,11 @@ fn environment(variables: &std::collections::HashMap<String, String>) -> Environ
     Environment::builder()
         .set_variables(Some(variables.clone()))
         .build()
+}
+
+/// The record store's time limit for a function timeout of `timeout_s`: a third of it, at most
+/// 3 s (the predictor's default), at least 200 ms.
+pub fn store_timeout_ms(timeout_s: i32) -> u64 {
+    let third = u64::try_from(timeout_s).unwrap_or(0) * 1000 / 3;
+    third.clamp(200, 3000)
 }

@@ -12,6 +12,12 @@ pub const MANAGED_TAG: &str = "amesops:managed";
 /// The inline policy's name.
 pub const POLICY_NAME: &str = "amesops-predictor";
 
+/// The permissions boundary's policy name (`<function>-boundary`).
+pub fn boundary_name(function: &str) -> String {
+    let name = format!("{function}-boundary");
+    name.chars().take(128).collect()
+}
+
 /// The role a deploy creates when `aws.role_arn` is not set.
 pub fn role_name(function: &str) -> String {
     let name = format!("{function}-role");
@@ -67,6 +73,18 @@ impl AwsDeployer {
         let name = role_name(&self.settings.function);
         let account = self.account().await?.to_string();
         let role_arn = format!("arn:{}:iam::{account}:role/{name}", self.partition());
+        let boundary = self
+            .settings
+            .role_boundary_arn
+            .clone()
+            .filter(|b| !b.is_empty())
+            .unwrap_or_else(|| {
+                format!(
+                    "arn:{}:iam::{account}:policy/{}",
+                    self.partition(),
+                    boundary_name(&self.settings.function)
+                )
+            });
         let policy = role_policy(
             self.partition(),
             &self.region,
@@ -76,7 +94,23 @@ impl AwsDeployer {
         );
         let arn = match self.iam.get_role().role_name(&name).send().await {
             Ok(found) => {
-                progress(format!("execution role {name} exists"));
+                // The deployer may only change a role that is held by the boundary.
+                let bounded = found
+                    .role()
+                    .and_then(|r| r.permissions_boundary())
+                    .and_then(|b| b.permissions_boundary_arn());
+                if bounded != Some(boundary.as_str()) {
+                    return Err(DeployError(format!(
+                        "execution role {name} has {} instead of the permissions boundary {boundary}: an administrator must set it (aws iam put-role-permissions-boundary --role-name {name} --permissions-boundary {boundary}, see deploy/README.md), or set aws.role_arn to a role you manage",
+                        bounded.map_or_else(
+                            || "no permissions boundary".to_string(),
+                            |b| format!("the boundary {b}")
+                        )
+                    )));
+                }
+                progress(format!(
+                    "execution role {name} exists (boundary {boundary})"
+                ));
                 found
                     .role()
                     .map(|r| r.arn().to_string())
@@ -87,7 +121,7 @@ impl AwsDeployer {
                     .is_some_and(|s| s.is_no_such_entity_exception()) =>
             {
                 progress(format!(
-                    "creating execution role {name} (trusted by lambda.amazonaws.com)"
+                    "creating execution role {name} (trusted by lambda.amazonaws.com, permissions boundary {boundary})"
                 ));
                 let tag = aws_sdk_iam::types::Tag::builder()
                     .key(MANAGED_TAG)
@@ -99,6 +133,7 @@ impl AwsDeployer {
                     .create_role()
                     .role_name(&name)
                     .assume_role_policy_document(trust_policy().to_string())
+                    .permissions_boundary(&boundary)
                     .description(format!(
                         "Execution role of the Lambda function {} (amesops)",
                         self.settings.function
@@ -262,6 +297,28 @@ mod tests {
         assert_eq!(
             document(&text),
             role_policy("aws", "eu-west-1", "123456789012", "b", "/aws/lambda/f")
+        );
+    }
+
+    #[test]
+    fn the_published_boundary_allows_no_more_than_the_role_policy() {
+        let fill = |text: &str| {
+            text.replace("${Partition}", "aws")
+                .replace("${Region}", "eu-west-1")
+                .replace("${Account}", "123456789012")
+                .replace("${Bucket}", "b")
+                .replace("${LogGroup}", "/aws/lambda/f")
+        };
+        let boundary = document(&fill(include_str!(
+            "../../../../../deploy/lambda-role-boundary.json"
+        )));
+        assert_eq!(
+            boundary["Statement"],
+            role_policy("aws", "eu-west-1", "123456789012", "b", "/aws/lambda/f")["Statement"]
+        );
+        assert_eq!(
+            boundary_name("amesops-predictor"),
+            "amesops-predictor-boundary"
         );
     }
 

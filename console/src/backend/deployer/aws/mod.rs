@@ -28,11 +28,13 @@ use std::path::{Path, PathBuf};
 
 use futures_util::future::BoxFuture;
 
-pub use deploy::DeployOptions;
 pub use record::DeployRecord;
 pub use teardown::DestroyOptions;
 
-use super::{DeployError, DeployInfo, DeployReport, Deployer};
+use super::{
+    CandidateModel, DeployError, DeployInfo, DeployReport, DeployRequest, Deployer, Production,
+    RollbackPlan, Source,
+};
 use crate::config::AwsConfig;
 use errors::Call;
 use package::Candidate;
@@ -42,7 +44,6 @@ pub struct AwsDeployer {
     settings: AwsConfig,
     region: String,
     root: PathBuf,
-    package: PathBuf,
     lambda: aws_sdk_lambda::Client,
     apigw: aws_sdk_apigatewayv2::Client,
     iam: aws_sdk_iam::Client,
@@ -57,37 +58,42 @@ pub type Progress<'a> = &'a (dyn Fn(String) + Send + Sync);
 
 impl AwsDeployer {
     /// Loads credentials and region (profile and region from `settings`, else the standard AWS
-    /// chain and `AWS_ENDPOINT_URL*`). `root` holds `deploy.json`; `package` is the zip the
-    /// trait's `deploy` ships when it is given a model file.
-    pub async fn connect(
-        settings: &AwsConfig,
-        root: &Path,
-        package: &Path,
-    ) -> Result<AwsDeployer, DeployError> {
+    /// chain and `AWS_ENDPOINT_URL*`). `root` (the project root) holds `deploy.json`.
+    pub async fn connect(settings: &AwsConfig, root: &Path) -> Result<AwsDeployer, DeployError> {
         let config = predictor::aws::sdk_config_with(
             settings.profile.as_deref(),
             settings.region.as_deref(),
         )
         .await;
+        AwsDeployer::from_sdk(settings, root, &config)
+    }
+
+    /// A deployer with the clients of an SDK configuration already loaded.
+    pub fn from_sdk(
+        settings: &AwsConfig,
+        root: &Path,
+        config: &aws_config::SdkConfig,
+    ) -> Result<AwsDeployer, DeployError> {
         let region = config.region().map(|r| r.to_string()).ok_or_else(|| {
             DeployError("no AWS region is set: set aws.region in amesops.toml, AWS_REGION, or pass --region".to_string())
         })?;
         let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&config)
-                .force_path_style(predictor::aws::custom_endpoint())
+            aws_sdk_s3::config::Builder::from(config)
+                .force_path_style(
+                    predictor::aws::custom_endpoint() || config.endpoint_url().is_some(),
+                )
                 .build(),
         );
         Ok(AwsDeployer {
             settings: settings.clone(),
             region,
             root: root.to_path_buf(),
-            package: package.to_path_buf(),
-            lambda: aws_sdk_lambda::Client::new(&config),
-            apigw: aws_sdk_apigatewayv2::Client::new(&config),
-            iam: aws_sdk_iam::Client::new(&config),
+            lambda: aws_sdk_lambda::Client::new(config),
+            apigw: aws_sdk_apigatewayv2::Client::new(config),
+            iam: aws_sdk_iam::Client::new(config),
             s3,
-            sts: aws_sdk_sts::Client::new(&config),
-            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+            sts: aws_sdk_sts::Client::new(config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(config),
             account: tokio::sync::OnceCell::new(),
         })
     }
@@ -157,29 +163,31 @@ impl AwsDeployer {
         self.root.join(record::RECORD_FILE)
     }
 
-    /// The candidate for the trait's `deploy(path)`: a zip as is; a model file must be the
-    /// model inside the configured package.
-    fn candidate_for(&self, path: &Path) -> Result<Candidate, DeployError> {
-        if path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
-        {
-            return Candidate::from_zip(path);
+    /// What a request ships: the zip, the zip holding exactly a model file, or an image.
+    pub fn candidate_of(&self, request: &DeployRequest) -> Result<Candidate, DeployError> {
+        match &request.source {
+            Source::Package { package, .. } => Candidate::from_zip(package),
+            Source::Image { package, model } => Candidate::from_image(
+                &package::package_dir(package).join(package::IMAGE_RECORD_FILE),
+                model,
+            ),
+            Source::Model { model, package } => {
+                let candidate = Candidate::from_zip(package)?;
+                let bytes = std::fs::read(model)
+                    .map_err(|e| DeployError(format!("cannot read {}: {e}", model.display())))?;
+                let sha = core_model::digest::sha256_hex(&bytes);
+                if sha != candidate.model_sha256 {
+                    return Err(DeployError(format!(
+                        "{} holds model {}, but {} is model {}: run `amesops --target aws package` (or dvc repro) to package it",
+                        package.display(),
+                        candidate.model_id,
+                        model.display(),
+                        sha.get(..12).unwrap_or(&sha)
+                    )));
+                }
+                Ok(candidate)
+            }
         }
-        let candidate = Candidate::from_zip(&self.package)?;
-        let bytes = std::fs::read(path)
-            .map_err(|e| DeployError(format!("cannot read {}: {e}", path.display())))?;
-        let sha = core_model::digest::sha256_hex(&bytes);
-        if sha != candidate.model_sha256 {
-            return Err(DeployError(format!(
-                "{} holds model {}, but {} is model {}: run `amesops --target aws package` (or dvc repro) to package it",
-                self.package.display(),
-                candidate.model_id,
-                path.display(),
-                sha.get(..12).unwrap_or(&sha)
-            )));
-        }
-        Ok(candidate)
     }
 }
 
@@ -188,28 +196,57 @@ impl Deployer for AwsDeployer {
         Box::pin(async move { Ok(self.inspect(false).await?.info) })
     }
 
+    fn production(&self) -> BoxFuture<'_, Result<Production, DeployError>> {
+        Box::pin(async move { self.live_production().await })
+    }
+
+    fn candidate<'a>(
+        &'a self,
+        request: &'a DeployRequest,
+    ) -> BoxFuture<'a, Result<CandidateModel, DeployError>> {
+        Box::pin(async move {
+            let candidate = self.candidate_of(request)?;
+            Ok(CandidateModel {
+                model_id: candidate.model_id.clone(),
+                sha256: candidate.model_sha256.clone(),
+                origin: candidate.origin.clone(),
+                bytes: candidate.model,
+            })
+        })
+    }
+
     fn deploy<'a>(
         &'a self,
-        model_path: &'a Path,
+        request: &'a DeployRequest,
+        expected_sha256: &'a str,
         progress: &'a (dyn Fn(String) + Send + Sync),
     ) -> BoxFuture<'a, Result<DeployReport, DeployError>> {
         Box::pin(async move {
-            let candidate = self.candidate_for(model_path)?;
-            self.deploy_candidate(&candidate, &DeployOptions::default(), progress)
+            let candidate = self.candidate_of(request)?;
+            if candidate.model_sha256 != expected_sha256 {
+                return Err(DeployError(format!(
+                    "{} changed since the gate checked it (now model {}): nothing deployed; run the deploy again",
+                    candidate.origin, candidate.model_id
+                )));
+            }
+            self.deploy_candidate(&candidate, &request.options, progress)
                 .await
         })
     }
 
-    fn rollback<'a>(
+    fn plan_rollback<'a>(
         &'a self,
         to: Option<&'a str>,
-        progress: &'a (dyn Fn(String) + Send + Sync),
-    ) -> BoxFuture<'a, Result<DeployReport, DeployError>> {
-        Box::pin(async move { self.roll_back(to, progress).await })
+    ) -> BoxFuture<'a, Result<RollbackPlan, DeployError>> {
+        Box::pin(async move { self.plan_roll_back(to).await })
     }
 
-    fn served_artifact(&self) -> BoxFuture<'_, Result<Vec<u8>, DeployError>> {
-        Box::pin(async move { self.live_artifact().await })
+    fn rollback<'a>(
+        &'a self,
+        plan: &'a RollbackPlan,
+        progress: &'a (dyn Fn(String) + Send + Sync),
+    ) -> BoxFuture<'a, Result<DeployReport, DeployError>> {
+        Box::pin(async move { self.roll_back(plan, progress).await })
     }
 
     fn url(&self) -> String {

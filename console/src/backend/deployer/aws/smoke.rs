@@ -61,7 +61,7 @@ pub fn gateway_event(method: &str, path: &str, body: Option<&Value>) -> Value {
         "headers": headers,
         "requestContext": {
             "accountId": "anonymous",
-            "apiId": "smoke-test",
+            "apiId": predictor::record::SMOKE_TEST_API_ID,
             "domainName": "smoke-test.amesops",
             "domainPrefix": "smoke-test",
             "http": { "method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "amesops-smoke-test" },

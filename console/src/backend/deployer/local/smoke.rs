@@ -1,0 +1,76 @@
+//! The local smoke test: the candidate answers through the serving router before it goes live.
+
+use std::path::Path;
+
+use core_model::Artifact;
+use predictor::{AppState, ServedModel};
+
+use crate::backend::deployer::DeployError;
+
+/// Smoke-tests a candidate through the serving router: `GET /health` must name the candidate,
+/// and `POST /predict` of the first bundled house must equal core-model's price to the bit.
+pub async fn smoke_test(bytes: &[u8], scratch: &Path) -> Result<String, DeployError> {
+    use tower::ServiceExt;
+    let fail = |what: String| DeployError(format!("smoke test failed: {what}"));
+    let loaded = Artifact::from_bytes(bytes)
+        .map_err(|e| fail(format!("the artifact does not load: {e}")))?;
+    let id = loaded.id.clone();
+    let table = core_model::Table::read(crate::cli::bundled_data())
+        .map_err(|e| fail(format!("bundled data: {e}")))?;
+    let house = table
+        .records
+        .first()
+        .map(|r| r.house.clone())
+        .ok_or_else(|| fail("bundled data is empty".to_string()))?;
+    let expected = loaded.artifact.model.predict(&house).price;
+    let state = AppState::new(
+        ServedModel::from(loaded),
+        Box::new(predictor::store::LocalStore::new(scratch)),
+    );
+    let call = |request: axum::http::Request<axum::body::Body>| {
+        let router = predictor::router(state.clone());
+        async move {
+            let response = router
+                .oneshot(request)
+                .await
+                .map_err(|e| fail(e.to_string()))?;
+            let status = response.status();
+            let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+                .await
+                .map_err(|e| fail(e.to_string()))?;
+            let json: serde_json::Value = serde_json::from_slice(&body)
+                .map_err(|e| fail(format!("reply is not JSON: {e}")))?;
+            Ok::<_, DeployError>((status, json))
+        }
+    };
+    // Marked as the smoke test, like the aws smoke test's events: never counted as traffic.
+    let smoke = predictor::api::Caller {
+        request_id: format!("amesops-smoke-{}", uuid::Uuid::new_v4().simple()),
+        source_ip: None,
+        source: predictor::record::Source::Smoke,
+    };
+    let health = axum::http::Request::get("/health")
+        .extension(smoke.clone())
+        .body(axum::body::Body::empty())
+        .map_err(|e| fail(e.to_string()))?;
+    let (status, json) = call(health).await?;
+    if status != 200 || json.get("model_id").and_then(|v| v.as_str()) != Some(id.as_str()) {
+        return Err(fail(format!(
+            "GET /health answered {status} {json}, expected 200 naming model {id}"
+        )));
+    }
+    let body = serde_json::to_vec(&house.to_json()).map_err(|e| fail(e.to_string()))?;
+    let predict = axum::http::Request::post("/predict")
+        .extension(smoke)
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(body))
+        .map_err(|e| fail(e.to_string()))?;
+    let (status, json) = call(predict).await?;
+    let price = json.get("price").and_then(|p| p.as_f64());
+    if status != 200 || price.map(f64::to_bits) != Some(expected.to_bits()) {
+        return Err(fail(format!(
+            "POST /predict answered {status} with price {price:?}, core-model says {expected}"
+        )));
+    }
+    Ok(id)
+}
