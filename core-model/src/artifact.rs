@@ -12,13 +12,20 @@ use crate::encode::PipelineError;
 use crate::metrics::Metrics;
 use crate::params::TrainParams;
 use crate::predict::Model;
+use crate::interval::IntervalReport;
 use crate::train::{CvReport, Quality};
 
 /// The artifact layout this build reads and writes.
 ///
 /// 2: the estimator is linear, trees or a blend of both (`model.estimator.kind`), numeric
 /// features carry their training range, metrics carry `quality` (repeated CV, time holdout).
-pub const FORMAT_VERSION: u32 = 2;
+/// 3: the model carries a `reference` (feature means for explanations, comparable sales, the
+/// calibrated range) and metrics an `interval` report. Format 2 still loads: its prices come
+/// with the fixed-width interval and no comparables.
+pub const FORMAT_VERSION: u32 = 3;
+
+/// Layouts this build reads.
+pub const READABLE_FORMATS: [u32; 2] = [2, 3];
 
 /// Quality evidence stored with the model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,6 +43,9 @@ pub struct ArtifactMetrics {
     pub price_deciles: Vec<f64>,
     /// Repeated cross-validation and time holdout of the linear model, the trees and the blend.
     pub quality: Quality,
+    /// Coverage and width of the calibrated range (format 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<IntervalReport>,
 }
 
 /// The model artifact as stored on disk.
@@ -135,6 +145,7 @@ impl Artifact {
                 dropped_outliers: trained.dropped_outliers,
                 price_deciles: trained.price_deciles,
                 quality: trained.quality,
+                interval: Some(trained.interval),
             },
             model: trained.model,
         }
@@ -173,7 +184,7 @@ impl Artifact {
         let header: Header =
             serde_json::from_slice(bytes).map_err(|e| ArtifactError::Invalid(e.to_string()))?;
         match header.format_version.as_ref().and_then(|v| v.as_u64()) {
-            Some(v) if v == u64::from(FORMAT_VERSION) => {}
+            Some(v) if READABLE_FORMATS.iter().any(|f| u64::from(*f) == v) => {}
             Some(found) => return Err(ArtifactError::UnknownFormat { found }),
             None => {
                 return Err(ArtifactError::Invalid(
@@ -189,6 +200,11 @@ impl Artifact {
         artifact
             .model
             .estimator
+            .prepare(features)
+            .map_err(ArtifactError::Invalid)?;
+        artifact
+            .model
+            .reference
             .prepare(features)
             .map_err(ArtifactError::Invalid)?;
         let sha256 = digest::sha256_hex(bytes);

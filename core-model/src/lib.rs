@@ -6,15 +6,19 @@
 //! trees) are the estimators, [`train`] measures and fits them, and
 //! [`artifact`] stores the result as one verifiable JSON document.
 
+pub mod appraisal;
 pub mod artifact;
+pub mod comparables;
 pub mod dataset;
 pub mod derived;
 pub mod digest;
 pub mod encode;
+pub mod explain;
 pub mod files;
 pub mod fill;
 pub mod gbm;
 pub mod house;
+pub mod interval;
 pub mod metrics;
 pub mod model;
 pub mod params;
@@ -24,6 +28,7 @@ pub mod split;
 pub mod stats;
 pub mod train;
 
+pub use appraisal::Appraisal;
 pub use artifact::{Artifact, LoadedArtifact};
 pub use dataset::{Dataset, Table};
 pub use house::House;

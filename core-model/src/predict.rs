@@ -5,7 +5,10 @@ use serde::{Deserialize, Serialize};
 use crate::encode::{EncodeReport, FeaturePipeline};
 use crate::gbm::Gbm;
 use crate::house::House;
+use crate::fill::Filled;
 use crate::model::LinearModel;
+
+pub use crate::appraisal::Reference;
 
 /// A prediction interval in ln-price space, from cross-validated residuals.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -114,8 +117,11 @@ pub struct Model {
     pub pipeline: FeaturePipeline,
     /// The fitted estimator.
     pub estimator: Estimator,
-    /// The prediction interval.
+    /// The fixed-width prediction interval (used when [`Reference::range`] is absent).
     pub interval: Interval,
+    /// Training reference for explanations, comparables and the calibrated range.
+    #[serde(default)]
+    pub reference: Reference,
 }
 
 /// One priced house.
@@ -135,8 +141,9 @@ pub struct Prediction {
 /// Reusable buffers for pricing many houses without allocating.
 #[derive(Debug, Default)]
 pub struct Buffers {
-    features: Vec<f64>,
-    inputs: Vec<f64>,
+    pub(crate) features: Vec<f64>,
+    pub(crate) inputs: Vec<f64>,
+    pub(crate) key: Vec<f64>,
 }
 
 /// The ln prices of one house from each part of the estimator.
@@ -153,27 +160,48 @@ impl Model {
     pub fn predict_parts(&self, house: &House, buffers: &mut Buffers) -> (Parts, EncodeReport) {
         let mut report = EncodeReport::default();
         let filled = self.pipeline.fill(house, &mut report.imputed);
+        let parts = self.parts_of_filled(&filled, buffers, &mut report);
+        (parts, report)
+    }
+
+    /// Each part's ln price for a filled house; leaves the encoded features and the tree
+    /// inputs in `buffers`.
+    pub fn parts_of_filled(
+        &self,
+        filled: &Filled,
+        buffers: &mut Buffers,
+        report: &mut EncodeReport,
+    ) -> Parts {
         self.pipeline
-            .encode_filled(&filled, &mut buffers.features, &mut report);
+            .encode_filled(filled, &mut buffers.features, report);
         let linear = self
             .estimator
             .linear
             .as_ref()
             .map(|m| m.predict_log(&buffers.features));
         let gbm = self.estimator.gbm.as_ref().map(|g| {
-            g.inputs_into(&filled, &mut buffers.inputs);
+            g.inputs_into(filled, &mut buffers.inputs);
             g.predict_log(&buffers.inputs)
         });
-        (Parts { linear, gbm }, report)
+        Parts { linear, gbm }
+    }
+
+    /// The blend weights (linear, trees) applied to this house. Every price and every
+    /// explanation of it takes its weights from here.
+    pub fn blend_weights(&self, _report: &EncodeReport) -> (f64, f64) {
+        (self.estimator.linear_weight, self.estimator.gbm_weight)
+    }
+
+    /// The ln price of a house from its parts, with the weights [`Model::blend_weights`] gives.
+    pub fn blend_log(&self, parts: Parts, report: &EncodeReport) -> f64 {
+        let (linear_weight, gbm_weight) = self.blend_weights(report);
+        parts.linear.map_or(0.0, |l| linear_weight * l) + parts.gbm.map_or(0.0, |g| gbm_weight * g)
     }
 
     /// Predicted ln(price), reusing `buffers`.
     pub fn predict_log_with(&self, house: &House, buffers: &mut Buffers) -> (f64, EncodeReport) {
         let (parts, report) = self.predict_parts(house, buffers);
-        let e = &self.estimator;
-        let log_price = parts.linear.map_or(0.0, |l| e.linear_weight * l)
-            + parts.gbm.map_or(0.0, |g| e.gbm_weight * g);
-        (log_price, report)
+        (self.blend_log(parts, &report), report)
     }
 
     /// Prices one house.
@@ -184,11 +212,16 @@ impl Model {
 
     /// Prices one house, reusing `buffers`.
     pub fn predict_with(&self, house: &House, buffers: &mut Buffers) -> Prediction {
-        let (log_price, report) = self.predict_log_with(house, buffers);
+        let mut report = EncodeReport::default();
+        let filled = self.pipeline.fill(house, &mut report.imputed);
+        let parts = self.parts_of_filled(&filled, buffers, &mut report);
+        let log_price = self.blend_log(parts, &report);
+        let neighbours = self.neighbours(&filled, buffers);
+        let (low_log, high_log) = self.range_offsets(neighbours.as_ref(), parts, &report);
         Prediction {
             price: log_price.exp(),
-            low: (log_price + self.interval.low_log).exp(),
-            high: (log_price + self.interval.high_log).exp(),
+            low: (log_price + low_log).exp(),
+            high: (log_price + high_log).exp(),
             report,
         }
     }

@@ -19,6 +19,7 @@ use crate::house::{House, Value};
 use crate::metrics::Metrics;
 use crate::model::{Gram, LinearModel, ModelError};
 use crate::params::TrainParams;
+use crate::interval::IntervalReport;
 use crate::predict::{Buffers, Estimator, Interval, Model, ModelKind};
 use crate::{split, stats};
 
@@ -142,6 +143,8 @@ pub struct Trained {
     pub price_deciles: Vec<f64>,
     /// Every kept row's out-of-fold prediction by the served estimator (mean over repetitions).
     pub out_of_fold: Vec<OutOfFold>,
+    /// Coverage and width of the calibrated range on held-out folds and the time holdout.
+    pub interval: IntervalReport,
 }
 
 /// One training row's out-of-fold prediction.
@@ -208,6 +211,7 @@ impl Fitted {
                 low_log: 0.0,
                 high_log: 0.0,
             },
+            reference: Default::default(),
         };
         let mut buffers = Buffers::default();
         let mut linear = Vec::with_capacity(rows.len());
@@ -303,6 +307,7 @@ fn assemble(fitted: Fitted, kind: ModelKind, gbm_weight: f64, interval: Interval
             gbm: fitted.gbm,
         },
         interval,
+        reference: Default::default(),
     }
 }
 
@@ -561,6 +566,10 @@ pub fn train(
         }
         None => (None, None, None),
     };
+    let holdout_parts = match (&holdout_linear, &holdout_gbm, &holdout_blend) {
+        (Some(l), Some(g), Some(b)) => Some((l.clone(), g.clone(), b.clone())),
+        _ => None,
+    };
     let quality = Quality {
         folds: params.cv_folds,
         repeats: repeats.len(),
@@ -615,7 +624,32 @@ pub fn train(
     let Some(fitted) = final_fit else {
         return Err(TrainError::Params("the final fit did not run".to_string()));
     };
-    let model = assemble(*fitted, params.model, gbm_weight, interval);
+    let mut model = assemble(*fitted, params.model, gbm_weight, interval);
+    // Explanation baseline, comparables and the calibrated range, from the training rows only.
+    let calibration = crate::appraisal::Calibration {
+        y: &y,
+        oof,
+        oof_linear: &oof_linear,
+        oof_gbm: &oof_gbm,
+        folds: &repeats[0],
+        early: &early,
+        late: &late,
+        holdout: holdout_parts.map(|(l, g, b)| {
+            let served = match params.model {
+                ModelKind::Linear => l.clone(),
+                ModelKind::Gbm => g.clone(),
+                ModelKind::Blend => b,
+            };
+            (served, l, g)
+        }),
+        level: params.interval_level,
+    };
+    let (reference, interval_report) =
+        crate::appraisal::build_reference(&model, dataset, &rows, &calibration)
+            .map_err(TrainError::Params)?;
+    model.reference = reference;
+    let mut cv = cv;
+    cv.interval_coverage = interval_report.folds.coverage;
     let mut buffers = Buffers::default();
     let fitted_prices: Vec<f64> = rows
         .iter()
@@ -634,6 +668,7 @@ pub fn train(
         })
         .collect();
     Ok(Trained {
+        interval: interval_report,
         out_of_fold,
         price_deciles,
         train: Metrics::compute(&prices, &fitted_prices),
