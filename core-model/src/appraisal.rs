@@ -187,11 +187,19 @@ pub fn build_reference(
         let house = &dataset.houses[i];
         let mut report = EncodeReport::default();
         let filled = model.pipeline.fill(house, &mut report.imputed);
-        let parts = model.parts_of_filled(&filled, &mut buffers, &mut report);
+        let in_table = k % step == 0;
+        let parts = if in_table {
+            Some(model.parts_of_filled(&filled, &mut buffers, &mut report))
+        } else {
+            model
+                .pipeline
+                .encode_filled(&filled, &mut buffers.features, &mut report);
+            None
+        };
         for (m, x) in means.iter_mut().zip(&buffers.features) {
             *m += x;
         }
-        if k % step == 0 {
+        if let Some(parts) = parts {
             let number = |c: Option<usize>| c.map_or(0.0, |c| filled.numbers[c]);
             table_of_position[k] = Some(table_rows.len());
             table_rows.push(ComparableRow {

@@ -109,7 +109,7 @@ fn the_artifact_is_readable_and_compact() {
     let text = std::str::from_utf8(blend_bytes()).expect("artifact is UTF-8");
     // Indented at the top: one key per line.
     assert!(
-        text.starts_with("{\n  \"format_version\": 2,\n"),
+        text.starts_with("{\n  \"format_version\": 3,\n"),
         "{}",
         &text[..80]
     );
