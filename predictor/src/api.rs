@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use crate::error::{ApiError, LoggedError};
 use crate::record::{OutOfRange, PredictionRecord, Source, record_key, rfc3339_micros};
 use crate::schema_info;
+use crate::wire::{IntervalReply, ModelRef, PredictReply};
 use crate::state::{AppState, ServedModel};
 
 /// Largest accepted request body.
@@ -180,6 +181,9 @@ struct Priced {
     low: f64,
     high: f64,
     unknown_levels: Vec<String>,
+    method: &'static str,
+    explanation: core_model::explain::Explanation,
+    comparables: Vec<core_model::comparables::Comparable>,
 }
 
 /// A field outside the training range, as the reply and the record show it.
@@ -209,7 +213,11 @@ fn price_house(
         });
     };
     let house = house_from_json(object).map_err(|errors| ApiError::invalid(&errors))?;
-    let prediction = model.artifact.model.predict(&house);
+    let appraisal = model
+        .artifact
+        .model
+        .appraise(&house, &mut core_model::predict::Buffers::default());
+    let prediction = appraisal.prediction;
     // Numeric features are clipped to the training range, so a valid house always gets a
     // finite price; should a model still produce none, the input is the cause: a 400.
     if ![prediction.price, prediction.low, prediction.high]
@@ -230,6 +238,9 @@ fn price_house(
         low: prediction.low,
         high: prediction.high,
         unknown_levels: prediction.report.unknown_levels.clone(),
+        method: appraisal.method,
+        explanation: appraisal.explanation,
+        comparables: appraisal.comparables,
         record: PredictionRecord {
             id,
             timestamp: rfc3339_micros(now),
@@ -296,16 +307,29 @@ async fn store_now(state: &AppState, key: &str, record: &PredictionRecord) -> bo
     }
 }
 
-fn reply_json(model: &ServedModel, priced: &Priced, stored: bool) -> Value {
-    json!({
-        "id": priced.record.id,
-        "price": priced.record.price,
-        "interval": { "low": priced.low, "high": priced.high, "level": model.artifact.model.interval.level },
-        "model": { "id": model.id, "trained_at": model.artifact.trained_at },
-        "imputed": priced.record.imputed,
-        "unknown_levels": priced.unknown_levels,
-        "out_of_range": priced.record.out_of_range,
-        "stored": stored,
+fn reply_json(model: &ServedModel, priced: Priced, stored: bool) -> Value {
+    let reply = PredictReply {
+        id: priced.record.id,
+        price: priced.record.price,
+        interval: IntervalReply {
+            low: priced.low,
+            high: priced.high,
+            level: model.artifact.model.interval.level,
+            method: priced.method.to_string(),
+        },
+        model: ModelRef {
+            id: model.id.clone(),
+            trained_at: model.artifact.trained_at.clone(),
+        },
+        imputed: priced.record.imputed,
+        unknown_levels: priced.unknown_levels,
+        out_of_range: priced.record.out_of_range,
+        stored,
+        explanation: priced.explanation,
+        comparables: priced.comparables,
+    };
+    serde_json::to_value(reply).unwrap_or_else(|e| {
+        json!({"error": {"code": "internal", "message": format!("reply not serialisable: {e}")}})
     })
 }
 
@@ -320,10 +344,9 @@ async fn predict(
     let model = state.model();
     let priced = price_house(&model, input, &caller, started)?;
     let stored = store_record(&state, &priced.key, &priced.record).await;
-    let mut response = Json(reply_json(&model, &priced, stored)).into_response();
-    response
-        .extensions_mut()
-        .insert(LoggedPrice(priced.record.price));
+    let price = priced.record.price;
+    let mut response = Json(reply_json(&model, priced, stored)).into_response();
+    response.extensions_mut().insert(LoggedPrice(price));
     Ok(response)
 }
 
@@ -375,7 +398,7 @@ async fn predict_batch(
                 match result {
                     Ok(priced) => {
                         let stored = store_record(&state, &priced.key, &priced.record).await;
-                        reply_json(&model, &priced, stored)
+                        reply_json(&model, priced, stored)
                     }
                     Err(error) => error.to_json(),
                 }

@@ -21,6 +21,7 @@ pub mod state;
 pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod wire;
 
 pub use api::router;
 pub use state::{AppState, ServedModel};

@@ -70,5 +70,11 @@ pub fn document(model: &ServedModel) -> serde_json::Value {
         "interval_level": artifact.model.interval.level,
         "features": artifact.feature_names.len(),
         "fields": fields(model),
+        "reply_fields": crate::wire::reply_fields(),
+        "interval_method": if artifact.model.reference.range.is_some() {
+            core_model::interval::METHOD
+        } else {
+            "fixed"
+        },
     })
 }
