@@ -13,8 +13,6 @@
 //! price, month, neighbourhood, key fields, the final model's price), so serving needs nothing
 //! else.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::fill::Filled;
@@ -33,6 +31,9 @@ pub const KEY_FIELDS: [(&str, bool); 10] = [
     ("FullBath", false),
     ("BedroomAbvGr", false),
 ];
+
+/// Number of key fields.
+const KEY: usize = KEY_FIELDS.len();
 
 /// Number of comparables returned.
 pub const COMPARABLES: usize = 5;
@@ -74,11 +75,56 @@ pub struct Comparable {
     pub neighborhood: String,
     /// Its key fields (`GrLivArea`, `OverallQual`, …).
     #[serde(flatten)]
-    pub fields: BTreeMap<String, f64>,
+    pub fields: KeyFields,
     /// Distance to the house over the standardised key fields (0 = identical).
     pub distance: f64,
     /// Its sale price adjusted to the house by the model.
     pub adjusted_price: f64,
+}
+
+/// The key fields of a comparable, under their Kaggle names, in [`KEY_FIELDS`] order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[allow(non_snake_case)]
+pub struct KeyFields {
+    /// Above-grade living area, sq ft.
+    pub GrLivArea: f64,
+    /// Basement area, sq ft.
+    pub TotalBsmtSF: f64,
+    /// Lot area, sq ft.
+    pub LotArea: f64,
+    /// Overall quality, 1–10.
+    pub OverallQual: f64,
+    /// Overall condition, 1–10.
+    pub OverallCond: f64,
+    /// Year built.
+    pub YearBuilt: f64,
+    /// Year of the last remodel.
+    pub YearRemodAdd: f64,
+    /// Garage size in cars.
+    pub GarageCars: f64,
+    /// Full bathrooms above grade.
+    pub FullBath: f64,
+    /// Bedrooms above grade.
+    pub BedroomAbvGr: f64,
+}
+
+impl KeyFields {
+    /// From values in [`KEY_FIELDS`] order (missing ones 0).
+    pub fn from_values(v: &[f64]) -> KeyFields {
+        let at = |i: usize| v.get(i).copied().unwrap_or(0.0);
+        KeyFields {
+            GrLivArea: at(0),
+            TotalBsmtSF: at(1),
+            LotArea: at(2),
+            OverallQual: at(3),
+            OverallCond: at(4),
+            YearBuilt: at(5),
+            YearRemodAdd: at(6),
+            GarageCars: at(7),
+            FullBath: at(8),
+            BedroomAbvGr: at(9),
+        }
+    }
 }
 
 /// The training sales and how to compare a house with them.
@@ -183,6 +229,12 @@ impl ComparableTable {
     /// Resolves the fields and standardises the rows; call after deserialising.
     pub fn prepare(&mut self) -> Result<(), String> {
         let k = self.fields.len();
+        if self.fields.iter().map(String::as_str).ne(KEY_FIELDS.iter().map(|(f, _)| *f)) {
+            return Err(format!(
+                "the comparables' fields {:?} are not this build's key fields",
+                self.fields
+            ));
+        }
         if self.center.len() != k || self.scale.len() != k {
             return Err("the comparables' centre and scale do not match their fields".to_string());
         }
@@ -243,18 +295,23 @@ impl ComparableTable {
         let mut nearest = Vec::with_capacity(COMPARABLES + 1);
         let mut same = Vec::with_capacity(COMPARABLES + 1);
         let mut same_count = slot.map_or(0, |s| self.neighborhoods[s].1);
-        for (r, point) in self.points.chunks_exact(k).enumerate() {
+        let mut query = [0.0; KEY];
+        for (q, x) in query.iter_mut().zip(key) {
+            *q = *x;
+        }
+        debug_assert_eq!(k, KEY);
+        for (r, point) in self.points.chunks_exact(KEY).enumerate() {
             if Some(r) == exclude {
                 if slot == Some(self.row_neighborhood[r] as usize) {
                     same_count -= 1;
                 }
                 continue;
             }
-            let d2: f64 = point
-                .iter()
-                .zip(key)
-                .map(|(a, b)| (a - b) * (a - b))
-                .sum();
+            let mut d2 = 0.0;
+            for j in 0..KEY {
+                let diff = point[j] - query[j];
+                d2 += diff * diff;
+            }
             offer(&mut nearest, COMPARABLES, d2, r as u32);
             if slot == Some(self.row_neighborhood[r] as usize) {
                 offer(&mut same, COMPARABLES, d2, r as u32);
@@ -284,12 +341,7 @@ impl ComparableTable {
                     sale_price: row.sale_price,
                     sold: row.sold.clone(),
                     neighborhood: row.neighborhood.clone(),
-                    fields: self
-                        .fields
-                        .iter()
-                        .cloned()
-                        .zip(row.values.iter().copied())
-                        .collect(),
+                    fields: KeyFields::from_values(&row.values),
                     distance,
                     adjusted_price: price * row.sale_price / row.model_price,
                 }
