@@ -83,7 +83,8 @@ pub struct PredictArgs {
     /// Write every invalid value found (skipped or imputed) to this CSV: `Id,field,value,problem`.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
-    /// Write JSON Lines instead of `Id,SalePrice`: per house its price, interval, and the fields
+    /// Write JSON Lines instead of `Id,SalePrice`: per house its price, interval, explanation,
+    /// comparable sales, and the fields
     /// imputed, unknown (`unknown_levels`) or outside the training range (`out_of_range`, each
     /// `{field, value, range}`: the model priced it at the nearest end of the range).
     #[arg(long)]
@@ -167,6 +168,7 @@ pub fn train(args: TrainArgs) -> Result<ExitCode> {
             dropped_outliers: trained.dropped_outliers.clone(),
             price_deciles: trained.price_deciles.clone(),
             quality: trained.quality.clone(),
+            interval: Some(trained.interval.clone()),
         },
         model: trained.model,
     };
@@ -212,6 +214,26 @@ pub fn train(args: TrainArgs) -> Result<ExitCode> {
         "80% interval coverage on held-out folds: {:.1}%",
         cv.interval_coverage * 100.0
     );
+    if let Some(range) = &artifact.metrics.interval {
+        let show = |what: &str, s: &core_model::interval::RangeScore| {
+            println!(
+                "  {what}: coverage {:.1}%, mean width ${:.0} ({:.1}% of the price), {} rows",
+                s.coverage * 100.0,
+                s.mean_width,
+                s.mean_relative_width * 100.0,
+                s.rows
+            )
+        };
+        println!("range ({}):", range.method);
+        show("held-out folds", &range.folds);
+        show("fixed width, same folds", &range.folds_fixed);
+        if let Some(h) = &range.holdout {
+            show("time holdout", h);
+        }
+        if let Some(h) = &range.holdout_fixed {
+            show("fixed width, time holdout", h);
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -323,7 +345,11 @@ pub fn predict(args: PredictArgs) -> Result<ExitCode> {
             writeln!(out, "Id,SalePrice")?;
         }
         for (position, record) in table.records.iter().enumerate() {
-            let prediction = model.predict_with(&record.house, &mut buffers);
+            let appraisal = explain.then(|| model.appraise(&record.house, &mut buffers));
+            let prediction = match &appraisal {
+                Some(appraisal) => appraisal.prediction.clone(),
+                None => model.predict_with(&record.house, &mut buffers),
+            };
             let id = record.id.unwrap_or(position as i64 + 1);
             if !prediction.report.out_of_range.is_empty() {
                 clipped_houses += 1;
@@ -334,7 +360,7 @@ pub fn predict(args: PredictArgs) -> Result<ExitCode> {
                     }
                 }
             }
-            if explain {
+            if let Some(appraisal) = &appraisal {
                 let line = serde_json::json!({
                     "Id": id,
                     "price": prediction.price,
@@ -342,6 +368,8 @@ pub fn predict(args: PredictArgs) -> Result<ExitCode> {
                     "imputed": prediction.report.imputed,
                     "unknown_levels": prediction.report.unknown_levels,
                     "out_of_range": prediction.report.out_of_range,
+                    "explanation": appraisal.explanation,
+                    "comparables": appraisal.comparables,
                 });
                 serde_json::to_writer(&mut out, &line)?;
                 out.write_all(b"\n")?;

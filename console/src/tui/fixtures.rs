@@ -255,9 +255,55 @@ pub fn outcome() -> PredictOutcome {
             imputed: vec!["LotFrontage".into(), "MasVnrArea".into()],
             unknown_levels: Vec::new(),
             stored: true,
+            level: 0.8,
+            method: "normalised_conformal".into(),
+            explanation: explanation(),
+            comparables: comparables(),
         }),
         local_price: Ok(208_123.5),
     }
+}
+
+fn explanation() -> core_model::explain::Explanation {
+    use core_model::explain::{Contribution, FieldValue};
+    let c = |feature: &str, value: FieldValue, log: f64| Contribution {
+        feature: feature.into(),
+        value,
+        log,
+        percent: (f64::exp(log) - 1.0) * 100.0,
+    };
+    core_model::explain::Explanation {
+        base_log: 12.02,
+        contributions: vec![
+            c("GrLivArea", FieldValue::Number(1710.0), 0.131),
+            c("OverallQual", FieldValue::Number(7.0), 0.094),
+            c("Neighborhood", FieldValue::Level("CollgCr".into()), 0.041),
+            c("HouseAge", FieldValue::Number(5.0), 0.038),
+            c("TotalSF", FieldValue::Number(2566.0), 0.027),
+            c("LotFrontage", FieldValue::Number(65.0), -0.012),
+            c("KitchenQual", FieldValue::Level("Gd".into()), 0.009),
+        ],
+    }
+}
+
+fn comparables() -> Vec<core_model::comparables::Comparable> {
+    [(1, 208_500.0, "2008-02", 1710.0), (599, 217_500.0, "2006-03", 1742.0)]
+        .into_iter()
+        .map(|(id, sale_price, sold, area)| core_model::comparables::Comparable {
+            id,
+            sale_price,
+            sold: sold.into(),
+            neighborhood: "CollgCr".into(),
+            fields: core_model::comparables::KeyFields {
+                GrLivArea: area,
+                OverallQual: 7.0,
+                YearBuilt: 2003.0,
+                ..Default::default()
+            },
+            distance: 0.0,
+            adjusted_price: sale_price * 1.01,
+        })
+        .collect()
 }
 
 /// A deployment with three versions.

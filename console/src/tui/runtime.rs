@@ -228,25 +228,9 @@ async fn submit(b: &Backends, body: serde_json::Value) -> Result<PredictOutcome,
                 fields.join("; ")
             ));
         }
-        let strings = |v: &serde_json::Value| {
-            v.as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|x| x.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        Ok(RemoteReply {
-            price: json["price"].as_f64().ok_or("reply has no price")?,
-            low: json["interval"]["low"].as_f64().unwrap_or(f64::NAN),
-            high: json["interval"]["high"].as_f64().unwrap_or(f64::NAN),
-            model_id: json["model"]["id"].as_str().unwrap_or_default().to_string(),
-            latency_ms,
-            imputed: strings(&json["imputed"]),
-            unknown_levels: strings(&json["unknown_levels"]),
-            stored: json["stored"].as_bool().unwrap_or(false),
-        })
+        let reply: predictor::wire::PredictReply = serde_json::from_value(json)
+            .map_err(|e| format!("reply is not a prediction: {e}"))?;
+        Ok(RemoteReply::from_wire(reply, latency_ms))
     }
     .await;
     let local_price = async {

@@ -121,6 +121,34 @@ pub struct RemoteReply {
     pub unknown_levels: Vec<String>,
     /// Whether the record was stored.
     pub stored: bool,
+    /// Nominal coverage of the range.
+    pub level: f64,
+    /// How the range was made (`normalised_conformal` or `fixed`).
+    pub method: String,
+    /// Why this price.
+    pub explanation: core_model::explain::Explanation,
+    /// The most similar training sales.
+    pub comparables: Vec<core_model::comparables::Comparable>,
+}
+
+impl RemoteReply {
+    /// From the endpoint's typed reply, with the measured round trip.
+    pub fn from_wire(reply: predictor::wire::PredictReply, latency_ms: f64) -> RemoteReply {
+        RemoteReply {
+            price: reply.price,
+            low: reply.interval.low,
+            high: reply.interval.high,
+            model_id: reply.model.id,
+            latency_ms,
+            imputed: reply.imputed,
+            unknown_levels: reply.unknown_levels,
+            stored: reply.stored,
+            level: reply.interval.level,
+            method: reply.interval.method,
+            explanation: reply.explanation,
+            comparables: reply.comparables,
+        }
+    }
 }
 
 /// State of the Predict view.
@@ -432,9 +460,17 @@ fn outcome_lines(outcome: &PredictOutcome, ctx: &DrawContext) -> Vec<Line<'stati
                 Span::styled(format!("${:.0}", reply.price), theme.accent()),
             ]));
             lines.push(Line::from(format!(
-                "80% range  ${:.0} – ${:.0}",
-                reply.low, reply.high
+                "{:.0}% range  ${:.0} – ${:.0}",
+                reply.level * 100.0,
+                reply.low,
+                reply.high
             )));
+            if !reply.method.is_empty() {
+                lines.push(Line::from(Span::styled(
+                    format!("method     {}", reply.method.replace('_', " ")),
+                    theme.dim(),
+                )));
+            }
             lines.push(Line::from(format!("model      {}", reply.model_id)));
             lines.push(Line::from(format!(
                 "latency    {:.1} ms",
@@ -497,6 +533,57 @@ fn outcome_lines(outcome: &PredictOutcome, ctx: &DrawContext) -> Vec<Line<'stati
             lines.push(Line::from(Span::styled(
                 format!("unknown levels: {}", reply.unknown_levels.join(", ")),
                 theme.warn(),
+            )));
+        }
+    }
+    if let Ok(reply) = &outcome.remote {
+        lines.extend(explanation_lines(reply, ctx));
+    }
+    lines
+}
+
+/// The largest contributions and the comparable sales, as the web page shows them.
+fn explanation_lines(reply: &RemoteReply, ctx: &DrawContext) -> Vec<Line<'static>> {
+    let theme = &ctx.theme;
+    let mut lines = Vec::new();
+    let contributions = &reply.explanation.contributions;
+    if !contributions.is_empty() {
+        lines.push(Line::from(""));
+        lines.push(Line::from(Span::styled(
+            format!(
+                "why (from ${:.0}, the average house)",
+                reply.explanation.base_log.exp()
+            ),
+            theme.accent(),
+        )));
+        for c in contributions.iter().take(6) {
+            let style = if c.log >= 0.0 { theme.ok() } else { theme.warn() };
+            lines.push(Line::from(vec![
+                Span::raw(format!("{:<13}{:>8} ", c.feature, c.value.to_string())),
+                Span::styled(format!("{:+.1} %", c.percent), style),
+            ]));
+        }
+        if contributions.len() > 6 {
+            lines.push(Line::from(Span::styled(
+                format!("… and {} smaller", contributions.len() - 6),
+                theme.dim(),
+            )));
+        }
+    }
+    if !reply.comparables.is_empty() {
+        lines.push(Line::from(""));
+        lines.push(Line::from(Span::styled(
+            "comparable sales → adjusted to this house",
+            theme.accent(),
+        )));
+        for comp in &reply.comparables {
+            lines.push(Line::from(format!(
+                "#{:<5}{} {:>5.0} sq ft ${:.0}k → ${:.0}k",
+                comp.id,
+                comp.sold,
+                comp.fields.GrLivArea,
+                comp.sale_price / 1000.0,
+                comp.adjusted_price / 1000.0
             )));
         }
     }
