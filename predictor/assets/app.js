@@ -309,7 +309,108 @@
     if (reply.stored === false) {
       children.push(el('p', { class: 'note warn', text: 'This estimate could not be recorded on the server.' }));
     }
+    children.push(...explanationPart(reply), ...comparablesPart(reply), whatIfPart(reply, house));
     result.replaceChildren(...children);
+  }
+
+  // ---- why, compared with what, what if ------------------------------------------------------
+  // Engineered features by their name in the explanation: [label, unit].
+  const DERIVED = {
+    TotalSF: ['Total floor area', 'sq ft'], TotalBaths: ['Bathrooms in all', ''],
+    TotalPorchSF: ['Porch and deck area', 'sq ft'], HouseAge: ['Age at sale', 'years'],
+    RemodAge: ['Years since remodeling', 'years'], QualLivArea: ['Quality × living area', ''],
+    QualCond: ['Quality × condition', ''], Has2ndFloor: ['Second floor', '?'], HasGarage: ['Garage', '?'],
+    HasBasement: ['Basement', '?'], HasFireplace: ['Fireplace', '?'], HasPool: ['Pool', '?'],
+    Remodeled: ['Remodeled', '?'], NewHouse: ['Sold new', '?'],
+  };
+  const percentText = (p) => `${p >= 0 ? '+' : '−'}${Math.abs(p).toFixed(Math.abs(p) < 10 ? 1 : 0)} %`;
+  function contributionText(c) {
+    const f = fields.get(c.feature);
+    if (f) return `${labelOf(f.info)} ${levelText(f.info, c.value)}: ${percentText(c.percent)}`;
+    const [label, unit] = DERIVED[c.feature] || [c.feature, ''];
+    const value = unit === '?' ? (Number(c.value) ? 'yes' : 'no')
+      : `${number.format(Math.round(Number(c.value) * 10) / 10)}${unit ? ` ${unit}` : ''}`;
+    return `${label} ${value}: ${percentText(c.percent)}`;
+  }
+
+  function explanationPart(reply) {
+    const e = reply.explanation;
+    if (!e || !Array.isArray(e.contributions) || !e.contributions.length) return [];
+    const top = e.contributions.slice(0, 6);
+    const rest = e.contributions.length - top.length;
+    return [el('div', { class: 'why', id: 'explanation' },
+      el('h3', { text: 'Why this price' }),
+      el('p', { class: 'muted', text: `From ${money.format(Math.exp(e.base_log))}, the average house sold in Ames, the largest effects:` }),
+      el('ul', { class: 'effects' }, ...top.map((c) => el('li', { class: c.log >= 0 ? 'up' : 'down', text: contributionText(c) }))),
+      rest > 0 ? el('p', { class: 'muted', text: `${rest} smaller effects make up the rest.` }) : null)];
+  }
+
+  function comparablesPart(reply) {
+    const comps = Array.isArray(reply.comparables) ? reply.comparables : [];
+    if (!comps.length) return [];
+    const head = ['Sale', 'Living area', 'Quality', 'Sold for', 'Adjusted'];
+    return [el('div', { class: 'comps', id: 'comparables' },
+      el('h3', { text: 'Comparable sales' }),
+      el('p', { class: 'muted', text: `The most similar sales${comps.every((c) => c.neighborhood === comps[0].neighborhood) ? ` in ${levelText((fields.get('Neighborhood') || { info: { levels: [] } }).info, comps[0].neighborhood)}` : ''}, each price adjusted to this house by the model.` }),
+      el('div', { class: 'table-wrap' }, el('table', {},
+        el('thead', {}, el('tr', {}, ...head.map((h) => el('th', { scope: 'col', text: h })))),
+        el('tbody', {}, ...comps.map((c) => el('tr', { 'data-id': c.id },
+          el('td', { text: `#${c.id} · ${c.sold}` }),
+          el('td', { text: `${number.format(c.GrLivArea)} sq ft` }),
+          el('td', { text: String(c.OverallQual) }),
+          el('td', { text: money.format(c.sale_price) }),
+          el('td', { text: money.format(c.adjusted_price) })))))))];
+  }
+
+  // Four fields an agent is asked about, re-priced as they are typed (one request per pause).
+  const WHAT_IF = [['GrLivArea', 'Living area (sq ft)', 300, 6000, 10], ['OverallQual', 'Overall quality (1–10)', 1, 10, 1],
+    ['GarageCars', 'Garage (cars)', 0, 5, 1], ['YearRemodAdd', 'Renovated in (year)', 1950, 2030, 1]];
+  let whatIfTimer = null;
+  let whatIfAbort = null;
+  function whatIfPart(reply, house) {
+    const out = el('p', { class: 'what-if-out', id: 'what-if-result', role: 'status', 'aria-live': 'polite' });
+    const inputs = WHAT_IF.map(([name, label, min, max, step]) => {
+      const f = fields.get(name);
+      const start = house[name] !== undefined ? house[name] : f && f.info.default;
+      const input = el('input', { id: `wi-${name}`, name, type: 'number', inputmode: 'numeric', min, max, step,
+        value: start === undefined || start === null ? '' : Math.round(Number(start)) });
+      return [name, input, el('div', { class: 'wi-field' }, el('label', { for: `wi-${name}`, text: label }), input)];
+    });
+    const panel = el('form', { class: 'what-if', id: 'what-if', novalidate: true, 'aria-labelledby': 'what-if-title' },
+      el('h3', { id: 'what-if-title', text: 'What if' }),
+      el('div', { class: 'wi-grid' }, ...inputs.map(([, , box]) => box)), out);
+    const ask = async () => {
+      const changed = { ...house };
+      for (const [name, input] of inputs) {
+        if (input.value.trim() !== '') changed[name] = Number(input.value);
+      }
+      if (whatIfAbort) whatIfAbort.abort();
+      whatIfAbort = new AbortController();
+      out.textContent = 'Pricing…';
+      try {
+        const response = await fetch('predict', {
+          method: 'POST', signal: whatIfAbort.signal,
+          headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify(changed),
+        });
+        const next = await response.json();
+        if (response.ok && typeof next.price === 'number') {
+          const diff = next.price - reply.price;
+          out.replaceChildren(el('strong', { id: 'what-if-price', 'data-price': next.price, text: money.format(next.price) }),
+            ` ${diff >= 0 ? '+' : '−'}${money.format(Math.abs(diff))} (${percentText((diff / reply.price) * 100)}) against ${money.format(reply.price)}`);
+        } else {
+          const problem = next && next.error && Array.isArray(next.error.fields) && next.error.fields[0];
+          out.textContent = problem ? `${problem.field}: ${problem.problem}` : 'No price for these values.';
+        }
+      } catch (error) {
+        if (error.name !== 'AbortError') out.textContent = 'The server could not be reached.';
+      }
+    };
+    panel.addEventListener('input', () => {
+      clearTimeout(whatIfTimer);
+      whatIfTimer = setTimeout(ask, 300);
+    });
+    panel.addEventListener('submit', (event) => { event.preventDefault(); clearTimeout(whatIfTimer); ask(); });
+    return panel;
   }
 
   async function estimate(event) {

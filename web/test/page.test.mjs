@@ -368,6 +368,70 @@ describe('the house price page', { timeout: 120_000 }, () => {
     }
   });
 
+  test('explains the price, lists the comparable sales and answers what-if, keyboard only, at 1280 and 375 px', async () => {
+    for (const width of [1280, 375]) {
+      const context = await browser.newContext({ viewport: { width, height: 900 } });
+      const { page, problems } = await openPage(context);
+      try {
+        // Enter a house and submit it from the keyboard alone.
+        await page.keyboard.press('Tab');
+        await page.keyboard.press('Enter');
+        await page.keyboard.press('Tab');
+        assert.equal(await page.evaluate(() => document.activeElement.id), 'f-Neighborhood');
+        await page.keyboard.press('ArrowDown');
+        await page.keyboard.press('Tab');
+        await page.keyboard.press('Tab');
+        await page.keyboard.type('1800');
+        await page.keyboard.press('Enter');
+        await page.locator('#comparables').waitFor();
+        const neighborhood = await page.evaluate(() => document.getElementById('f-Neighborhood').value);
+        const house = { Neighborhood: neighborhood, GrLivArea: 1800 };
+        const api = (await apiPredict(house)).body;
+
+        // The explanation: the sum rule holds, the largest effects are shown in words.
+        const e = api.explanation;
+        const total = e.base_log + e.contributions.reduce((sum, c) => sum + c.log, 0);
+        assert.ok(Math.abs(total - Math.log(api.price)) < 1e-9, `${total} vs ln ${api.price}`);
+        const effects = await page.locator('#explanation li').allTextContents();
+        assert.equal(effects.length, Math.min(6, e.contributions.length));
+        const first = e.contributions[0];
+        assert.ok(effects[0].endsWith(`${first.percent >= 0 ? '+' : '−'}${Math.abs(first.percent).toFixed(Math.abs(first.percent) < 10 ? 1 : 0)} %`), effects[0]);
+        assert.ok(effects.some((t) => /Living area 1,800 sq ft: [+−]/.test(t)), effects.join(' | '));
+
+        // The comparables table: the reply's sales, in order, with their adjusted prices.
+        const ids = await page.$$eval('#comparables tbody tr', (rows) => rows.map((r) => Number(r.dataset.id)));
+        assert.deepEqual(ids, api.comparables.map((c) => c.id));
+        const adjusted = await page.$$eval('#comparables tbody tr td:last-child', (cells) => cells.map((c) => c.textContent));
+        assert.deepEqual(adjusted, api.comparables.map((c) => money.format(c.adjusted_price)));
+
+        // What if: Tab to the living area, type a new one: one request after the pause.
+        for (let i = 0; i < 120; i += 1) {
+          if (await page.evaluate(() => document.activeElement.id) === 'wi-GrLivArea') break;
+          await page.keyboard.press('Tab');
+        }
+        assert.equal(await page.evaluate(() => document.activeElement.id), 'wi-GrLivArea');
+        const sent = [];
+        page.on('request', (r) => { if (r.url().endsWith('/predict') && r.method() === 'POST') sent.push(r.postData()); });
+        await page.keyboard.press('Control+A');
+        await page.keyboard.type('2400');
+        await page.locator('#what-if-price').waitFor();
+        await page.waitForTimeout(700);
+        assert.equal(sent.length, 1, `one request for the typed value: ${sent.join(' | ')}`);
+        const changed = JSON.parse(sent[0]);
+        assert.equal(changed.GrLivArea, 2400);
+        assert.equal(changed.Neighborhood, neighborhood);
+        const next = (await apiPredict(changed)).body;
+        assert.equal(await page.locator('#what-if-price').textContent(), money.format(next.price));
+        const line = await page.locator('#what-if-result').textContent();
+        assert.ok(line.includes(money.format(Math.abs(next.price - api.price))), line);
+        if (width === 375) await noHorizontalOverflow(page, 375);
+        assert.deepEqual(problems, []);
+      } finally {
+        await context.close();
+      }
+    }
+  });
+
   test('fits a 375 px wide phone screen without sideways scrolling', async () => {
     const context = await browser.newContext({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
     const { page, problems } = await openPage(context);
