@@ -10,8 +10,8 @@ use crate::explain::{self, Explanation};
 use crate::fill::Filled;
 use crate::house::House;
 use crate::interval::{self, IntervalReport, LocalRange, RangeScore};
-use crate::predict::{Buffers, ModelKind, Parts, Prediction};
 use crate::predict::Model;
+use crate::predict::{Buffers, ModelKind, Parts, Prediction};
 
 /// What the model keeps from its training rows to explain, compare and bound a price.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -222,7 +222,9 @@ pub fn build_reference(
     let mut measured = vec![false; n];
     for &k in &calibrated {
         let mut report = EncodeReport::default();
-        let filled = model.pipeline.fill(&dataset.houses[rows[k]], &mut report.imputed);
+        let filled = model
+            .pipeline
+            .fill(&dataset.houses[rows[k]], &mut report.imputed);
         table.key_of(&filled, &mut key);
         let neighbours = table.search(&key, neighborhood_of(&filled), table_of_position[k]);
         d[k] = neighbours.mean_distance();
@@ -283,7 +285,9 @@ pub fn build_reference(
                     d[k]
                 } else {
                     let mut report = EncodeReport::default();
-                    let filled = model.pipeline.fill(&dataset.houses[rows[k]], &mut report.imputed);
+                    let filled = model
+                        .pipeline
+                        .fill(&dataset.houses[rows[k]], &mut report.imputed);
                     table.key_of(&filled, &mut key);
                     table
                         .search(&key, neighborhood_of(&filled), table_of_position[k])

@@ -9,10 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::digest;
 use crate::encode::PipelineError;
+use crate::interval::IntervalReport;
 use crate::metrics::Metrics;
 use crate::params::TrainParams;
 use crate::predict::Model;
-use crate::interval::IntervalReport;
 use crate::train::{CvReport, Quality};
 
 /// The artifact layout this build reads and writes.

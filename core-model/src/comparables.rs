@@ -229,7 +229,12 @@ impl ComparableTable {
     /// Resolves the fields and standardises the rows; call after deserialising.
     pub fn prepare(&mut self) -> Result<(), String> {
         let k = self.fields.len();
-        if self.fields.iter().map(String::as_str).ne(KEY_FIELDS.iter().map(|(f, _)| *f)) {
+        if self
+            .fields
+            .iter()
+            .map(String::as_str)
+            .ne(KEY_FIELDS.iter().map(|(f, _)| *f))
+        {
             return Err(format!(
                 "the comparables' fields {:?} are not this build's key fields",
                 self.fields
@@ -253,7 +258,10 @@ impl ComparableTable {
         self.neighborhoods.clear();
         for row in &self.rows {
             if row.values.len() != k {
-                return Err(format!("comparable {} has the wrong number of fields", row.id));
+                return Err(format!(
+                    "comparable {} has the wrong number of fields",
+                    row.id
+                ));
             }
             for (j, &(_, log)) in self.columns.iter().enumerate() {
                 self.points

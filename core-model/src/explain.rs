@@ -165,7 +165,8 @@ pub fn expected_value(tree: &Tree, node: usize) -> f64 {
     }
     let right = tree.right[node] as usize;
     let cover = tree.cover[node];
-    (tree.cover[left] * expected_value(tree, left) + tree.cover[right] * expected_value(tree, right))
+    (tree.cover[left] * expected_value(tree, left)
+        + tree.cover[right] * expected_value(tree, right))
         / cover
 }
 
@@ -373,7 +374,9 @@ mod tests {
         let threshold = vec![5.0, 0.0, 8.0, 0.0, 2.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0];
         let left = vec![1, 3, 5, 0, 7, 9, 0, 0, 0, 0, 0];
         let right = vec![2, 4, 6, 0, 8, 10, 0, 0, 0, 0, 0];
-        let cover = vec![100.0, 60.0, 40.0, 25.0, 35.0, 30.0, 10.0, 20.0, 15.0, 12.0, 18.0];
+        let cover = vec![
+            100.0, 60.0, 40.0, 25.0, 35.0, 30.0, 10.0, 20.0, 15.0, 12.0, 18.0,
+        ];
         let mut value = vec![0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 4.0, -2.0, 3.0, 0.5, 2.5];
         for node in (0..11).rev() {
             if left[node] != 0 {
@@ -426,7 +429,8 @@ mod tests {
                 let s = subset.count_ones() as usize;
                 let weight = factorial(s) * factorial(m - s - 1) / factorial(m);
                 *p += weight
-                    * (conditional(tree, x, subset | (1 << i), 0) - conditional(tree, x, subset, 0));
+                    * (conditional(tree, x, subset | (1 << i), 0)
+                        - conditional(tree, x, subset, 0));
             }
         }
         phi

@@ -44,7 +44,11 @@ pub fn difficulty(mean_distance: f64, report: &EncodeReport) -> f64 {
             .iter()
             .map(|o| {
                 let [lo, hi] = o.range;
-                let excess = if o.value > hi { o.value - hi } else { lo - o.value };
+                let excess = if o.value > hi {
+                    o.value - hi
+                } else {
+                    lo - o.value
+                };
                 if hi > lo {
                     4.0 * excess.max(0.0) / (hi - lo)
                 } else {
@@ -248,7 +252,10 @@ mod tests {
         let g = vec![0.0; d.len()];
         let range = LocalRange::calibrate(0.8, &r, &d, &g);
         assert!(range.coefficients[1] > 0.0, "{range:?}");
-        assert!(range.sigma(3.0, 0.0) > 1.5 * range.sigma(0.0, 0.0), "{range:?}");
+        assert!(
+            range.sigma(3.0, 0.0) > 1.5 * range.sigma(0.0, 0.0),
+            "{range:?}"
+        );
         let offsets: Vec<(f64, f64)> = d.iter().map(|d| range.bounds(*d, 0.0)).collect();
         let zeros = vec![0.0; r.len()];
         let score = RangeScore::of(&r, &zeros, &offsets);

@@ -3,9 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::encode::{EncodeReport, FeaturePipeline};
+use crate::fill::Filled;
 use crate::gbm::Gbm;
 use crate::house::House;
-use crate::fill::Filled;
 use crate::model::LinearModel;
 
 pub use crate::appraisal::Reference;

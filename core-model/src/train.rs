@@ -16,10 +16,10 @@ use crate::dataset::Dataset;
 use crate::encode::{EncodeReport, FeaturePipeline, PipelineError};
 use crate::gbm::{self, Gbm, InputBuilder};
 use crate::house::{House, Value};
+use crate::interval::IntervalReport;
 use crate::metrics::Metrics;
 use crate::model::{Gram, LinearModel, ModelError};
 use crate::params::TrainParams;
-use crate::interval::IntervalReport;
 use crate::predict::{Buffers, Estimator, Interval, Model, ModelKind};
 use crate::{split, stats};
 

@@ -76,8 +76,7 @@ fn assert_sum_rule(model: &core_model::Model, house: &House, what: &str) {
     let mut buffers = Buffers::default();
     let appraisal = model.appraise(house, &mut buffers);
     let explanation = &appraisal.explanation;
-    let total =
-        explanation.base_log + explanation.contributions.iter().map(|c| c.log).sum::<f64>();
+    let total = explanation.base_log + explanation.contributions.iter().map(|c| c.log).sum::<f64>();
     let price = appraisal.prediction.price;
     assert!(
         (total - price.ln()).abs() < 1e-9,
@@ -86,7 +85,11 @@ fn assert_sum_rule(model: &core_model::Model, house: &House, what: &str) {
         price.ln()
     );
     // The explained price is the price served.
-    assert_eq!(price.to_bits(), model.predict(house).price.to_bits(), "{what}");
+    assert_eq!(
+        price.to_bits(),
+        model.predict(house).price.to_bits(),
+        "{what}"
+    );
 }
 
 #[test]
@@ -146,17 +149,19 @@ fn one_hot_columns_are_grouped_back_to_their_field() {
         .expect("neighbourhood contributes");
     assert_eq!(
         neighborhood.value,
-        core_model::explain::FieldValue::Level(
-            match house.get_by_name("Neighborhood") {
-                Some(Value::Level(code)) => code.to_string(),
-                other => panic!("neighbourhood is {other:?}"),
-            }
-        )
+        core_model::explain::FieldValue::Level(match house.get_by_name("Neighborhood") {
+            Some(Value::Level(code)) => code.to_string(),
+            other => panic!("neighbourhood is {other:?}"),
+        })
     );
     assert!((neighborhood.percent - (neighborhood.log.exp() - 1.0) * 100.0).abs() < 1e-9);
 
     // The linear part of the neighbourhood's share is the sum over its one-hot columns.
-    let linear = model.estimator.linear.as_ref().expect("a blend has a linear part");
+    let linear = model
+        .estimator
+        .linear
+        .as_ref()
+        .expect("a blend has a linear part");
     let (features, _) = model.pipeline.encode(house);
     let mut by_column: BTreeMap<String, f64> = BTreeMap::new();
     for (j, feature) in model.pipeline.features.iter().enumerate() {
@@ -178,13 +183,20 @@ fn one_hot_columns_are_grouped_back_to_their_field() {
     let linear_only = quick(ModelKind::Linear);
     let appraisal = linear_only.appraise(&dataset.houses[10], &mut Buffers::default());
     let (features, _) = linear_only.pipeline.encode(&dataset.houses[10]);
-    let weights = &linear_only.estimator.linear.as_ref().expect("linear").weights;
+    let weights = &linear_only
+        .estimator
+        .linear
+        .as_ref()
+        .expect("linear")
+        .weights;
     let expected: f64 = linear_only
         .pipeline
         .features
         .iter()
         .enumerate()
-        .filter(|(_, f)| matches!(&f.source, Source::Level { column, .. } if column == "Neighborhood"))
+        .filter(
+            |(_, f)| matches!(&f.source, Source::Level { column, .. } if column == "Neighborhood"),
+        )
         .map(|(j, _)| weights[j] * (features[j] - linear_only.reference.feature_means[j]))
         .sum();
     let got = appraisal
@@ -230,7 +242,12 @@ fn comparables_are_real_training_sales_with_their_recorded_prices() {
             assert!(pair[0].distance <= pair[1].distance);
         }
         for comp in &appraisal.comparables {
-            assert_eq!(prices.get(&comp.id), Some(&comp.sale_price), "comp {}", comp.id);
+            assert_eq!(
+                prices.get(&comp.id),
+                Some(&comp.sale_price),
+                "comp {}",
+                comp.id
+            );
             assert!(comp.fields.GrLivArea > 0.0, "{comp:?}");
             assert_eq!(comp.sold.len(), 7, "{}", comp.sold);
             if same >= MIN_SAME_NEIGHBORHOOD {
@@ -332,7 +349,10 @@ fn the_range_is_wider_for_a_house_unlike_the_training_sales() {
     let wide = relative(&outside, &mut buffers);
     assert!(wide > 1.2 * typical, "outside {wide} vs typical {typical}");
     // And the spread actually varies between training houses.
-    assert!(widths[widths.len() * 9 / 10] > 1.1 * widths[widths.len() / 10], "{widths:?}");
+    assert!(
+        widths[widths.len() * 9 / 10] > 1.1 * widths[widths.len() / 10],
+        "{widths:?}"
+    );
 }
 
 #[test]
@@ -349,9 +369,13 @@ fn a_format_2_artifact_still_loads_and_prices_with_its_fixed_interval() {
         .expect("metrics object")
         .remove("interval");
     let bytes = serde_json::to_vec(&json).expect("json");
-    let old = Artifact::from_bytes(&bytes).expect("format 2 loads").artifact;
+    let old = Artifact::from_bytes(&bytes)
+        .expect("format 2 loads")
+        .artifact;
     let (_, dataset) = snapshot();
-    let appraisal = old.model.appraise(&dataset.houses[3], &mut Buffers::default());
+    let appraisal = old
+        .model
+        .appraise(&dataset.houses[3], &mut Buffers::default());
     assert_eq!(appraisal.method, "fixed");
     assert!(appraisal.comparables.is_empty());
     let p = &appraisal.prediction;

@@ -125,8 +125,8 @@ fn the_artifact_is_readable_and_compact() {
     assert_eq!(trees, 150);
     // One line per comparable sale and per feature mean too.
     let reference = &loaded.artifact.model.reference;
-    let per_row = reference.comparables.as_ref().map_or(0, |t| t.rows.len())
-        + reference.feature_means.len();
+    let per_row =
+        reference.comparables.as_ref().map_or(0, |t| t.rows.len()) + reference.feature_means.len();
     assert!(
         text.lines().count() < 3000 + per_row,
         "{} lines for {trees} trees",

@@ -348,15 +348,15 @@
   function comparablesPart(reply) {
     const comps = Array.isArray(reply.comparables) ? reply.comparables : [];
     if (!comps.length) return [];
-    const head = ['Sale', 'Living area', 'Quality', 'Sold for', 'Adjusted'];
+    const head = ['Sale', 'Sq ft', 'Quality', 'Sold for', 'Adjusted'];
     return [el('div', { class: 'comps', id: 'comparables' },
       el('h3', { text: 'Comparable sales' }),
       el('p', { class: 'muted', text: `The most similar sales${comps.every((c) => c.neighborhood === comps[0].neighborhood) ? ` in ${levelText((fields.get('Neighborhood') || { info: { levels: [] } }).info, comps[0].neighborhood)}` : ''}, each price adjusted to this house by the model.` }),
       el('div', { class: 'table-wrap' }, el('table', {},
         el('thead', {}, el('tr', {}, ...head.map((h) => el('th', { scope: 'col', text: h })))),
         el('tbody', {}, ...comps.map((c) => el('tr', { 'data-id': c.id },
-          el('td', { text: `#${c.id} · ${c.sold}` }),
-          el('td', { text: `${number.format(c.GrLivArea)} sq ft` }),
+          el('td', {}, `#${c.id}`, el('span', { class: 'sub', text: c.sold })),
+          el('td', { text: number.format(c.GrLivArea) }),
           el('td', { text: String(c.OverallQual) }),
           el('td', { text: money.format(c.sale_price) }),
           el('td', { text: money.format(c.adjusted_price) })))))))];

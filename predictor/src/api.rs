@@ -15,8 +15,8 @@ use serde_json::{Value, json};
 use crate::error::{ApiError, LoggedError};
 use crate::record::{OutOfRange, PredictionRecord, Source, record_key, rfc3339_micros};
 use crate::schema_info;
-use crate::wire::{IntervalReply, ModelRef, PredictReply};
 use crate::state::{AppState, ServedModel};
+use crate::wire::{IntervalReply, ModelRef, PredictReply};
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;

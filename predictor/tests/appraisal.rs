@@ -29,7 +29,11 @@ fn recorded_prices() -> BTreeMap<i64, f64> {
 fn check(reply: &PredictReply, prices: &BTreeMap<i64, f64>) {
     let e = &reply.explanation;
     let total = e.base_log + e.contributions.iter().map(|c| c.log).sum::<f64>();
-    assert!((total - reply.price.ln()).abs() < 1e-9, "{total} vs {}", reply.price.ln());
+    assert!(
+        (total - reply.price.ln()).abs() < 1e-9,
+        "{total} vs {}",
+        reply.price.ln()
+    );
     assert!(e.contributions.iter().all(|c| !c.feature.contains('=')));
     assert_eq!(reply.comparables.len(), 5);
     for comp in &reply.comparables {
@@ -43,7 +47,8 @@ fn check(reply: &PredictReply, prices: &BTreeMap<i64, f64>) {
 async fn predict_and_batch_replies_explain_compare_and_bound_the_price() {
     let app = router(app_state(NullStore));
     let prices = recorded_prices();
-    let house = json!({"GrLivArea": 1710, "OverallQual": 7, "Neighborhood": "CollgCr", "YearBuilt": 2003});
+    let house =
+        json!({"GrLivArea": 1710, "OverallQual": 7, "Neighborhood": "CollgCr", "YearBuilt": 2003});
     let reply = call(&app, post_json("/predict", house.to_string())).await;
     assert_eq!(reply.status, StatusCode::OK);
     let body = reply.json();
@@ -53,7 +58,10 @@ async fn predict_and_batch_replies_explain_compare_and_bound_the_price() {
     // fields under the names the form uses.
     for comp in &body["comparables"].as_array().unwrap()[..] {
         assert_eq!(comp["neighborhood"], "CollgCr");
-        assert!(comp["GrLivArea"].is_number() && comp["sold"].is_string(), "{comp}");
+        assert!(
+            comp["GrLivArea"].is_number() && comp["sold"].is_string(),
+            "{comp}"
+        );
     }
 
     let unusual = json!({"GrLivArea": 9000, "TotalBsmtSF": 7000, "OverallQual": 7, "Neighborhood": "CollgCr"});
@@ -69,7 +77,10 @@ async fn predict_and_batch_replies_explain_compare_and_bound_the_price() {
     let second: PredictReply = serde_json::from_value(predictions[1].clone()).unwrap();
     check(&second, &prices);
     let relative = |r: &PredictReply| (r.interval.high - r.interval.low) / r.price;
-    assert!(relative(&second) > relative(&first), "an unusual house gets a wider range");
+    assert!(
+        relative(&second) > relative(&first),
+        "an unusual house gets a wider range"
+    );
     assert!(predictions[2].get("error").is_some());
 }
 
@@ -92,7 +103,10 @@ async fn the_model_document_describes_the_reply_fields() {
         "/comparables/adjusted_price",
         "/interval/method",
     ] {
-        assert!(fields.pointer(path).is_some_and(Value::is_string), "{path}: {fields}");
+        assert!(
+            fields.pointer(path).is_some_and(Value::is_string),
+            "{path}: {fields}"
+        );
     }
     assert_eq!(body["interval_method"], "normalised_conformal");
     assert!(body["metrics"]["interval"]["folds"]["coverage"].is_number());

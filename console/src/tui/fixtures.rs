@@ -287,9 +287,13 @@ fn explanation() -> core_model::explain::Explanation {
 }
 
 fn comparables() -> Vec<core_model::comparables::Comparable> {
-    [(1, 208_500.0, "2008-02", 1710.0), (599, 217_500.0, "2006-03", 1742.0)]
-        .into_iter()
-        .map(|(id, sale_price, sold, area)| core_model::comparables::Comparable {
+    [
+        (1, 208_500.0, "2008-02", 1710.0),
+        (599, 217_500.0, "2006-03", 1742.0),
+    ]
+    .into_iter()
+    .map(
+        |(id, sale_price, sold, area)| core_model::comparables::Comparable {
             id,
             sale_price,
             sold: sold.into(),
@@ -302,8 +306,9 @@ fn comparables() -> Vec<core_model::comparables::Comparable> {
             },
             distance: 0.0,
             adjusted_price: sale_price * 1.01,
-        })
-        .collect()
+        },
+    )
+    .collect()
 }
 
 /// A deployment with three versions.

@@ -228,8 +228,8 @@ async fn submit(b: &Backends, body: serde_json::Value) -> Result<PredictOutcome,
                 fields.join("; ")
             ));
         }
-        let reply: predictor::wire::PredictReply = serde_json::from_value(json)
-            .map_err(|e| format!("reply is not a prediction: {e}"))?;
+        let reply: predictor::wire::PredictReply =
+            serde_json::from_value(json).map_err(|e| format!("reply is not a prediction: {e}"))?;
         Ok(RemoteReply::from_wire(reply, latency_ms))
     }
     .await;

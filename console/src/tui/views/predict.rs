@@ -557,7 +557,11 @@ fn explanation_lines(reply: &RemoteReply, ctx: &DrawContext) -> Vec<Line<'static
             theme.accent(),
         )));
         for c in contributions.iter().take(6) {
-            let style = if c.log >= 0.0 { theme.ok() } else { theme.warn() };
+            let style = if c.log >= 0.0 {
+                theme.ok()
+            } else {
+                theme.warn()
+            };
             lines.push(Line::from(vec![
                 Span::raw(format!("{:<13}{:>8} ", c.feature, c.value.to_string())),
                 Span::styled(format!("{:+.1} %", c.percent), style),
