@@ -315,11 +315,11 @@ impl ComparableTable {
                 }
                 continue;
             }
-            let mut d2 = 0.0;
-            for j in 0..KEY {
-                let diff = point[j] - query[j];
-                d2 += diff * diff;
-            }
+            let d2: f64 = point
+                .iter()
+                .zip(&query)
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum();
             offer(&mut nearest, COMPARABLES, d2, r as u32);
             if slot == Some(self.row_neighborhood[r] as usize) {
                 offer(&mut same, COMPARABLES, d2, r as u32);
