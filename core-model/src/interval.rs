@@ -142,11 +142,12 @@ fn least_squares(x: &[[f64; 3]], y: &[f64], keep: [bool; 3]) -> [f64; 3] {
         if head.abs() < 1e-300 {
             continue;
         }
-        for i in 0..k {
+        let pivot_row = a[p].clone();
+        for (i, row) in a.iter_mut().enumerate() {
             if i != p {
-                let factor = a[i][p] / head;
-                for j in p..=k {
-                    a[i][j] -= factor * a[p][j];
+                let factor = row[p] / head;
+                for (x, y) in row.iter_mut().zip(&pivot_row).skip(p) {
+                    *x -= factor * y;
                 }
             }
         }
