@@ -809,6 +809,19 @@ fn predict_explain_lists_values_outside_the_training_range() {
     assert!(lines[0]["out_of_range"].as_array().unwrap().is_empty());
     let price = lines[1]["price"].as_f64().unwrap();
     assert!(price.is_finite() && price < 1_600_000.0, "{price}");
+    // Every line explains its price and names its comparable sales.
+    for line in &lines {
+        let explanation = &line["explanation"];
+        let total = explanation["base_log"].as_f64().unwrap()
+            + explanation["contributions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["log"].as_f64().unwrap())
+                .sum::<f64>();
+        assert!((total - line["price"].as_f64().unwrap().ln()).abs() < 1e-9, "{line}");
+        assert_eq!(line["comparables"].as_array().unwrap().len(), 5, "{line}");
+    }
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("outside the training range"), "{stderr}");
 }
