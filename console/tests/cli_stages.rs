@@ -819,7 +819,10 @@ fn predict_explain_lists_values_outside_the_training_range() {
                 .iter()
                 .map(|c| c["log"].as_f64().unwrap())
                 .sum::<f64>();
-        assert!((total - line["price"].as_f64().unwrap().ln()).abs() < 1e-9, "{line}");
+        assert!(
+            (total - line["price"].as_f64().unwrap().ln()).abs() < 1e-9,
+            "{line}"
+        );
         assert_eq!(line["comparables"].as_array().unwrap().len(), 5, "{line}");
     }
     let stderr = String::from_utf8_lossy(&output.stderr);
