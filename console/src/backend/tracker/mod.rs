@@ -10,7 +10,9 @@ mod filter;
 mod folder;
 mod mlflow;
 mod origin;
+pub mod outbox;
 mod registry;
+mod replaying;
 mod sqlite;
 pub mod transfer;
 mod types;
@@ -21,7 +23,7 @@ use futures_util::future::BoxFuture;
 pub use batch::{MAX_METRICS_PER_REQUEST, MAX_PARAMS_TAGS_PER_REQUEST};
 pub use error::{ErrorKind, TrackerError, TrackerResult};
 pub use mlflow::{Auth, MlflowTracker};
-pub use origin::{ORIGIN_TAG, find_run, origin};
+pub use origin::{ORIGIN_TAG, find_run, origin, origin_filter};
 pub use registry::{
     MODEL_ARTIFACT_DIR, MODEL_ID_TAG, PREVIOUS_PRODUCTION_TAG, PRODUCTION_ALIAS, REGISTERED_MODEL,
     register_production, rollback_production,
@@ -31,7 +33,7 @@ pub use types::{
     Batch, Experiment, FileInfo, KeyValue, Metric, ModelVersion, NewModelVersion, NewRun, Run,
     RunInfo, RunSearch, RunStatus,
 };
-pub use uri::{DEFAULT_SQLITE_PATH, TrackerUri, open};
+pub use uri::{DEFAULT_SQLITE_PATH, TrackerUri, open, open_store};
 
 /// The future every tracker call returns.
 pub type TrackerFuture<'a, T> = BoxFuture<'a, TrackerResult<T>>;
