@@ -396,6 +396,7 @@ impl App {
                 Err(e) => self.note(e, Level::Error, now),
             },
             Loaded::Runs(result) => self.experiments.on_loaded(result, now),
+            Loaded::RunsWaiting(count) => self.experiments.waiting = count,
             Loaded::Schema(result) => {
                 if let Ok(schema) = &result {
                     self.header.model_id = Some(schema.model_id.clone());
