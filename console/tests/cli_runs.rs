@@ -287,9 +287,14 @@ fn a_run_whose_tracker_is_out_of_reach_waits_in_the_outbox_and_the_model_is_save
     assert!(String::from_utf8_lossy(&sync.stdout).contains("1 still waiting"));
     assert_eq!(outbox(d).len(), 1);
     let kept = &outbox(d)[0].1;
-    assert!(kept["attempts"].as_u64().is_some_and(|n| n >= 1), "{kept:#}");
     assert!(
-        kept["last_error"].as_str().is_some_and(|e| e.contains(&uri)),
+        kept["attempts"].as_u64().is_some_and(|n| n >= 1),
+        "{kept:#}"
+    );
+    assert!(
+        kept["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains(&uri)),
         "the entry says why it waits: {kept:#}"
     );
     let local = succeed(d, &["runs", "sync", "--tracker", "sqlite"]);

@@ -537,7 +537,8 @@ fn relay(client: TcpStream, upstream: &str) -> bool {
     reply.push_str("Connection: close\r\n");
     let mut client = reader.into_inner();
     let _ = client.write_all(reply.as_bytes());
-    let _ = client.write_all(answer.get(split..).unwrap_or_default());
+    // The blank line that ends the head, then the body.
+    let _ = client.write_all(answer.get(split + 2..).unwrap_or_default());
     let _ = client.flush();
     first.contains("/runs/create ")
 }
