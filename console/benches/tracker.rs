@@ -214,7 +214,9 @@ fn questions(c: &mut Criterion, label: &str, rt: &tokio::runtime::Runtime, track
         .map(|r| r.info.run_id)
         .collect();
     let mut group = c.benchmark_group(label);
-    group.sample_size(20).measurement_time(Duration::from_secs(8));
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(8));
     group.bench_function("list: 20 newest (amesops runs)", |b| {
         b.iter(|| rt.block_on(tracker.search_runs(&newest)))
     });
@@ -266,7 +268,9 @@ fn mlflow(c: &mut Criterion) {
         .ok()
         .filter(|u| !u.is_empty())
     else {
-        eprintln!("AMESOPS_BENCH_MLFLOW is not set: the MLflow half is skipped (scripts/bench-tracker runs it)");
+        eprintln!(
+            "AMESOPS_BENCH_MLFLOW is not set: the MLflow half is skipped (scripts/bench-tracker runs it)"
+        );
         return;
     };
     let rt = runtime();
@@ -276,6 +280,7 @@ fn mlflow(c: &mut Criterion) {
         .unwrap_or_else(|e| panic!("{e}"));
     let options = TransferOptions {
         experiment: EXPERIMENT.to_string(),
+        destination_experiment: EXPERIMENT.to_string(),
         jobs: 8,
         dry_run: false,
     };

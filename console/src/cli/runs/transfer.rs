@@ -46,6 +46,11 @@ pub struct PullArgs {
 /// What push and pull share.
 #[derive(Debug, Args)]
 pub struct CopyArgs {
+    /// The experiment's name in the destination (default: the same as --experiment, the one
+    /// copied; when the source has no experiment of that name but only one with runs, that
+    /// one is copied into it).
+    #[arg(long, value_name = "NAME")]
+    pub to_experiment: Option<String>,
     /// Runs copied at the same time.
     #[arg(long, default_value_t = 4, value_name = "N")]
     pub jobs: usize,
@@ -94,13 +99,21 @@ fn copy(
     let runtime = tracking::runtime()?;
     let source = store::open(&from).with_context(|| format!("cannot open {from}"))?;
     let destination = store::open(&to).with_context(|| format!("cannot open {to}"))?;
+    let requested = tracking.experiment.clone();
+    let experiment = runtime.block_on(source_experiment(source.as_ref(), &requested))?;
     let options = TransferOptions {
-        experiment: tracking.experiment.clone(),
+        destination_experiment: args.to_experiment.clone().unwrap_or(requested),
+        experiment,
         jobs: args.jobs.max(1),
         dry_run: args.dry_run,
     };
+    let renamed = if options.destination_experiment == options.experiment {
+        String::new()
+    } else {
+        format!(" (as {:?})", options.destination_experiment)
+    };
     eprintln!(
-        "{}{verb}ing experiment {:?}: {} → {}",
+        "{}{verb}ing experiment {:?}: {} → {}{renamed}",
         if args.dry_run { "dry run: " } else { "" },
         options.experiment,
         source.describe(),
@@ -126,6 +139,35 @@ fn copy(
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The experiment to copy: the one named, or, when the source has none of that name but only
+/// one experiment with runs, that one (said in a line), so `--experiment NAME` can also
+/// name where an embedded store's single history goes.
+async fn source_experiment(source: &dyn store::Tracker, requested: &str) -> Result<String> {
+    if source.find_experiment(requested).await?.is_some() {
+        return Ok(requested.to_string());
+    }
+    let with_runs = transfer::experiments_with_runs(source).await?;
+    match with_runs.as_slice() {
+        [only] => {
+            eprintln!(
+                "{} has no experiment {requested:?}; copying its only experiment with runs, {only:?}, into {requested:?}",
+                source.describe()
+            );
+            Ok(only.clone())
+        }
+        [] => Ok(requested.to_string()),
+        several => bail!(
+            "{} has no experiment {requested:?}; it has {}: choose one with --experiment (and --to-experiment NAME for another name in the destination)",
+            source.describe(),
+            several
+                .iter()
+                .map(|n| format!("{n:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
 }
 
 fn summary(report: &TransferReport, seconds: f64) -> String {
@@ -214,10 +256,10 @@ impl ProgressPrinter {
                         && (report.metrics + report.params + report.artifacts) > 0
                     {
                         line.push_str(&format!(
-                            "  ({} metric values, {} params, {} files, {})",
-                            report.metrics,
-                            report.params,
-                            report.artifacts,
+                            "  ({}, {}, {}, {})",
+                            plural(report.metrics, "metric value"),
+                            plural(report.params, "param"),
+                            plural(report.artifacts, "file"),
                             size(report.artifact_bytes)
                         ));
                     }
@@ -266,6 +308,10 @@ impl ProgressPrinter {
             ),
         }
     }
+}
+
+fn plural(count: usize, what: &str) -> String {
+    format!("{count} {what}{}", if count == 1 { "" } else { "s" })
 }
 
 fn short(run_id: &str) -> &str {

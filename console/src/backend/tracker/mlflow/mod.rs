@@ -27,6 +27,10 @@ use wire::{
 
 /// Runs per `runs/search` page.
 const SEARCH_PAGE: usize = 1000;
+/// Experiment tag MLflow's UI reads to choose the experiment's view.
+const EXPERIMENT_KIND_TAG: &str = "mlflow.experimentKind";
+/// Its value for experiments of training runs.
+const MODEL_TRAINING_KIND: &str = "custom_model_development";
 /// Experiments per `experiments/search` page.
 const EXPERIMENT_PAGE: usize = 1000;
 /// Versions per `model-versions/search` page.
@@ -80,7 +84,15 @@ impl Tracker for MlflowTracker {
             }
             match self
                 .http
-                .post::<CreatedExperiment>("experiments/create", &json!({ "name": name }))
+                .post::<CreatedExperiment>(
+                    "experiments/create",
+                    &json!({
+                        "name": name,
+                        // MLflow 3's UI opens an experiment of this kind on its runs (model
+                        // training), not on the GenAI traces overview.
+                        "tags": [{ "key": EXPERIMENT_KIND_TAG, "value": MODEL_TRAINING_KIND }],
+                    }),
+                )
                 .await
             {
                 Ok(_)

@@ -189,20 +189,30 @@ pub fn log_batch(c: &mut Connection, run_id: &str, batch: &Batch) -> TrackerResu
     }
     {
         let mut insert = transaction
-            .prepare(
+            .prepare_cached(
                 "INSERT OR IGNORE INTO metrics (run_id, key, value, timestamp, step) VALUES (?1, ?2, ?3, ?4, ?5)",
             )
             .map_err(db_error(call))?;
+        // MLflow's "latest": highest step, then newest, then largest value.
+        let mut latest = transaction
+            .prepare_cached(
+                "INSERT INTO latest_metrics (key, run_id, value, timestamp, step) VALUES (?2, ?1, ?3, ?4, ?5)
+                 ON CONFLICT (key, run_id) DO UPDATE
+                 SET value = excluded.value, timestamp = excluded.timestamp, step = excluded.step
+                 WHERE (excluded.step, excluded.timestamp, excluded.value)
+                     > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)",
+            )
+            .map_err(db_error(call))?;
         for metric in &batch.metrics {
-            insert
-                .execute(params![
-                    run_id,
-                    metric.key,
-                    metric.value,
-                    metric.timestamp,
-                    metric.step
-                ])
-                .map_err(db_error(call))?;
+            let values = params![
+                run_id,
+                metric.key,
+                metric.value,
+                metric.timestamp,
+                metric.step
+            ];
+            insert.execute(values).map_err(db_error(call))?;
+            latest.execute(values).map_err(db_error(call))?;
         }
     }
     transaction.commit().map_err(db_error(call))
@@ -231,20 +241,6 @@ pub(super) fn metric_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Metric> {
         timestamp: row.get(2)?,
         step: row.get(3)?,
     })
-}
-
-/// Keeps `metric` if it is MLflow's "latest" of its key: highest step, then newest, then
-/// largest value.
-pub(super) fn keep_latest(metrics: &mut BTreeMap<String, Metric>, metric: Metric) {
-    let newer = metrics.get(&metric.key).is_none_or(|current| {
-        (metric.step, metric.timestamp)
-            .cmp(&(current.step, current.timestamp))
-            .then(metric.value.total_cmp(&current.value))
-            .is_gt()
-    });
-    if newer {
-        metrics.insert(metric.key.clone(), metric);
-    }
 }
 
 fn key_values(
@@ -280,15 +276,16 @@ fn load_run(c: &Connection, run_id: &str, call: &str) -> TrackerResult<Run> {
         call,
     )?;
     let mut statement = c
-        .prepare_cached("SELECT key, value, timestamp, step FROM metrics WHERE run_id = ?1")
+        .prepare_cached("SELECT key, value, timestamp, step FROM latest_metrics WHERE run_id = ?1")
         .map_err(db_error(call))?;
-    let mut metrics: BTreeMap<String, Metric> = BTreeMap::new();
-    let rows = statement
-        .query_map([run_id], metric_row)
+    let metrics = statement
+        .query_map([run_id], |row| {
+            let metric = metric_row(row)?;
+            Ok((metric.key.clone(), metric))
+        })
+        .map_err(db_error(call))?
+        .collect::<Result<BTreeMap<String, Metric>, _>>()
         .map_err(db_error(call))?;
-    for metric in rows {
-        keep_latest(&mut metrics, metric.map_err(db_error(call))?);
-    }
     Ok(Run {
         info,
         metrics,

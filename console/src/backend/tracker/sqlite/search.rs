@@ -1,20 +1,25 @@
 //! Searching runs in SQLite with a long history (10,000 runs and more) at console speed.
 //!
 //! Loading every run whole to filter and sort them costs four queries and a few dozen rows per
-//! run. Instead the search reads each run's info (one query), then only the columns the filter
-//! and the order name (one query each: e.g. the latest `cv_rmse_log` of every run), decides
-//! which runs are kept with the same `filter::matches` and `filter::compare` as always, and
-//! loads the params, tags and metrics of those runs only (three queries in all).
+//! run. Instead:
+//! - with no filter and the default order (newest first), SQL returns the newest runs
+//!   directly (`ORDER BY start_time DESC LIMIT n` on the experiment's index);
+//! - otherwise the search reads each run's info — narrowed in SQL by the clauses on run
+//!   attributes (id, name, status, times) — then only the columns the filter and the order
+//!   name, one contiguous index range each (e.g. the latest `cv_rmse_log` of every run),
+//!   decides with the same `filter::matches` and `filter::compare` as always, and loads the
+//!   params, tags and latest metrics of the runs kept (three queries in all).
 
 use std::collections::{BTreeMap, HashMap};
 
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
+use rusqlite::types::Value as SqlValue;
 
 use super::super::error::TrackerResult;
-use super::super::filter::{self, Field};
+use super::super::filter::{self, Clause, Field, Literal, Op};
 use super::super::types::{Metric, Run, RunSearch};
 use super::db_error;
-use super::runs::{INFO_COLUMNS, info_row, keep_latest, metric_row};
+use super::runs::{INFO_COLUMNS, info_row, metric_row};
 
 const CALL: &str = "search_runs";
 
@@ -31,26 +36,35 @@ pub fn search_runs(c: &mut Connection, search: &RunSearch) -> TrackerResult<Vec<
         .iter()
         .filter_map(|e| e.parse().ok())
         .collect();
-    let experiments = json_list(&experiments);
-    let mut runs = skeletons(c, &experiments)?;
+    // Newest first straight from SQL when every clause is exact there (a LIKE is a superset,
+    // which a LIMIT must not see).
+    let newest_only = order.is_empty()
+        && clauses
+            .iter()
+            .all(|c| c.op != Op::Like && sql_condition(c).is_some());
+    let limit = newest_only.then_some(search.max_results);
+    let mut runs = Vec::new();
+    for experiment in experiments {
+        runs.extend(skeletons(c, experiment, &clauses, limit)?);
+    }
     let mut needed: Vec<&Field> = Vec::new();
     for field in clauses
         .iter()
         .map(|c| &c.field)
         .chain(order.iter().map(|o| &o.field))
     {
-        if !needed.contains(&field) {
+        if !needed.contains(&field) && !matches!(field, Field::Attribute(_)) {
             needed.push(field);
         }
     }
-    if !needed.is_empty() {
+    if !needed.is_empty() && !runs.is_empty() {
         let position: HashMap<String, usize> = runs
             .iter()
             .enumerate()
             .map(|(i, r)| (r.info.run_id.clone(), i))
             .collect();
         for field in needed {
-            fill_column(c, &experiments, field, &position, &mut runs)?;
+            fill_column(c, field, &position, &mut runs)?;
         }
     }
     runs.retain(|run| filter::matches(run, &clauses));
@@ -60,21 +74,57 @@ pub fn search_runs(c: &mut Connection, search: &RunSearch) -> TrackerResult<Vec<
     Ok(runs)
 }
 
-/// `[1,2]` / `["a","b"]`: a list bound as one parameter and read back with `json_each`.
-fn json_list<T: serde::Serialize>(values: &[T]) -> String {
-    serde_json::to_string(values).unwrap_or_else(|_| "[]".into())
+/// A clause on a run attribute as SQL that keeps at least the runs it matches (SQLite's LIKE
+/// ignores ASCII case, so a LIKE keeps a superset; `filter::matches` decides after).
+fn sql_condition(clause: &Clause) -> Option<(String, SqlValue)> {
+    let Field::Attribute(name) = &clause.field else {
+        return None;
+    };
+    let column = match name.as_str() {
+        "status" | "run_name" | "run_id" | "start_time" | "end_time" => name.as_str(),
+        _ => return None,
+    };
+    let op = match clause.op {
+        Op::Eq => "=",
+        Op::Ne => "!=",
+        Op::Lt => "<",
+        Op::Le => "<=",
+        Op::Gt => ">",
+        Op::Ge => ">=",
+        Op::Like => "LIKE",
+        Op::ILike => return None,
+    };
+    let value = match &clause.literal {
+        Literal::Number(n) => SqlValue::Real(*n),
+        Literal::Text(t) => SqlValue::Text(t.clone()),
+    };
+    Some((format!("{column} {op} ?"), value))
 }
 
-/// Every run of the experiments, with its info and no data.
-fn skeletons(c: &Connection, experiments: &str) -> TrackerResult<Vec<Run>> {
-    let mut statement = c
-        .prepare_cached(&format!(
-            "SELECT {INFO_COLUMNS} FROM runs
-             WHERE experiment_id IN (SELECT value FROM json_each(?1))"
-        ))
-        .map_err(db_error(CALL))?;
+/// The runs of one experiment with their info and no data, narrowed by the attribute clauses;
+/// with `limit`, only the newest that many.
+fn skeletons(
+    c: &Connection,
+    experiment: i64,
+    clauses: &[Clause],
+    limit: Option<usize>,
+) -> TrackerResult<Vec<Run>> {
+    let mut sql = format!("SELECT {INFO_COLUMNS} FROM runs WHERE experiment_id = ?");
+    let mut values = vec![SqlValue::Integer(experiment)];
+    for (condition, value) in clauses.iter().filter_map(sql_condition) {
+        sql.push_str(" AND ");
+        sql.push_str(&condition);
+        values.push(value);
+    }
+    if let Some(limit) = limit {
+        sql.push_str(" ORDER BY start_time DESC, run_id ASC LIMIT ?");
+        values.push(SqlValue::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+    }
+    let mut statement = c.prepare_cached(&sql).map_err(db_error(CALL))?;
     let rows = statement
-        .query_map([experiments], |row| info_row(row, CALL))
+        .query_map(rusqlite::params_from_iter(values), |row| {
+            info_row(row, CALL)
+        })
         .map_err(db_error(CALL))?;
     let mut runs = Vec::new();
     for row in rows {
@@ -88,47 +138,42 @@ fn skeletons(c: &Connection, experiments: &str) -> TrackerResult<Vec<Run>> {
     Ok(runs)
 }
 
-/// Reads one metric, param or tag of every run of the experiments into the skeletons.
+/// Reads one metric, param or tag of every run (one index range) into the skeletons.
 fn fill_column(
     c: &Connection,
-    experiments: &str,
     field: &Field,
     position: &HashMap<String, usize>,
     runs: &mut [Run],
 ) -> TrackerResult<()> {
-    let scope = "run_id IN (SELECT run_id FROM runs WHERE experiment_id IN (SELECT value FROM json_each(?1)))";
     match field {
         Field::Metric(key) => {
             let mut statement = c
-                .prepare_cached(&format!(
-                    "SELECT run_id, key, value, timestamp, step FROM metrics WHERE {scope} AND key = ?2"
-                ))
+                .prepare_cached(
+                    "SELECT run_id, key, value, timestamp, step FROM latest_metrics WHERE key = ?1",
+                )
                 .map_err(db_error(CALL))?;
             let rows = statement
-                .query_map(params![experiments, key], |row| {
+                .query_map([key], |row| {
                     Ok((row.get::<_, String>(0)?, metric_at(row, 1)?))
                 })
                 .map_err(db_error(CALL))?;
             for row in rows {
                 let (run_id, metric) = row.map_err(db_error(CALL))?;
                 if let Some(&i) = position.get(&run_id) {
-                    keep_latest(&mut runs[i].metrics, metric);
+                    runs[i].metrics.insert(key.clone(), metric);
                 }
             }
         }
         Field::Param(key) | Field::Tag(key) => {
-            let table = if matches!(field, Field::Param(_)) {
-                "params"
+            let param = matches!(field, Field::Param(_));
+            let sql = if param {
+                "SELECT run_id, value FROM params WHERE key = ?1"
             } else {
-                "tags"
+                "SELECT run_id, value FROM tags WHERE key = ?1"
             };
-            let mut statement = c
-                .prepare_cached(&format!(
-                    "SELECT run_id, value FROM {table} WHERE {scope} AND key = ?2"
-                ))
-                .map_err(db_error(CALL))?;
+            let mut statement = c.prepare_cached(sql).map_err(db_error(CALL))?;
             let rows = statement
-                .query_map(params![experiments, key], |row| {
+                .query_map([key], |row| {
                     Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
                 })
                 .map_err(db_error(CALL))?;
@@ -136,7 +181,7 @@ fn fill_column(
                 let (run_id, value) = row.map_err(db_error(CALL))?;
                 if let Some(&i) = position.get(&run_id) {
                     let run = &mut runs[i];
-                    let map = if table == "params" {
+                    let map = if param {
                         &mut run.params
                     } else {
                         &mut run.tags
@@ -167,7 +212,8 @@ pub fn load_data(c: &Connection, runs: &mut [Run]) -> TrackerResult<()> {
         return Ok(());
     }
     let ids: Vec<&str> = runs.iter().map(|r| r.info.run_id.as_str()).collect();
-    let ids = json_list(&ids);
+    // The ids travel as one JSON array parameter, unpacked by `json_each`.
+    let ids = serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into());
     let position: HashMap<String, usize> = runs
         .iter()
         .enumerate()
@@ -208,7 +254,7 @@ pub fn load_data(c: &Connection, runs: &mut [Run]) -> TrackerResult<()> {
     }
     let mut statement = c
         .prepare_cached(&format!(
-            "SELECT run_id, key, value, timestamp, step FROM metrics WHERE {scope}"
+            "SELECT run_id, key, value, timestamp, step FROM latest_metrics WHERE {scope}"
         ))
         .map_err(db_error(CALL))?;
     let rows = statement
@@ -219,7 +265,7 @@ pub fn load_data(c: &Connection, runs: &mut [Run]) -> TrackerResult<()> {
     for row in rows {
         let (run_id, metric) = row.map_err(db_error(CALL))?;
         if let Some(&i) = position.get(&run_id) {
-            keep_latest(&mut runs[i].metrics, metric);
+            runs[i].metrics.insert(metric.key.clone(), metric);
         }
     }
     Ok(())

@@ -28,8 +28,10 @@ const ALL_RUNS: usize = 10_000_000;
 /// What to copy and how.
 #[derive(Debug, Clone)]
 pub struct TransferOptions {
-    /// The experiment copied (same name on both sides).
+    /// The experiment copied.
     pub experiment: String,
+    /// Its name in the destination (usually the same).
+    pub destination_experiment: String,
     /// Runs copied at the same time.
     pub jobs: usize,
     /// Only report what would be copied.
@@ -84,8 +86,10 @@ pub struct TransferReport {
     pub source: String,
     /// Where they went.
     pub destination: String,
-    /// The experiment.
+    /// The experiment copied.
     pub experiment: String,
+    /// Its name in the destination.
+    pub destination_experiment: String,
     /// Whether nothing was written.
     pub dry_run: bool,
     /// Runs copied.
@@ -151,6 +155,7 @@ pub async fn transfer(
         source: source.describe(),
         destination: destination.describe(),
         experiment: options.experiment.clone(),
+        destination_experiment: options.destination_experiment.clone(),
         dry_run: options.dry_run,
         copied: 0,
         updated: 0,
@@ -169,9 +174,15 @@ pub async fn transfer(
     };
     let runs = all_runs(source, &experiment.experiment_id).await?;
     let target = if options.dry_run {
-        destination.find_experiment(&options.experiment).await?
+        destination
+            .find_experiment(&options.destination_experiment)
+            .await?
     } else {
-        Some(destination.experiment(&options.experiment).await?)
+        Some(
+            destination
+                .experiment(&options.destination_experiment)
+                .await?,
+        )
     };
     let mut present: HashMap<String, Run> = HashMap::new();
     if let Some(target) = &target {
@@ -240,6 +251,25 @@ pub async fn transfer(
     report.versions = versions;
     report.production = production;
     Ok(report)
+}
+
+/// The experiments of a store that hold at least one run.
+pub async fn experiments_with_runs(tracker: &dyn Tracker) -> TrackerResult<Vec<String>> {
+    let mut names = Vec::new();
+    for experiment in tracker.experiments().await? {
+        let any = tracker
+            .search_runs(&RunSearch {
+                experiment_ids: vec![experiment.experiment_id.clone()],
+                filter: None,
+                order_by: Vec::new(),
+                max_results: 1,
+            })
+            .await?;
+        if !any.is_empty() {
+            names.push(experiment.name);
+        }
+    }
+    Ok(names)
 }
 
 /// Every run of an experiment, oldest first.
