@@ -73,7 +73,8 @@ const MIGRATIONS: &[&str] = &[
      );",
     // 2: a long history at console speed. Each run's latest value of each metric (MLflow's
     // own `latest_metrics`), stored by key so a filter or sort on one metric reads one
-    // contiguous range; params and tags indexed by key for the same reason.
+    // contiguous range, and covered by run for loading runs; params and tags indexed by key
+    // for the same reason.
     "CREATE TABLE latest_metrics (
          key TEXT NOT NULL,
          run_id TEXT NOT NULL REFERENCES runs(run_id),
@@ -82,7 +83,7 @@ const MIGRATIONS: &[&str] = &[
          step INTEGER NOT NULL,
          PRIMARY KEY (key, run_id)
      ) WITHOUT ROWID;
-     CREATE INDEX latest_metrics_by_run ON latest_metrics(run_id);
+     CREATE INDEX latest_metrics_by_run ON latest_metrics(run_id, key, value, timestamp, step);
      INSERT INTO latest_metrics (key, run_id, value, timestamp, step)
          SELECT key, run_id, value, timestamp, step FROM (
              SELECT key, run_id, value, timestamp, step, ROW_NUMBER() OVER (

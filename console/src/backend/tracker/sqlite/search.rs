@@ -58,10 +58,11 @@ pub fn search_runs(c: &mut Connection, search: &RunSearch) -> TrackerResult<Vec<
         }
     }
     if !needed.is_empty() && !runs.is_empty() {
-        let position: HashMap<String, usize> = runs
+        let ids: Vec<String> = runs.iter().map(|r| r.info.run_id.clone()).collect();
+        let position: HashMap<&str, usize> = ids
             .iter()
             .enumerate()
-            .map(|(i, r)| (r.info.run_id.clone(), i))
+            .map(|(i, id)| (id.as_str(), i))
             .collect();
         for field in needed {
             fill_column(c, field, &position, &mut runs)?;
@@ -142,7 +143,7 @@ fn skeletons(
 fn fill_column(
     c: &Connection,
     field: &Field,
-    position: &HashMap<String, usize>,
+    position: &HashMap<&str, usize>,
     runs: &mut [Run],
 ) -> TrackerResult<()> {
     match field {
@@ -152,14 +153,10 @@ fn fill_column(
                     "SELECT run_id, key, value, timestamp, step FROM latest_metrics WHERE key = ?1",
                 )
                 .map_err(db_error(CALL))?;
-            let rows = statement
-                .query_map([key], |row| {
-                    Ok((row.get::<_, String>(0)?, metric_at(row, 1)?))
-                })
-                .map_err(db_error(CALL))?;
-            for row in rows {
-                let (run_id, metric) = row.map_err(db_error(CALL))?;
-                if let Some(&i) = position.get(&run_id) {
+            let mut rows = statement.query([key]).map_err(db_error(CALL))?;
+            while let Some(row) = rows.next().map_err(db_error(CALL))? {
+                if let Some(&i) = position.get(run_id_of(row)?) {
+                    let metric = metric_at(row, 1).map_err(db_error(CALL))?;
                     runs[i].metrics.insert(key.clone(), metric);
                 }
             }
@@ -172,14 +169,10 @@ fn fill_column(
                 "SELECT run_id, value FROM tags WHERE key = ?1"
             };
             let mut statement = c.prepare_cached(sql).map_err(db_error(CALL))?;
-            let rows = statement
-                .query_map([key], |row| {
-                    Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
-                })
-                .map_err(db_error(CALL))?;
-            for row in rows {
-                let (run_id, value) = row.map_err(db_error(CALL))?;
-                if let Some(&i) = position.get(&run_id) {
+            let mut rows = statement.query([key]).map_err(db_error(CALL))?;
+            while let Some(row) = rows.next().map_err(db_error(CALL))? {
+                if let Some(&i) = position.get(run_id_of(row)?) {
+                    let value: String = row.get(1).map_err(db_error(CALL))?;
                     let run = &mut runs[i];
                     let map = if param {
                         &mut run.params
@@ -194,6 +187,14 @@ fn fill_column(
         Field::Attribute(_) => {}
     }
     Ok(())
+}
+
+/// The run id in a row's first column, borrowed (a column read for 10,000 runs allocates
+/// nothing it does not keep).
+fn run_id_of<'r>(row: &'r rusqlite::Row<'_>) -> TrackerResult<&'r str> {
+    row.get_ref(0)
+        .and_then(|v| v.as_str().map_err(rusqlite::Error::from))
+        .map_err(db_error(CALL))
 }
 
 /// A metric from the columns `key, value, timestamp, step` starting at `first`.
@@ -211,13 +212,13 @@ pub fn load_data(c: &Connection, runs: &mut [Run]) -> TrackerResult<()> {
     if runs.is_empty() {
         return Ok(());
     }
-    let ids: Vec<&str> = runs.iter().map(|r| r.info.run_id.as_str()).collect();
+    let ids: Vec<String> = runs.iter().map(|r| r.info.run_id.clone()).collect();
     // The ids travel as one JSON array parameter, unpacked by `json_each`.
-    let ids = serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into());
-    let position: HashMap<String, usize> = runs
+    let list = serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into());
+    let position: HashMap<&str, usize> = ids
         .iter()
         .enumerate()
-        .map(|(i, r)| (r.info.run_id.clone(), i))
+        .map(|(i, id)| (id.as_str(), i))
         .collect();
     for run in runs.iter_mut() {
         run.metrics.clear();
@@ -231,18 +232,11 @@ pub fn load_data(c: &Connection, runs: &mut [Run]) -> TrackerResult<()> {
                 "SELECT run_id, key, value FROM {table} WHERE {scope}"
             ))
             .map_err(db_error(CALL))?;
-        let rows = statement
-            .query_map([&ids], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                ))
-            })
-            .map_err(db_error(CALL))?;
-        for row in rows {
-            let (run_id, key, value) = row.map_err(db_error(CALL))?;
-            if let Some(&i) = position.get(&run_id) {
+        let mut rows = statement.query([&list]).map_err(db_error(CALL))?;
+        while let Some(row) = rows.next().map_err(db_error(CALL))? {
+            if let Some(&i) = position.get(run_id_of(row)?) {
+                let key: String = row.get(1).map_err(db_error(CALL))?;
+                let value: String = row.get(2).map_err(db_error(CALL))?;
                 let run = &mut runs[i];
                 if table == "params" {
                     run.params.insert(key, value);
@@ -257,14 +251,10 @@ pub fn load_data(c: &Connection, runs: &mut [Run]) -> TrackerResult<()> {
             "SELECT run_id, key, value, timestamp, step FROM latest_metrics WHERE {scope}"
         ))
         .map_err(db_error(CALL))?;
-    let rows = statement
-        .query_map([&ids], |row| {
-            Ok((row.get::<_, String>(0)?, metric_at(row, 1)?))
-        })
-        .map_err(db_error(CALL))?;
-    for row in rows {
-        let (run_id, metric) = row.map_err(db_error(CALL))?;
-        if let Some(&i) = position.get(&run_id) {
+    let mut rows = statement.query([&list]).map_err(db_error(CALL))?;
+    while let Some(row) = rows.next().map_err(db_error(CALL))? {
+        if let Some(&i) = position.get(run_id_of(row)?) {
+            let metric = metric_at(row, 1).map_err(db_error(CALL))?;
             runs[i].metrics.insert(metric.key.clone(), metric);
         }
     }
