@@ -4,11 +4,12 @@
 //! run. Instead:
 //! - with no filter and the default order (newest first), SQL returns the newest runs
 //!   directly (`ORDER BY start_time DESC LIMIT n` on the experiment's index);
-//! - otherwise the search reads each run's info — narrowed in SQL by the clauses on run
-//!   attributes (id, name, status, times) — then only the columns the filter and the order
-//!   name, one contiguous index range each (e.g. the latest `cv_rmse_log` of every run),
-//!   decides with the same `filter::matches` and `filter::compare` as always, and loads the
-//!   params, tags and latest metrics of the runs kept (three queries in all).
+//! - otherwise the search reads the info of the runs the clauses keep — SQL decides clauses on
+//!   attributes, metrics, params and tags through their indexes — then only the columns the
+//!   order (and any clause SQL cannot decide exactly) names, one index range each (e.g. the
+//!   latest `cv_rmse_log` of every run), sorts with the same `filter::compare` (and checks
+//!   with `filter::matches`) as always, and loads the params, tags and latest metrics of the
+//!   runs kept (three queries in all).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -36,19 +37,23 @@ pub fn search_runs(c: &mut Connection, search: &RunSearch) -> TrackerResult<Vec<
         .iter()
         .filter_map(|e| e.parse().ok())
         .collect();
-    // Newest first straight from SQL when every clause is exact there (a LIKE is a superset,
-    // which a LIMIT must not see).
-    let newest_only = order.is_empty()
-        && clauses
-            .iter()
-            .all(|c| c.op != Op::Like && sql_condition(c).is_some());
-    let limit = newest_only.then_some(search.max_results);
+    let conditions: Vec<Option<Condition>> = clauses.iter().map(condition).collect();
+    // What SQL cannot decide exactly is decided here, on the columns it needs.
+    let rest: Vec<Clause> = clauses
+        .iter()
+        .zip(&conditions)
+        .filter(|(_, c)| !c.as_ref().is_some_and(|c| c.exact))
+        .map(|(clause, _)| clause.clone())
+        .collect();
+    // Newest first straight from SQL when SQL decides every clause.
+    let limit = (order.is_empty() && rest.is_empty()).then_some(search.max_results);
+    let conditions: Vec<Condition> = conditions.into_iter().flatten().collect();
     let mut runs = Vec::new();
     for experiment in experiments {
-        runs.extend(skeletons(c, experiment, &clauses, limit)?);
+        runs.extend(skeletons(c, experiment, &conditions, limit)?);
     }
     let mut needed: Vec<&Field> = Vec::new();
-    for field in clauses
+    for field in rest
         .iter()
         .map(|c| &c.field)
         .chain(order.iter().map(|o| &o.field))
@@ -68,23 +73,26 @@ pub fn search_runs(c: &mut Connection, search: &RunSearch) -> TrackerResult<Vec<
             fill_column(c, field, &position, &mut runs)?;
         }
     }
-    runs.retain(|run| filter::matches(run, &clauses));
+    runs.retain(|run| filter::matches(run, &rest));
     runs.sort_by(|a, b| filter::compare(a, b, &order));
     runs.truncate(search.max_results);
     load_data(c, &mut runs)?;
     Ok(runs)
 }
 
-/// A clause on a run attribute as SQL that keeps at least the runs it matches (SQLite's LIKE
-/// ignores ASCII case, so a LIKE keeps a superset; `filter::matches` decides after).
-fn sql_condition(clause: &Clause) -> Option<(String, SqlValue)> {
-    let Field::Attribute(name) = &clause.field else {
-        return None;
-    };
-    let column = match name.as_str() {
-        "status" | "run_name" | "run_id" | "start_time" | "end_time" => name.as_str(),
-        _ => return None,
-    };
+/// A clause as an SQL condition on `runs`.
+struct Condition {
+    sql: String,
+    values: Vec<SqlValue>,
+    /// Whether SQL decides the clause exactly; otherwise it keeps a superset (SQLite's LIKE
+    /// ignores ASCII case) and `filter::matches` decides after.
+    exact: bool,
+}
+
+/// The SQL for a clause, where there is one: attributes compare the run's columns; metrics
+/// (`= != < <= > >=` on the latest value), params and tags (`= !=`, `LIKE` as a superset) look
+/// the key up by its index. `ILIKE` is left to `filter::matches` (SQLite folds only ASCII).
+fn condition(clause: &Clause) -> Option<Condition> {
     let op = match clause.op {
         Op::Eq => "=",
         Op::Ne => "!=",
@@ -95,27 +103,45 @@ fn sql_condition(clause: &Clause) -> Option<(String, SqlValue)> {
         Op::Like => "LIKE",
         Op::ILike => return None,
     };
-    let value = match &clause.literal {
+    let literal = match &clause.literal {
         Literal::Number(n) => SqlValue::Real(*n),
         Literal::Text(t) => SqlValue::Text(t.clone()),
     };
-    Some((format!("{column} {op} ?"), value))
+    let exact = clause.op != Op::Like;
+    let lookup = |table: &str, key: &str| Condition {
+        sql: format!("run_id IN (SELECT run_id FROM {table} WHERE key = ? AND value {op} ?)"),
+        values: vec![SqlValue::Text(key.to_string()), literal.clone()],
+        exact,
+    };
+    Some(match &clause.field {
+        Field::Attribute(name) => match name.as_str() {
+            "status" | "run_name" | "run_id" | "start_time" | "end_time" => Condition {
+                sql: format!("{name} {op} ?"),
+                values: vec![literal],
+                exact,
+            },
+            _ => return None,
+        },
+        Field::Metric(key) => lookup("latest_metrics", key),
+        Field::Param(key) => lookup("params", key),
+        Field::Tag(key) => lookup("tags", key),
+    })
 }
 
-/// The runs of one experiment with their info and no data, narrowed by the attribute clauses;
-/// with `limit`, only the newest that many.
+/// The runs of one experiment with their info and no data, narrowed by the conditions; with
+/// `limit`, only the newest that many.
 fn skeletons(
     c: &Connection,
     experiment: i64,
-    clauses: &[Clause],
+    conditions: &[Condition],
     limit: Option<usize>,
 ) -> TrackerResult<Vec<Run>> {
     let mut sql = format!("SELECT {INFO_COLUMNS} FROM runs WHERE experiment_id = ?");
     let mut values = vec![SqlValue::Integer(experiment)];
-    for (condition, value) in clauses.iter().filter_map(sql_condition) {
+    for condition in conditions {
         sql.push_str(" AND ");
-        sql.push_str(&condition);
-        values.push(value);
+        sql.push_str(&condition.sql);
+        values.extend(condition.values.iter().cloned());
     }
     if let Some(limit) = limit {
         sql.push_str(" ORDER BY start_time DESC, run_id ASC LIMIT ?");
@@ -275,4 +301,127 @@ pub fn metric_histories(c: &Connection, run_id: &str) -> TrackerResult<Vec<Metri
         .query_map([run_id], metric_row)
         .map_err(db_error(call))?;
     rows.collect::<Result<_, _>>().map_err(db_error(call))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::super::super::types::{Batch, KeyValue, NewRun};
+    use super::super::{experiments, runs, schema};
+    use super::*;
+
+    /// Twelve runs that differ in every field a filter can look at, some missing values.
+    fn store() -> (Connection, String) {
+        let mut c = Connection::open_in_memory().expect("in-memory database");
+        schema::migrate(&mut c, "memory").expect("schema");
+        let root = Path::new("/nowhere");
+        let experiment = experiments::experiment(&mut c, root, "e").expect("experiment");
+        for i in 0..12_i64 {
+            let info = runs::create_run(
+                &mut c,
+                root,
+                &NewRun {
+                    experiment_id: experiment.experiment_id.clone(),
+                    run_name: Some(format!("{}-{i}", if i % 2 == 0 { "Train" } else { "eval" })),
+                    start_time: 1000 + (i % 5) * 10,
+                    tags: vec![KeyValue::new("host", ["a", "b", "É"][i as usize % 3])],
+                },
+            )
+            .expect("run");
+            let mut batch = Batch::default();
+            if i % 4 != 0 {
+                batch
+                    .params
+                    .push(KeyValue::new("alpha", ["0.1", "0.2"][i as usize % 2]));
+            }
+            for step in 0..(i % 3) {
+                batch.metrics.push(Metric {
+                    key: "rmse".into(),
+                    value: (i * 7 % 5) as f64 / 10.0 + step as f64,
+                    timestamp: 5 + step,
+                    step,
+                });
+            }
+            runs::log_batch(&mut c, &info.run_id, &batch).expect("logged");
+            if i % 3 == 0 {
+                runs::update_run(
+                    &mut c,
+                    &info.run_id,
+                    super::super::super::RunStatus::Finished,
+                    Some(2000 + i),
+                )
+                .expect("ended");
+            }
+        }
+        (c, experiment.experiment_id)
+    }
+
+    #[test]
+    fn sql_narrowing_finds_what_filtering_whole_runs_finds() {
+        let (mut c, experiment) = store();
+        let all = search_runs(
+            &mut c,
+            &RunSearch {
+                experiment_ids: vec![experiment.clone()],
+                filter: None,
+                order_by: Vec::new(),
+                max_results: 1000,
+            },
+        )
+        .expect("every run");
+        assert_eq!(all.len(), 12);
+        let filters = [
+            "",
+            "metrics.rmse < 0.35",
+            "metrics.rmse >= 1",
+            "metrics.rmse != 0.2",
+            "params.alpha = '0.1'",
+            "params.alpha != '0.1'",
+            "tags.host LIKE 'é'",
+            "tags.host ILIKE 'é'",
+            "attributes.run_name LIKE 'train%'",
+            "attributes.run_name ILIKE 'TRAIN%'",
+            "attributes.status = 'FINISHED' and metrics.rmse > 0",
+            "attributes.end_time > 2003",
+            "attributes.start_time <= 1020 and params.alpha = '0.2'",
+        ];
+        let orders: [&[&str]; 3] = [
+            &[],
+            &["metrics.rmse DESC"],
+            &["params.alpha", "attributes.run_name DESC"],
+        ];
+        for text in filters {
+            for order in orders {
+                for max in [3, 1000] {
+                    let clauses = filter::parse_filter(text).expect(text);
+                    let keys: Vec<_> = order
+                        .iter()
+                        .map(|o| filter::parse_order(o).expect("order"))
+                        .collect();
+                    let mut expected: Vec<&Run> = all
+                        .iter()
+                        .filter(|r| filter::matches(r, &clauses))
+                        .collect();
+                    expected.sort_by(|a, b| filter::compare(a, b, &keys));
+                    expected.truncate(max);
+                    let found = search_runs(
+                        &mut c,
+                        &RunSearch {
+                            experiment_ids: vec![experiment.clone()],
+                            filter: Some(text.to_string()),
+                            order_by: order.iter().map(|o| o.to_string()).collect(),
+                            max_results: max,
+                        },
+                    )
+                    .expect(text);
+                    assert_eq!(
+                        found.iter().collect::<Vec<_>>(),
+                        expected,
+                        "filter {text:?}, order {order:?}, at most {max}"
+                    );
+                }
+            }
+        }
+    }
 }
