@@ -228,7 +228,7 @@ fn questions(c: &mut Criterion, label: &str, rt: &tokio::runtime::Runtime, track
         |b| b.iter(|| rt.block_on(tracker.search_runs(&filtered))),
     );
     group.bench_function(
-        &format!("filter: metrics.cv_rmse_log < 0.108, all {matching} matches"),
+        format!("filter: metrics.cv_rmse_log < 0.108, all {matching} matches"),
         |b| b.iter(|| rt.block_on(tracker.search_runs(&filtered_all))),
     );
     group.bench_function("compare: 5 runs by id (runs compare)", |b| {

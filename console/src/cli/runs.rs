@@ -167,10 +167,11 @@ async fn list(tracker: &Arc<dyn Tracker>, args: &RunsArgs) -> Result<String> {
 /// among the experiment's runs.
 async fn resolve(tracker: &Arc<dyn Tracker>, args: &TrackerArgs, id: &str) -> Result<Run> {
     let hex = !id.is_empty() && id.chars().all(|c| c.is_ascii_hexdigit());
-    if hex && id.len() == 32 {
-        if let Some(run) = find_run(tracker.as_ref(), id, Some(&args.experiment)).await? {
-            return Ok(run);
-        }
+    if hex
+        && id.len() == 32
+        && let Some(run) = find_run(tracker.as_ref(), id, Some(&args.experiment)).await?
+    {
+        return Ok(run);
     }
     let experiment = tracker.experiment(&args.experiment).await?;
     // Both stores filter on the run id, so only the matching runs are read.
