@@ -190,6 +190,14 @@ fn runs_sorts_filters_and_compares() {
         "metric deltas are shown: {rmse_line}"
     );
 
+    let typo = amesops(d, &["runs", "--sort", "bogus"]);
+    assert!(!typo.status.success());
+    let stderr = String::from_utf8_lossy(&typo.stderr);
+    assert!(
+        stderr.contains("\"bogus\"") && stderr.contains("cv_rmse_log"),
+        "{stderr}"
+    );
+
     let bad = amesops(d, &["runs", "--filter", "metrics.cv_rmse_log <"]);
     assert!(!bad.status.success());
     assert!(

@@ -122,6 +122,13 @@ fn order_by(sort: &str) -> String {
     }
 }
 
+/// The metric `--sort` orders by, if it names one.
+fn sort_metric(sort: Option<&str>) -> Option<String> {
+    let sorted = order_by(sort?);
+    let key = sorted.strip_prefix("metrics.")?.split_whitespace().next()?;
+    Some(key.to_string())
+}
+
 async fn list(tracker: &Arc<dyn Tracker>, args: &RunsArgs) -> Result<String> {
     let experiment = tracker.experiment(&args.tracking.experiment).await?;
     let search = RunSearch {
@@ -131,6 +138,24 @@ async fn list(tracker: &Arc<dyn Tracker>, args: &RunsArgs) -> Result<String> {
         max_results: args.limit,
     };
     let runs = tracker.search_runs(&search).await?;
+    if let Some(key) = sort_metric(args.sort.as_deref())
+        && !runs.is_empty()
+        && !runs.iter().any(|run| run.metrics.contains_key(&key))
+    {
+        // Sorting by a metric no run has orders nothing and adds a column of dashes: a
+        // typo, most likely. Say so, with the names that would work.
+        let mut known: Vec<&str> = runs
+            .iter()
+            .flat_map(|run| run.metrics.keys().map(String::as_str))
+            .collect();
+        known.sort_unstable();
+        known.dedup();
+        bail!(
+            "no run in experiment {:?} has a metric {key:?} to sort by; metrics: {} (or sort by params.X, tags.X, attributes.start_time)",
+            args.tracking.experiment,
+            known.join(", ")
+        );
+    }
     if args.json {
         return Ok(format!("{}\n", serde_json::to_string_pretty(&runs)?));
     }
@@ -148,17 +173,10 @@ async fn list(tracker: &Arc<dyn Tracker>, args: &RunsArgs) -> Result<String> {
         return Ok(String::new());
     }
     let mut metrics: Vec<String> = KEY_METRICS.iter().map(|m| m.to_string()).collect();
-    if let Some(sorted) = args.sort.as_deref().map(order_by)
-        && let Some(key) = sorted.strip_prefix("metrics.")
+    if let Some(key) = sort_metric(args.sort.as_deref())
+        && !metrics.contains(&key)
     {
-        let key = key
-            .split_whitespace()
-            .next()
-            .unwrap_or_default()
-            .to_string();
-        if !metrics.contains(&key) {
-            metrics.push(key);
-        }
+        metrics.push(key);
     }
     Ok(render_table(&runs, &metrics))
 }
