@@ -7,6 +7,19 @@ use crate::gbm::GbmParams;
 use crate::model::ModelParams;
 use crate::predict::ModelKind;
 
+/// Which estimators the outlier rule keeps its rows from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutlierScope {
+    /// The linear model and the feature pipeline (imputation, ranges, scaling); the trees are
+    /// fitted on every row. A least-squares fit is levered by a few huge, cheap partial sales;
+    /// a tree only isolates them in a leaf of their own.
+    #[default]
+    Linear,
+    /// Every estimator.
+    All,
+}
+
 /// Every knob of training, flat so `params.yaml` reads naturally and typos are rejected.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -15,6 +28,10 @@ pub struct TrainParams {
     pub model: ModelKind,
     /// Weight of the trees in the blend; null = chosen on the out-of-fold predictions.
     pub blend_gbm_weight: Option<f64>,
+    /// Gated blend: a house with a numeric field outside the training range (clipped) gets its
+    /// own tree weight, chosen on the out-of-fold predictions of such houses (only when
+    /// `blend_gbm_weight` is null).
+    pub blend_gated: bool,
     /// Overall elastic-net penalty (scikit-learn's `alpha`).
     pub alpha: f64,
     /// Share of the penalty that is L1 (1 = lasso).
@@ -33,6 +50,9 @@ pub struct TrainParams {
     pub outlier_min_living_area: Option<f64>,
     /// …and `SalePrice` below this.
     pub outlier_max_price: f64,
+    /// Which estimators the outlier rule keeps the rows from: `linear` (the trees see every
+    /// row) or `all`. Cross-validation scores every row either way.
+    pub outlier_scope: OutlierScope,
     /// Trees of the boosted ensemble.
     pub gbm_trees: usize,
     /// Shrinkage of every tree.
@@ -76,6 +96,7 @@ impl Default for TrainParams {
         Self {
             model: ModelKind::Blend,
             blend_gbm_weight: None,
+            blend_gated: false,
             alpha: model.alpha,
             l1_ratio: model.l1_ratio,
             max_iterations: model.max_iterations,
@@ -85,6 +106,7 @@ impl Default for TrainParams {
             min_level_count: encode.min_level_count,
             outlier_min_living_area: Some(4000.0),
             outlier_max_price: 300_000.0,
+            outlier_scope: OutlierScope::Linear,
             gbm_trees: 1000,
             gbm_learning_rate: 0.05,
             gbm_max_depth: 4,
