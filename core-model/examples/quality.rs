@@ -38,8 +38,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let elapsed = started.elapsed();
     let q = &trained.quality;
     println!(
-        "rows {} (dropped outliers: {:?}); served model: {}",
-        trained.rows,
+        "rows {} scored by CV, {} kept by the outlier rule (dropped from the {}: {:?}); served model: {}",
+        q.rows,
+        q.kept_rows,
+        match params.outlier_scope {
+            core_model::params::OutlierScope::Linear => "linear part",
+            core_model::params::OutlierScope::All => "linear part and the trees",
+        },
         trained.dropped_outliers,
         params.model.name()
     );
@@ -69,22 +74,35 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         q.holdout_train_rows,
         q.holdout_test_rows
     );
-    println!("blend weight of the trees: {:.2}", q.blend_gbm_weight);
+    match q.blend_gbm_weight_out_of_range {
+        Some(w) => println!(
+            "blend weight of the trees: {:.2} inside the training ranges, {w:.2} with a clipped field ({:.1}% of out-of-fold predictions)",
+            q.blend_gbm_weight,
+            100.0 * q.out_of_range_share
+        ),
+        None => println!(
+            "blend weight of the trees: {:.2} ({:.1}% of out-of-fold predictions have a clipped field)",
+            q.blend_gbm_weight,
+            100.0 * q.out_of_range_share
+        ),
+    }
     println!(
-        "{:<7} {:>16} {:>28} {:>14}",
-        "model", "CV RMSE(log)", "per repeat", "holdout"
+        "{:<7} {:>17} {:>17} {:>8}   per repeat (all rows)",
+        "model", "CV all rows", "CV kept rows", "holdout"
     );
     for kind in core_model::ModelKind::ALL {
         let m = q.of(kind);
         let repeats: Vec<String> = m.cv_rmse_log.iter().map(|r| format!("{r:.4}")).collect();
         println!(
-            "{:<7} {:>8.4} ± {:.4} {:>28} {:>14}",
+            "{:<7} {:.4} ± {:.4}   {:.4} ± {:.4}   {:>7}   {}",
             kind.name(),
             m.cv_rmse_log_mean,
             m.cv_rmse_log_sd,
-            repeats.join(" "),
+            m.cv_kept_rmse_log_mean,
+            m.cv_kept_rmse_log_sd,
             m.holdout
-                .map_or("-".to_string(), |h| format!("{:.4}", h.rmse_log))
+                .map_or("-".to_string(), |h| format!("{:.4}", h.rmse_log)),
+            repeats.join(" ")
         );
     }
     let cv = &trained.cv;
@@ -102,6 +120,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         params.interval_level * 100.0,
         cv.interval_coverage
     );
+    println!(
+        "served model, first assignment, kept rows: pooled {:.4}",
+        cv.kept.rmse_log
+    );
+    for o in trained.out_of_fold.iter().filter(|o| !o.kept) {
+        println!(
+            "  outlier Id {}: sold ${:.0}, out of fold ${:.0}",
+            o.id, o.price, o.predicted
+        );
+    }
     println!("train rmse_log {:.4}", trained.train.rmse_log);
     println!("train + CV + holdout time {:.2} s", elapsed.as_secs_f64());
     if errors > 0 {
