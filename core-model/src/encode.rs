@@ -154,6 +154,33 @@ pub struct OutOfRange {
     pub range: [f64; 2],
 }
 
+/// Dates and ages: every sale after the training data is beyond its years, which says nothing
+/// about the house itself.
+const TIME_FIELDS: &[&str] = &[
+    "YearBuilt",
+    "YearRemodAdd",
+    "GarageYrBlt",
+    "MoSold",
+    "YrSold",
+    "HouseAge",
+    "RemodAge",
+];
+
+impl OutOfRange {
+    /// Whether the field is a size, count or grade (not a date or an age): the house itself
+    /// lies beyond the training houses.
+    pub fn is_beyond_the_houses(&self) -> bool {
+        !TIME_FIELDS.contains(&self.field)
+    }
+}
+
+impl EncodeReport {
+    /// Whether some size, count or grade was clipped (see [`OutOfRange::is_beyond_the_houses`]).
+    pub fn beyond_the_houses(&self) -> bool {
+        self.out_of_range.iter().any(OutOfRange::is_beyond_the_houses)
+    }
+}
+
 /// A pipeline that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {

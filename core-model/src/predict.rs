@@ -54,8 +54,8 @@ pub struct Estimator {
     pub linear_weight: f64,
     /// Weight of the trees' ln price (0 when absent); the two weights sum to 1.
     pub gbm_weight: f64,
-    /// Gated blend: the trees' weight for a house with a numeric field outside the training
-    /// range (the linear part's is 1 minus it). Trees cannot extrapolate and the linear part is
+    /// Gated blend: the trees' weight for a house with a size, count or grade outside the
+    /// training range (dates do not count; the linear part's weight is 1 minus it). Trees cannot extrapolate and the linear part is
     /// clipped there, so the two deserve other weights than inside the range.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gbm_weight_out_of_range: Option<f64>,
@@ -69,7 +69,7 @@ impl Estimator {
     /// The served ln price from the parts' ln prices (the gate reads the encoding report).
     pub fn combine(&self, parts: Parts, report: &EncodeReport) -> f64 {
         let (linear_weight, gbm_weight) = match self.gbm_weight_out_of_range {
-            Some(w) if !report.out_of_range.is_empty() => (1.0 - w, w),
+            Some(w) if report.beyond_the_houses() => (1.0 - w, w),
             _ => (self.linear_weight, self.gbm_weight),
         };
         parts.linear.map_or(0.0, |l| linear_weight * l) + parts.gbm.map_or(0.0, |g| gbm_weight * g)

@@ -247,7 +247,7 @@ impl Fitted {
             let (parts, report) = model.predict_parts(&dataset.houses[i], &mut buffers);
             scores.linear.push(parts.linear.unwrap_or(f64::NAN));
             scores.gbm.push(parts.gbm.unwrap_or(f64::NAN));
-            scores.clipped.push(!report.out_of_range.is_empty());
+            scores.clipped.push(report.beyond_the_houses());
         }
         scores
     }
@@ -359,7 +359,7 @@ impl Weights {
 
 /// Fewest out-of-fold predictions of clipped houses a gated weight is chosen on; with fewer,
 /// one weight serves every house.
-const MIN_GATED_PREDICTIONS: usize = 30;
+const MIN_GATED_PREDICTIONS: usize = 20;
 
 /// The blend weights chosen on the out-of-fold predictions at `rows` of `scores` (or fixed by
 /// `blend_gbm_weight`).
