@@ -154,30 +154,26 @@ pub struct OutOfRange {
     pub range: [f64; 2],
 }
 
-/// Dates and ages: every sale after the training data is beyond its years, which says nothing
-/// about the house itself.
-const TIME_FIELDS: &[&str] = &[
-    "YearBuilt",
-    "YearRemodAdd",
-    "GarageYrBlt",
-    "MoSold",
-    "YrSold",
-    "HouseAge",
-    "RemodAge",
-];
+/// The house's size: living area above ground and total floor area. A house larger or smaller
+/// than every training house is where a clipped linear model is least trustworthy (its size
+/// terms stop at the range) and the trees, fitted on every row, have seen the nearest houses.
+/// Other clipped fields (a porch, a pool, a second kitchen, a date) say little about that.
+const SIZE_FIELDS: &[&str] = &["GrLivArea", "TotalSF"];
 
 impl OutOfRange {
-    /// Whether the field is a size, count or grade (not a date or an age): the house itself
-    /// lies beyond the training houses.
+    /// Whether the field is the house's size (see [`SIZE_FIELDS`]): the house itself lies
+    /// beyond the training houses.
     pub fn is_beyond_the_houses(&self) -> bool {
-        !TIME_FIELDS.contains(&self.field)
+        SIZE_FIELDS.contains(&self.field)
     }
 }
 
 impl EncodeReport {
-    /// Whether some size, count or grade was clipped (see [`OutOfRange::is_beyond_the_houses`]).
+    /// Whether the house's size was clipped (see [`OutOfRange::is_beyond_the_houses`]).
     pub fn beyond_the_houses(&self) -> bool {
-        self.out_of_range.iter().any(OutOfRange::is_beyond_the_houses)
+        self.out_of_range
+            .iter()
+            .any(OutOfRange::is_beyond_the_houses)
     }
 }
 

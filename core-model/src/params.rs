@@ -28,10 +28,11 @@ pub struct TrainParams {
     pub model: ModelKind,
     /// Weight of the trees in the blend; null = chosen on the out-of-fold predictions.
     pub blend_gbm_weight: Option<f64>,
-    /// Gated blend: a house with a numeric field outside the training range (clipped) gets its
-    /// own tree weight, chosen on the out-of-fold predictions of such houses (only when
-    /// `blend_gbm_weight` is null).
-    pub blend_gated: bool,
+    /// Gated blend: the trees' weight for a house larger or smaller than every house the linear
+    /// part was fitted on (its `GrLivArea` or `TotalSF` clipped). The linear part's size terms
+    /// stop at the edge of its range there, while the trees were fitted on every row (see
+    /// `outlier_scope`), the largest houses included. null = the blend weight for every house.
+    pub blend_gbm_weight_beyond: Option<f64>,
     /// Overall elastic-net penalty (scikit-learn's `alpha`).
     pub alpha: f64,
     /// Share of the penalty that is L1 (1 = lasso).
@@ -96,7 +97,7 @@ impl Default for TrainParams {
         Self {
             model: ModelKind::Blend,
             blend_gbm_weight: None,
-            blend_gated: false,
+            blend_gbm_weight_beyond: Some(1.0),
             alpha: model.alpha,
             l1_ratio: model.l1_ratio,
             max_iterations: model.max_iterations,
@@ -110,7 +111,7 @@ impl Default for TrainParams {
             gbm_trees: 1000,
             gbm_learning_rate: 0.05,
             gbm_max_depth: 4,
-            gbm_min_leaf: 10,
+            gbm_min_leaf: 5,
             gbm_subsample: 0.5,
             gbm_max_rows_per_tree: 15_000,
             gbm_colsample: 0.5,
@@ -228,6 +229,11 @@ impl TrainParams {
                 self.blend_gbm_weight
                     .is_none_or(|w| (0.0..=1.0).contains(&w)),
                 "blend_gbm_weight must be between 0 and 1, or null to choose it by cross-validation",
+            ),
+            (
+                self.blend_gbm_weight_beyond
+                    .is_none_or(|w| (0.0..=1.0).contains(&w)),
+                "blend_gbm_weight_beyond must be between 0 and 1, or null for no gate",
             ),
             (
                 self.interval_level > 0.0 && self.interval_level < 1.0,

@@ -54,9 +54,9 @@ pub struct Estimator {
     pub linear_weight: f64,
     /// Weight of the trees' ln price (0 when absent); the two weights sum to 1.
     pub gbm_weight: f64,
-    /// Gated blend: the trees' weight for a house with a size, count or grade outside the
-    /// training range (dates do not count; the linear part's weight is 1 minus it). Trees cannot extrapolate and the linear part is
-    /// clipped there, so the two deserve other weights than inside the range.
+    /// Gated blend: the trees' weight for a house larger or smaller than every house the linear
+    /// part was fitted on (its `GrLivArea` or `TotalSF` clipped; the linear part's weight is 1
+    /// minus it). The linear part's size terms stop at its range; the trees saw every row.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gbm_weight_out_of_range: Option<f64>,
     /// The elastic net, when `kind` is linear or blend.

@@ -117,11 +117,13 @@ pub struct Quality {
     /// Rows it was scored on (later sales).
     pub holdout_test_rows: usize,
     /// The weight of the trees in the blend, chosen on all out-of-fold predictions (or fixed
-    /// by `blend_gbm_weight`); with the gate, the weight for houses inside the training ranges.
+    /// by `blend_gbm_weight`); with the gate, the weight for houses inside the linear part's size
+    /// range, chosen on their predictions only.
     pub blend_gbm_weight: f64,
-    /// With the gate, the trees' weight for houses with a clipped numeric field.
+    /// With the gate, the trees' weight for houses larger or smaller than every house the
+    /// linear part was fitted on (`blend_gbm_weight_beyond`).
     pub blend_gbm_weight_out_of_range: Option<f64>,
-    /// Share of out-of-fold predictions (all repetitions) with a clipped numeric field.
+    /// Share of out-of-fold predictions (all repetitions) of such houses.
     pub out_of_range_share: f64,
     /// The elastic net alone.
     pub linear: ModelQuality,
@@ -357,46 +359,27 @@ impl Weights {
     }
 }
 
-/// Fewest out-of-fold predictions of clipped houses a gated weight is chosen on; with fewer,
-/// one weight serves every house.
-const MIN_GATED_PREDICTIONS: usize = 20;
-
-/// The blend weights chosen on the out-of-fold predictions at `rows` of `scores` (or fixed by
-/// `blend_gbm_weight`).
+/// The blend weights: the trees' weight for houses inside the linear part's size range chosen
+/// on the out-of-fold predictions at `rows` of `scores` of such houses (or fixed by
+/// `blend_gbm_weight`), and the gate's weight for the others (`blend_gbm_weight_beyond`).
 fn choose_weights(params: &TrainParams, y: &[f64], scores: &[&Scores], rows: &[usize]) -> Weights {
-    if let Some(gbm) = params.blend_gbm_weight {
-        return Weights {
-            gbm,
-            out_of_range: None,
-        };
-    }
-    let pick = |clipped: Option<bool>| {
+    let gate = params.blend_gbm_weight_beyond;
+    let gbm = params.blend_gbm_weight.unwrap_or_else(|| {
         let (mut yy, mut l, mut g) = (Vec::new(), Vec::new(), Vec::new());
         for s in scores {
             for &i in rows {
-                if clipped.is_none_or(|c| s.clipped[i] == c) {
+                if gate.is_none() || !s.clipped[i] {
                     yy.push(y[i]);
                     l.push(s.linear[i]);
                     g.push(s.gbm[i]);
                 }
             }
         }
-        (yy, l, g)
-    };
-    if params.blend_gated {
-        let (yo, lo, go) = pick(Some(true));
-        if yo.len() >= MIN_GATED_PREDICTIONS {
-            let (yi, li, gi) = pick(Some(false));
-            return Weights {
-                gbm: best_weight(&yi, &li, &gi),
-                out_of_range: Some(best_weight(&yo, &lo, &go)),
-            };
-        }
-    }
-    let (ya, la, ga) = pick(None);
+        best_weight(&yy, &l, &g)
+    });
     Weights {
-        gbm: best_weight(&ya, &la, &ga),
-        out_of_range: None,
+        gbm,
+        out_of_range: gate,
     }
 }
 
@@ -688,7 +671,10 @@ pub fn train(
     let late_prices: Vec<f64> = late.iter().map(|&i| dataset.prices[i]).collect();
     let quality_of = |oof: &[Vec<f64>], holdout_log: Option<Vec<f64>>| {
         let all: Vec<f64> = oof.iter().map(|p| rmse_where(&y, p, |_| true)).collect();
-        let kept: Vec<f64> = oof.iter().map(|p| rmse_where(&y, p, |i| is_kept[i])).collect();
+        let kept: Vec<f64> = oof
+            .iter()
+            .map(|p| rmse_where(&y, p, |i| is_kept[i]))
+            .collect();
         let (mean, sd) = mean_sd(&all);
         let (kept_mean, kept_sd) = mean_sd(&kept);
         ModelQuality {
