@@ -30,6 +30,8 @@ pub const CANDIDATE: &str = crate::operations::retrain::CANDIDATE;
 pub struct ConsoleOptions {
     /// Capture the mouse (off by default so terminal selection keeps working).
     pub mouse: bool,
+    /// Port of the local predictor (`None`: a free one).
+    pub port: Option<u16>,
 }
 
 /// Opens the console for the configured target.
@@ -151,9 +153,15 @@ async fn open_local(config: Config, options: ConsoleOptions) -> Result<()> {
         .context("no live model after deployment")?;
     let model = loader::load_model(&live.display().to_string(), None).await?;
     let model_id = model.id.clone();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    let port = options.port.unwrap_or(0);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
-        .context("cannot open a local port for the predictor")?;
+        .with_context(|| match options.port {
+            Some(port) => format!(
+                "cannot listen on 127.0.0.1:{port} for the predictor (in use? pick another --port, or leave it out for a free one)"
+            ),
+            None => "cannot open a local port for the predictor".to_string(),
+        })?;
     let url = format!("http://{}", listener.local_addr()?);
     let state = AppState::new(
         model,

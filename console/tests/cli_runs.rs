@@ -190,6 +190,14 @@ fn runs_sorts_filters_and_compares() {
         "metric deltas are shown: {rmse_line}"
     );
 
+    let typo = amesops(d, &["runs", "--sort", "bogus"]);
+    assert!(!typo.status.success());
+    let stderr = String::from_utf8_lossy(&typo.stderr);
+    assert!(
+        stderr.contains("\"bogus\"") && stderr.contains("cv_rmse_log"),
+        "{stderr}"
+    );
+
     let bad = amesops(d, &["runs", "--filter", "metrics.cv_rmse_log <"]);
     assert!(!bad.status.success());
     assert!(
@@ -199,8 +207,26 @@ fn runs_sorts_filters_and_compares() {
     );
 }
 
+/// The outbox's entries: (folder name, entry.json).
+fn outbox(dir: &Path) -> Vec<(String, Json)> {
+    let Ok(listing) = std::fs::read_dir(dir.join(".amesops/outbox")) else {
+        return Vec::new();
+    };
+    let mut entries: Vec<(String, Json)> = listing
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("entry.json").is_file())
+        .map(|p| {
+            let entry =
+                serde_json::from_slice(&std::fs::read(p.join("entry.json")).unwrap()).unwrap();
+            (p.file_name().unwrap().to_string_lossy().into_owned(), entry)
+        })
+        .collect();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    entries
+}
+
 #[test]
-fn an_unreachable_tracker_only_warns_and_the_model_is_saved() {
+fn a_run_whose_tracker_is_out_of_reach_waits_in_the_outbox_and_the_model_is_saved() {
     let dir = project();
     let d = dir.path();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -211,22 +237,109 @@ fn an_unreachable_tracker_only_warns_and_the_model_is_saved() {
     let uri = format!("http://127.0.0.1:{port}");
     let output = succeed(d, &["train", "--tracker", &uri]);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("warning"), "{stderr}");
+    let warnings: Vec<&str> = stderr.lines().filter(|l| l.contains("warning")).collect();
+    assert_eq!(warnings.len(), 1, "one line says so: {stderr}");
     assert!(
-        stderr.contains(&uri),
-        "the warning names the tracker: {stderr}"
+        warnings[0].contains(&uri) && warnings[0].contains(".amesops/outbox"),
+        "the line names the tracker and the outbox: {stderr}"
     );
     assert!(d.join("models/model.json").is_file(), "the model is saved");
-    assert_eq!(model_run_id(d), None, "an untracked model names no run");
+    let run_id = model_run_id(d).expect("the model names the queued run");
+    let entries = outbox(d);
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let (name, entry) = &entries[0];
+    assert!(name.ends_with(&run_id), "{name}");
+    assert_eq!(entry["tracker"], uri.as_str());
+    assert_eq!(entry["run_id"], run_id.as_str());
+    assert!(
+        entry["create"]["start_time"]
+            .as_i64()
+            .is_some_and(|t| t > 0)
+    );
+    let ops: Vec<&str> = entry["ops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|op| op["op"].as_str().unwrap())
+        .collect();
+    assert_eq!(ops, ["log_batch", "upload", "end"]);
+    assert_eq!(
+        std::fs::read(
+            d.join(".amesops/outbox")
+                .join(name)
+                .join("files/model/model.json")
+        )
+        .unwrap(),
+        std::fs::read(d.join("models/model.json")).unwrap(),
+        "the outbox keeps the model file"
+    );
 
     let output = succeed(d, &["evaluate", "--tracker", &uri]);
     assert!(d.join("metrics.json").is_file());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("not tracked"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&run_id) && stderr.contains("outbox"),
+        "{stderr}"
+    );
+    let entries = outbox(d);
+    assert_eq!(entries.len(), 1, "evaluate joins the run's entry");
+    assert_eq!(entries[0].1["ops"].as_array().unwrap().len(), 6);
+
+    // Still down: sync keeps it and says so; another tracker is pointed at.
+    let sync = amesops(d, &["runs", "sync", "--tracker", &uri]);
+    assert!(
+        !sync.status.success(),
+        "{}",
+        describe(&["runs", "sync"], &sync)
+    );
+    assert!(String::from_utf8_lossy(&sync.stdout).contains("1 still waiting"));
+    assert_eq!(outbox(d).len(), 1);
+    let kept = &outbox(d)[0].1;
+    assert!(
+        kept["attempts"].as_u64().is_some_and(|n| n >= 1),
+        "{kept:#}"
+    );
+    assert!(
+        kept["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains(&uri)),
+        "the entry says why it waits: {kept:#}"
+    );
+    let local = succeed(d, &["runs", "sync", "--tracker", "sqlite"]);
+    assert!(
+        String::from_utf8_lossy(&local.stderr).contains(&uri),
+        "{}",
+        describe(&["runs", "sync"], &local)
+    );
+    let listed = succeed(d, &["runs", "--tracker", "sqlite"]);
+    assert!(
+        String::from_utf8_lossy(&listed.stderr).contains("1 run waiting to sync"),
+        "{}",
+        describe(&["runs"], &listed)
+    );
+
+    // --all sends it to the local store, with its original start time.
+    succeed(d, &["runs", "sync", "--tracker", "sqlite", "--all"]);
+    assert!(outbox(d).is_empty());
+    let runs = runs_json(d, &[]);
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0]["tags"]["amesops.origin_run_id"], run_id.as_str());
+    assert_eq!(runs[0]["info"]["start_time"], entry["create"]["start_time"]);
+    assert_eq!(runs[0]["info"]["status"], "FINISHED");
+    assert!(runs[0]["metrics"]["test_rmse_log"]["value"].is_f64());
 
     let output = succeed(d, &["train", "--tracker", "none"]);
     assert!(!String::from_utf8_lossy(&output.stderr).contains("warning"));
+}
+
+#[test]
+fn push_refuses_to_copy_a_store_onto_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = amesops(dir.path(), &["runs", "push", "--to", "sqlite"]);
+    assert!(!output.status.success());
     assert!(
-        !d.join(".amesops/tracking.db").exists(),
-        "--tracker none writes no store"
+        String::from_utf8_lossy(&output.stderr).contains("same store"),
+        "{}",
+        describe(&["runs", "push"], &output)
     );
 }

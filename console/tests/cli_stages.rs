@@ -414,10 +414,26 @@ fn a_malformed_csv_names_the_line() {
         "Id,MSSubClass,LotArea,SalePrice\n1,20,8450,208500\n2,20,9600\n3,60,11250,223500\n",
     )
     .expect("write CSV");
-    let stderr = fail(d, &["fetch", "--source", "short.csv", "--out", "x.csv"]);
+    let stderr = fail(
+        d,
+        &[
+            "fetch",
+            "--source",
+            "short.csv",
+            "--out",
+            "x.csv",
+            "--on-invalid",
+            "fail",
+        ],
+    );
     assert!(stderr.contains("short.csv"), "{stderr}");
     assert!(stderr.contains("line 3"), "{stderr}");
+    assert!(stderr.contains("found 3"), "{stderr}");
     assert!(!d.join("x.csv").exists());
+    // The pipeline's default leaves the shifted row out and says so.
+    let stderr = succeed_stderr(d, &["fetch", "--source", "short.csv", "--out", "x.csv"]);
+    assert!(stderr.contains("line 3"), "{stderr}");
+    assert_eq!(read_csv(&d.join("x.csv")).1.len(), 2);
 }
 
 #[test]
@@ -761,6 +777,47 @@ fn predict_fails_skips_or_imputes_invalid_values_and_reports_each() {
         ],
     );
     assert_eq!(read_csv(&d.join("old.csv")).1, skipped);
+}
+
+#[test]
+fn a_row_with_the_wrong_number_of_fields_is_one_invalid_row_not_a_bad_file() {
+    let dir = scratch();
+    let d = dir.path();
+    quick_model(d);
+    let (header, rows) = read_csv(&bundled_csv());
+    let houses: Vec<Vec<String>> = rows.iter().take(4).cloned().collect();
+    write_csv(&d.join("short.csv"), &header, &houses);
+    // Line 3 (the second house) loses all but its first three fields.
+    let text = read(&d.join("short.csv"));
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    lines[2] = lines[2].split(',').take(3).collect::<Vec<_>>().join(",");
+    std::fs::write(d.join("short.csv"), lines.join("\n") + "\n").expect("write CSV");
+    let predict = |policy: &str, output: &str| {
+        vec![
+            "predict",
+            "--model",
+            "model.json",
+            "--input",
+            "short.csv",
+            "--output",
+            output,
+            "--on-invalid",
+            policy,
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>()
+    };
+    let stderr = fail(d, &args(&predict("fail", "failed.csv")));
+    assert!(stderr.contains("line 3"), "{stderr}");
+    assert!(stderr.contains("found 3"), "{stderr}");
+    for (policy, output) in [("skip", "skipped.csv"), ("impute", "imputed.csv")] {
+        let stderr = succeed_stderr(d, &args(&predict(policy, output)));
+        let (_, priced) = read_csv(&d.join(output));
+        assert_eq!(priced.len(), 3, "{policy}: {stderr}");
+        assert!(!priced.iter().any(|r| r[0] == houses[1][0]), "{policy}");
+        assert!(stderr.contains("found 3"), "{policy}: {stderr}");
+    }
 }
 
 #[test]

@@ -102,19 +102,20 @@ impl Project {
         String::from_utf8_lossy(&output.stderr).into_owned()
     }
 
-    /// Trains `models/model.json` with `alpha`; returns the artifact.
-    fn train(&self, alpha: f64) -> Vec<u8> {
-        let params = std::fs::read_to_string(self.path("params.yaml")).unwrap();
-        let line = params
-            .lines()
-            .find(|l| l.trim_start().starts_with("alpha:"))
-            .unwrap()
-            .to_string();
-        std::fs::write(
-            self.path("params.yaml"),
-            params.replace(&line, &format!("  alpha: {alpha}")),
-        )
-        .unwrap();
+    /// Trains `models/model.json` with the estimator `model` and the lasso's `alpha`; returns
+    /// the artifact. A linear model with a larger alpha is clearly worse than the default
+    /// blend, which keeps the gate's verdicts predictable.
+    fn train(&self, model: &str, alpha: f64) -> Vec<u8> {
+        let mut params = std::fs::read_to_string(self.path("params.yaml")).unwrap();
+        for (key, value) in [("model", model.to_string()), ("alpha", alpha.to_string())] {
+            let line = params
+                .lines()
+                .find(|l| l.trim_start().starts_with(&format!("{key}:")))
+                .unwrap()
+                .to_string();
+            params = params.replace(&line, &format!("  {key}: {value}"));
+        }
+        std::fs::write(self.path("params.yaml"), params).unwrap();
         let data = project_root().join("datasets/ames.csv");
         self.succeed(&[
             "train",
@@ -177,7 +178,7 @@ fn describe(args: &[&str], output: &Output, moto: &MotoServer) -> String {
 #[tokio::test]
 async fn deploys_redeploys_rolls_back_and_destroys() {
     let project = Project::new();
-    let first = project.train(0.002);
+    let first = project.train("linear", 0.002);
     project.package();
 
     // Without --yes and without a terminal, nothing happens.
@@ -292,7 +293,7 @@ async fn deploys_redeploys_rolls_back_and_destroys() {
     );
 
     // Retrained with another parameter (a better model): version 2 behind the same API.
-    let second = project.train(0.0005);
+    let second = project.train("blend", 0.0005);
     assert_ne!(first, second);
     project.package();
     project.queue_replies(smoke_replies(&second).await);
@@ -345,7 +346,7 @@ async fn deploys_redeploys_rolls_back_and_destroys() {
 #[tokio::test]
 async fn a_second_deploy_of_the_same_package_publishes_nothing() {
     let project = Project::new();
-    let model = project.train(0.0005);
+    let model = project.train("blend", 0.0005);
     project.package();
     project.queue_replies(smoke_replies(&model).await);
     project.succeed(&["deploy", "--yes"]);
@@ -363,13 +364,13 @@ async fn a_second_deploy_of_the_same_package_publishes_nothing() {
 #[tokio::test]
 async fn a_failed_smoke_test_leaves_the_alias_on_the_old_version() {
     let project = Project::new();
-    let first = project.train(0.004);
+    let first = project.train("linear", 0.004);
     project.package();
     project.queue_replies(smoke_replies(&first).await);
     project.succeed(&["deploy", "--yes"]);
 
     // The new version answers /health correctly but prices like the old model.
-    let second = project.train(0.0005);
+    let second = project.train("blend", 0.0005);
     project.package();
     let [health, _] = smoke_replies(&second).await;
     let [_, old_price] = smoke_replies(&first).await;
@@ -404,7 +405,7 @@ async fn a_failed_smoke_test_leaves_the_alias_on_the_old_version() {
 #[tokio::test]
 async fn an_alias_on_a_version_without_model_sha256_refuses_without_allow_unverified() {
     let project = Project::new();
-    let first = project.train(0.002);
+    let first = project.train("linear", 0.002);
     project.package();
     project.queue_replies(smoke_replies(&first).await);
     project.succeed(&["deploy", "--yes"]);
@@ -451,7 +452,7 @@ async fn an_alias_on_a_version_without_model_sha256_refuses_without_allow_unveri
         .unwrap();
 
     // A better model cannot be compared with what is live: refused, the alias stays.
-    let second = project.train(0.0005);
+    let second = project.train("blend", 0.0005);
     project.package();
     let output = project.command(&["deploy", "--yes"]);
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
@@ -479,12 +480,12 @@ async fn an_alias_on_a_version_without_model_sha256_refuses_without_allow_unveri
 async fn a_canary_takes_a_share_then_all_of_the_traffic() {
     let project = Project::new();
     std::fs::write(project.path("amesops.toml"), "[aws]\napi_auth = \"iam\"\n").unwrap();
-    let first = project.train(0.002);
+    let first = project.train("linear", 0.002);
     project.package();
     project.queue_replies(smoke_replies(&first).await);
     project.succeed(&["deploy", "--yes"]);
 
-    let second = project.train(0.0005);
+    let second = project.train("blend", 0.0005);
     project.package();
     project.queue_replies(smoke_replies(&second).await);
     let out = project.succeed(&["deploy", "--canary", "10", "--yes"]);
@@ -561,7 +562,7 @@ async fn a_canary_takes_a_share_then_all_of_the_traffic() {
 async fn an_image_pushed_without_docker_deploys_as_a_container_function() {
     let project = Project::new();
     let registry = Registry::start();
-    let model = project.train(0.0005);
+    let model = project.train("blend", 0.0005);
     project.package();
     let out = project.succeed(&[
         "image",

@@ -9,117 +9,23 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::future::Future;
-use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use console::backend::tracker::{
     self, Batch, ErrorKind, KeyValue, Metric, MlflowTracker, NewRun, RunSearch, RunStatus,
     SqliteTracker, Tracker, TrackerError, now_millis,
 };
 use core_model::artifact::{Artifact, model_id};
-use predictor::testing::{self, MotoServer, ProcessGroup};
+use predictor::testing;
+use support::mlflow::MlflowStack;
 
 const BIN: &str = env!("CARGO_BIN_EXE_amesops");
-/// The first start of an MLflow server creates its database: allow for a slow machine.
-const MLFLOW_START_TIMEOUT: Duration = Duration::from_secs(240);
-const BUCKET: &str = "mlflow-artifacts";
-
-/// moto S3 plus an MLflow server storing artifacts in it; both stop when dropped (mlflow
-/// first, so it does not log errors about a vanished S3).
-struct MlflowStack {
-    mlflow: ProcessGroup,
-    moto: MotoServer,
-    url: String,
-    _dir: tempfile::TempDir,
-}
-
-impl MlflowStack {
-    fn start() -> MlflowStack {
-        let mlflow_exe = testing::find_tool("mlflow");
-        let moto = MotoServer::start();
-        let moto_address = SocketAddr::from(([127, 0, 0, 1], moto.port()));
-        let (status, body) = testing::http_request(
-            moto_address,
-            "PUT",
-            &format!("/{BUCKET}"),
-            &[],
-            b"",
-            Duration::from_secs(10),
-        )
-        .expect("create the artifact bucket on moto");
-        assert_eq!(
-            status,
-            200,
-            "PUT /{BUCKET}: {}",
-            String::from_utf8_lossy(&body)
-        );
-        let dir = tempfile::tempdir().expect("temporary folder");
-        let port = testing::free_port();
-        let mut command = Command::new(mlflow_exe);
-        command
-            .args(["server", "--host", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--workers", "1"])
-            .arg("--backend-store-uri")
-            .arg(format!(
-                "sqlite:///{}",
-                dir.path().join("mlflow.db").display()
-            ))
-            .args(["--artifacts-destination", &format!("s3://{BUCKET}/root")])
-            .env("MLFLOW_S3_ENDPOINT_URL", moto.endpoint())
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_DEFAULT_REGION", "us-east-1")
-            .env_remove("MLFLOW_TRACKING_URI")
-            .current_dir(dir.path());
-        let started = Instant::now();
-        let mut mlflow = ProcessGroup::spawn(command, "mlflow-server");
-        let address = SocketAddr::from(([127, 0, 0, 1], port));
-        loop {
-            if let Some(status) = mlflow.try_wait() {
-                panic!(
-                    "mlflow server exited ({status}) before it was ready:\n{}",
-                    mlflow.log_tail(6000)
-                );
-            }
-            if let Ok((200, _)) =
-                testing::http_request(address, "GET", "/health", &[], b"", Duration::from_secs(2))
-            {
-                break;
-            }
-            assert!(
-                started.elapsed() < MLFLOW_START_TIMEOUT,
-                "mlflow server not ready on port {port} after {} s:\n{}",
-                MLFLOW_START_TIMEOUT.as_secs(),
-                mlflow.log_tail(6000)
-            );
-            std::thread::sleep(Duration::from_millis(250));
-        }
-        eprintln!(
-            "mlflow server ready in {:.1} s",
-            started.elapsed().as_secs_f64()
-        );
-        MlflowStack {
-            mlflow,
-            moto,
-            url: format!("http://127.0.0.1:{port}"),
-            _dir: dir,
-        }
-    }
-}
-
-impl Drop for MlflowStack {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("mlflow server output:\n{}", self.mlflow.log_tail(6000));
-            eprintln!("moto output:\n{}", self.moto.log_tail(2000));
-        }
-        self.mlflow.kill();
-    }
-}
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()

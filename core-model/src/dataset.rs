@@ -195,6 +195,9 @@ impl Table {
         let mut csv = csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .trim(csv::Trim::All)
+            // Under `skip` and `impute` a row with too few or too many fields is one bad row, not
+            // a bad file: it is reported like any other invalid row and left out.
+            .flexible(true)
             .from_reader(bytes.as_slice());
         let mut lines = LineCounter::new(&bytes);
         let header = csv.headers().map_err(|e| malformed(e, &mut lines))?.clone();
@@ -209,6 +212,30 @@ impl Table {
         for row in csv.records() {
             let row = row.map_err(|e| malformed(e, &mut lines))?;
             let line = lines.line_at(row.position());
+            if row.len() != header.len() {
+                let message = format!(
+                    "expected {} fields like the header, found {}",
+                    header.len(),
+                    row.len()
+                );
+                if policy == OnInvalid::Fail {
+                    return Err(DataError::Malformed { line, message });
+                }
+                let id = layout
+                    .id
+                    .and_then(|i| row.get(i))
+                    .and_then(|v| v.parse::<i64>().ok());
+                table.invalid.push(RowError {
+                    line,
+                    id,
+                    errors: vec![FieldError {
+                        field: "(row)".to_string(),
+                        value: format!("{} fields", row.len()),
+                        problem: format!("{message}; a shifted row cannot be repaired"),
+                    }],
+                });
+                continue;
+            }
             match layout.parse_row(&row, policy == OnInvalid::Impute) {
                 Ok(((id, house, price), replaced)) => {
                     if !replaced.is_empty() {

@@ -154,6 +154,29 @@ pub struct OutOfRange {
     pub range: [f64; 2],
 }
 
+/// The house's size: living area above ground and total floor area. A house larger or smaller
+/// than every training house is where a clipped linear model is least trustworthy (its size
+/// terms stop at the range) and the trees, fitted on every row, have seen the nearest houses.
+/// Other clipped fields (a porch, a pool, a second kitchen, a date) say little about that.
+const SIZE_FIELDS: &[&str] = &["GrLivArea", "TotalSF"];
+
+impl OutOfRange {
+    /// Whether the field is the house's size (see [`SIZE_FIELDS`]): the house itself lies
+    /// beyond the training houses.
+    pub fn is_beyond_the_houses(&self) -> bool {
+        SIZE_FIELDS.contains(&self.field)
+    }
+}
+
+impl EncodeReport {
+    /// Whether the house's size was clipped (see [`OutOfRange::is_beyond_the_houses`]).
+    pub fn beyond_the_houses(&self) -> bool {
+        self.out_of_range
+            .iter()
+            .any(OutOfRange::is_beyond_the_houses)
+    }
+}
+
 /// A pipeline that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
@@ -492,18 +515,26 @@ fn feature_name(source: &Source) -> String {
     }
 }
 
-/// Median and interquartile range, falling back to the standard deviation, then 1.
+/// Median and interquartile range; for a mostly constant feature (interquartile range 0, e.g.
+/// pool area, zero for all but a few houses) the full range instead, so its rare values land
+/// within one unit like an indicator's. Its standard deviation would put them tens of units out
+/// and let the lasso price a handful of houses by a large contrast of two such features (a pool
+/// of 650 sq ft once cost a held-out house 99% of its price).
 fn robust_center_scale(values: &[f64]) -> (f64, f64) {
     let center = stats::median(values).unwrap_or(0.0);
     let iqr =
         stats::quantile(values, 0.75).unwrap_or(0.0) - stats::quantile(values, 0.25).unwrap_or(0.0);
+    let (min, max) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+            (lo.min(x), hi.max(x))
+        });
     let scale = if iqr > f64::EPSILON {
         iqr
+    } else if max - min > f64::EPSILON {
+        max - min
     } else {
-        match stats::std_dev(values) {
-            Some(s) if s > f64::EPSILON => s,
-            _ => 1.0,
-        }
+        1.0
     };
     (center, scale)
 }

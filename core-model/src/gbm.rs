@@ -127,6 +127,22 @@ impl Tree {
         self.value.len()
     }
 
+    /// Levels of splits on the longest path (0 for a single leaf).
+    pub fn depth(&self) -> usize {
+        let mut deepest = 0;
+        let mut stack = vec![(0usize, 0usize)];
+        while let Some((node, level)) = stack.pop() {
+            match self.left.get(node) {
+                Some(&left) if left != 0 => {
+                    stack.push((left as usize, level + 1));
+                    stack.push((self.right[node] as usize, level + 1));
+                }
+                _ => deepest = deepest.max(level),
+            }
+        }
+        deepest
+    }
+
     /// Whether the tree has no nodes.
     pub fn is_empty(&self) -> bool {
         self.value.is_empty()
@@ -172,12 +188,37 @@ pub struct Gbm {
     pub trees: Vec<Tree>,
     #[serde(skip)]
     compiled: Vec<CompiledInput>,
-    /// Every tree's nodes in one array (children as absolute indices), one cache line a node,
-    /// for fast prediction; built by [`Gbm::prepare`].
+    /// The trees laid out for fast prediction; built by [`Gbm::prepare`].
     #[serde(skip)]
-    flat: Vec<FlatNode>,
-    #[serde(skip)]
-    roots: Vec<u32>,
+    layout: Layout,
+}
+
+/// Trees at most this deep are padded to complete binary trees for prediction (a tree of
+/// depth d then takes 2^d − 1 splits and 2^d leaves).
+const COMPLETE_MAX_DEPTH: usize = 10;
+
+/// How prediction walks the trees.
+#[derive(Debug, Clone, Default, PartialEq)]
+enum Layout {
+    /// Not prepared yet, or no trees.
+    #[default]
+    Empty,
+    /// Every tree padded to a complete binary tree of `depth` levels, in level order: a walk is
+    /// exactly `depth` steps of `i = 2i + 1 + (x > threshold)`, with no test for a leaf, over
+    /// arrays one tree after another (split inputs, thresholds, then leaf values). A leaf above
+    /// the last level continues as splits that always go left (threshold +∞) to a copy of its
+    /// value.
+    Complete {
+        depth: usize,
+        features: Vec<u32>,
+        thresholds: Vec<f64>,
+        leaves: Vec<f64>,
+    },
+    /// Deeper trees: every node in one array, children as absolute indices.
+    Flat {
+        nodes: Vec<FlatNode>,
+        roots: Vec<u32>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -223,23 +264,63 @@ impl Gbm {
                 })
             })
             .collect::<Result<_, String>>()?;
-        self.flat.clear();
-        self.roots.clear();
         for tree in &self.trees {
             tree.check(self.inputs.len())?;
-            let offset = self.flat.len() as u32;
-            self.roots.push(offset);
-            for i in 0..tree.len() {
-                let leaf = tree.left[i] == 0;
-                self.flat.push(FlatNode {
-                    threshold: tree.threshold[i],
-                    value: tree.value[i],
-                    feature: tree.feature[i],
-                    left: if leaf { 0 } else { offset + tree.left[i] },
-                    right: if leaf { 0 } else { offset + tree.right[i] },
-                });
-            }
         }
+        let depth = self.trees.iter().map(Tree::depth).max();
+        self.layout = match depth {
+            None => Layout::Empty,
+            Some(depth) if depth <= COMPLETE_MAX_DEPTH => {
+                let (splits, width) = ((1usize << depth) - 1, 1usize << depth);
+                let mut features = vec![0; splits * self.trees.len()];
+                let mut thresholds = vec![f64::INFINITY; splits * self.trees.len()];
+                let mut leaves = vec![0.0; width * self.trees.len()];
+                for (t, tree) in self.trees.iter().enumerate() {
+                    // (node, slot in level order, level)
+                    let mut stack = vec![(0usize, 0usize, 0usize)];
+                    while let Some((node, slot, level)) = stack.pop() {
+                        if tree.left[node] == 0 {
+                            // The leftmost leaf below the slot is where the walk ends; every
+                            // leaf below gets the value, so any path gives it.
+                            let below = 1usize << (depth - level);
+                            let first = ((slot + 1) << (depth - level)) - 1 - splits;
+                            leaves[t * width + first..t * width + first + below]
+                                .fill(tree.value[node]);
+                        } else {
+                            features[t * splits + slot] = tree.feature[node];
+                            thresholds[t * splits + slot] = tree.threshold[node];
+                            stack.push((tree.left[node] as usize, 2 * slot + 1, level + 1));
+                            stack.push((tree.right[node] as usize, 2 * slot + 2, level + 1));
+                        }
+                    }
+                }
+                Layout::Complete {
+                    depth,
+                    features,
+                    thresholds,
+                    leaves,
+                }
+            }
+            Some(_) => {
+                let mut nodes = Vec::new();
+                let mut roots = Vec::with_capacity(self.trees.len());
+                for tree in &self.trees {
+                    let offset = nodes.len() as u32;
+                    roots.push(offset);
+                    for i in 0..tree.len() {
+                        let leaf = tree.left[i] == 0;
+                        nodes.push(FlatNode {
+                            threshold: tree.threshold[i],
+                            value: tree.value[i],
+                            feature: tree.feature[i],
+                            left: if leaf { 0 } else { offset + tree.left[i] },
+                            right: if leaf { 0 } else { offset + tree.right[i] },
+                        });
+                    }
+                }
+                Layout::Flat { nodes, roots }
+            }
+        };
         Ok(())
     }
 
@@ -263,15 +344,44 @@ impl Gbm {
     /// boosting order (the same sum as [`Tree::predict`] over [`Gbm::trees`]).
     pub fn predict_log(&self, x: &[f64]) -> f64 {
         let mut sum = 0.0;
-        for &root in &self.roots {
-            let mut node = &self.flat[root as usize];
-            while node.left != 0 {
-                // By index rather than by branch (see `walk_binned`).
-                let children = [node.left, node.right];
-                let right = usize::from(x[node.feature as usize] > node.threshold);
-                node = &self.flat[children[right] as usize];
+        match &self.layout {
+            Layout::Empty => {}
+            Layout::Complete {
+                depth,
+                features,
+                thresholds,
+                leaves,
+            } => {
+                let splits = (1usize << depth) - 1;
+                if *depth == 0 {
+                    leaves.iter().for_each(|v| sum += v);
+                } else {
+                    let trees = features
+                        .chunks_exact(splits)
+                        .zip(thresholds.chunks_exact(splits))
+                        .zip(leaves.chunks_exact(splits + 1));
+                    for ((features, thresholds), leaves) in trees {
+                        let mut i = 0;
+                        for _ in 0..*depth {
+                            let right = x[features[i] as usize] > thresholds[i];
+                            i = 2 * i + 1 + usize::from(right);
+                        }
+                        sum += leaves[i - splits];
+                    }
+                }
             }
-            sum += node.value;
+            Layout::Flat { nodes, roots } => {
+                for &root in roots {
+                    let mut node = &nodes[root as usize];
+                    while node.left != 0 {
+                        // By index rather than by branch (see `walk_binned`).
+                        let children = [node.left, node.right];
+                        let right = usize::from(x[node.feature as usize] > node.threshold);
+                        node = &nodes[children[right] as usize];
+                    }
+                    sum += node.value;
+                }
+            }
         }
         self.base + sum
     }
@@ -442,8 +552,7 @@ pub fn fit(inputs: Vec<TreeInput>, x: &[f64], y: &[f64], params: &GbmParams) -> 
         base,
         trees: Vec::with_capacity(params.trees),
         compiled: Vec::new(),
-        flat: Vec::new(),
-        roots: Vec::new(),
+        layout: Layout::Empty,
     };
     if n == 0 || m == 0 {
         return gbm;
@@ -822,6 +931,94 @@ mod tests {
         // Beyond the training range the prediction stays at the outermost leaf.
         assert_eq!(gbm.predict_log(&[1e9]), gbm.predict_log(&[199.0]));
         assert_eq!(gbm.predict_log(&[-1e9]), gbm.predict_log(&[0.0]));
+    }
+
+    /// The sum of every tree's own walk, as the stored trees define the model.
+    fn reference(gbm: &Gbm, x: &[f64]) -> f64 {
+        gbm.base + gbm.trees.iter().map(|t| t.predict(x)).sum::<f64>()
+    }
+
+    #[test]
+    fn the_prediction_layouts_give_the_stored_trees_sum_to_the_bit() {
+        // Complete layout: trees of mixed depth (some leaves stop early).
+        let x: Vec<f64> = (0..300)
+            .flat_map(|i| [((i * 37) % 101) as f64, (i % 7) as f64, (i / 50) as f64])
+            .collect();
+        let y: Vec<f64> = x
+            .chunks(3)
+            .map(|r| (r[0] / 10.0).sin() + r[1] * r[2] / 7.0)
+            .collect();
+        let gbm = fit(
+            inputs(3),
+            &x,
+            &y,
+            &GbmParams {
+                max_depth: 5,
+                min_leaf: 4,
+                ..params()
+            },
+        );
+        assert!(matches!(gbm.layout, Layout::Complete { depth: 5, .. }));
+        assert!(
+            gbm.trees.iter().any(|t| t.len() < 63),
+            "some trees stop early"
+        );
+        for row in x.chunks(3).chain([[1e9, -1e9, 0.5].as_slice()]) {
+            assert_eq!(
+                gbm.predict_log(row).to_bits(),
+                reference(&gbm, row).to_bits()
+            );
+        }
+        // Flat layout: a chain deeper than the complete layout takes, and a lone leaf.
+        let depth = COMPLETE_MAX_DEPTH + 2;
+        // Node 2k splits on `x <= k`: its left child 2k + 1 is a leaf, its right child 2k + 2
+        // the next split (or, after the last, the final leaf).
+        let mut fixed = Tree::default();
+        for i in 0..=2 * depth {
+            let split = i % 2 == 0 && i < 2 * depth;
+            fixed.feature.push(0);
+            fixed
+                .threshold
+                .push(if split { (i / 2) as f64 } else { 0.0 });
+            fixed.left.push(if split { i as u32 + 1 } else { 0 });
+            fixed.right.push(if split { i as u32 + 2 } else { 0 });
+            fixed.value.push(i as f64 * 0.01);
+            fixed.cover.push(1.0);
+        }
+        assert_eq!(fixed.depth(), depth);
+        let lone = Tree {
+            feature: vec![0],
+            threshold: vec![0.0],
+            left: vec![0],
+            right: vec![0],
+            value: vec![0.25],
+            cover: vec![1.0],
+        };
+        let mut deep = Gbm {
+            inputs: inputs(1),
+            base: 3.0,
+            trees: vec![fixed, lone.clone()],
+            compiled: Vec::new(),
+            layout: Layout::Empty,
+        };
+        deep.prepare().expect("valid trees");
+        assert!(matches!(deep.layout, Layout::Flat { .. }));
+        for v in -1..=(depth as i32 + 1) {
+            let row = [v as f64 + 0.5];
+            assert_eq!(
+                deep.predict_log(&row).to_bits(),
+                reference(&deep, &row).to_bits()
+            );
+        }
+        // Only lone leaves: depth 0.
+        let mut flat = Gbm {
+            trees: vec![lone.clone(), lone],
+            layout: Layout::Empty,
+            ..deep
+        };
+        flat.prepare().expect("valid trees");
+        assert!(matches!(flat.layout, Layout::Complete { depth: 0, .. }));
+        assert_eq!(flat.predict_log(&[0.0]), 3.5);
     }
 
     #[test]

@@ -7,6 +7,19 @@ use crate::gbm::GbmParams;
 use crate::model::ModelParams;
 use crate::predict::ModelKind;
 
+/// Which estimators the outlier rule keeps its rows from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutlierScope {
+    /// The linear model and the feature pipeline (imputation, ranges, scaling); the trees are
+    /// fitted on every row. A least-squares fit is levered by a few huge, cheap partial sales;
+    /// a tree only isolates them in a leaf of their own.
+    #[default]
+    Linear,
+    /// Every estimator.
+    All,
+}
+
 /// Every knob of training, flat so `params.yaml` reads naturally and typos are rejected.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -15,6 +28,11 @@ pub struct TrainParams {
     pub model: ModelKind,
     /// Weight of the trees in the blend; null = chosen on the out-of-fold predictions.
     pub blend_gbm_weight: Option<f64>,
+    /// Gated blend: the trees' weight for a house larger or smaller than every house the linear
+    /// part was fitted on (its `GrLivArea` or `TotalSF` clipped). The linear part's size terms
+    /// stop at the edge of its range there, while the trees were fitted on every row (see
+    /// `outlier_scope`), the largest houses included. null = the blend weight for every house.
+    pub blend_gbm_weight_beyond: Option<f64>,
     /// Overall elastic-net penalty (scikit-learn's `alpha`).
     pub alpha: f64,
     /// Share of the penalty that is L1 (1 = lasso).
@@ -33,6 +51,9 @@ pub struct TrainParams {
     pub outlier_min_living_area: Option<f64>,
     /// …and `SalePrice` below this.
     pub outlier_max_price: f64,
+    /// Which estimators the outlier rule keeps the rows from: `linear` (the trees see every
+    /// row) or `all`. Cross-validation scores every row either way.
+    pub outlier_scope: OutlierScope,
     /// Trees of the boosted ensemble.
     pub gbm_trees: usize,
     /// Shrinkage of every tree.
@@ -76,6 +97,7 @@ impl Default for TrainParams {
         Self {
             model: ModelKind::Blend,
             blend_gbm_weight: None,
+            blend_gbm_weight_beyond: Some(1.0),
             alpha: model.alpha,
             l1_ratio: model.l1_ratio,
             max_iterations: model.max_iterations,
@@ -85,10 +107,11 @@ impl Default for TrainParams {
             min_level_count: encode.min_level_count,
             outlier_min_living_area: Some(4000.0),
             outlier_max_price: 300_000.0,
+            outlier_scope: OutlierScope::Linear,
             gbm_trees: 1000,
             gbm_learning_rate: 0.05,
             gbm_max_depth: 4,
-            gbm_min_leaf: 10,
+            gbm_min_leaf: 5,
             gbm_subsample: 0.5,
             gbm_max_rows_per_tree: 15_000,
             gbm_colsample: 0.5,
@@ -206,6 +229,11 @@ impl TrainParams {
                 self.blend_gbm_weight
                     .is_none_or(|w| (0.0..=1.0).contains(&w)),
                 "blend_gbm_weight must be between 0 and 1, or null to choose it by cross-validation",
+            ),
+            (
+                self.blend_gbm_weight_beyond
+                    .is_none_or(|w| (0.0..=1.0).contains(&w)),
+                "blend_gbm_weight_beyond must be between 0 and 1, or null for no gate",
             ),
             (
                 self.interval_level > 0.0 && self.interval_level < 1.0,

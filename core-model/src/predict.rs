@@ -57,6 +57,11 @@ pub struct Estimator {
     pub linear_weight: f64,
     /// Weight of the trees' ln price (0 when absent); the two weights sum to 1.
     pub gbm_weight: f64,
+    /// Gated blend: the trees' weight for a house larger or smaller than every house the linear
+    /// part was fitted on (its `GrLivArea` or `TotalSF` clipped; the linear part's weight is 1
+    /// minus it). The linear part's size terms stop at its range; the trees saw every row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gbm_weight_out_of_range: Option<f64>,
     /// The elastic net, when `kind` is linear or blend.
     pub linear: Option<LinearModel>,
     /// The trees, when `kind` is gbm or blend.
@@ -64,6 +69,21 @@ pub struct Estimator {
 }
 
 impl Estimator {
+    /// The served ln price from the parts' ln prices (the gate reads the encoding report).
+    pub fn combine(&self, parts: Parts, report: &EncodeReport) -> f64 {
+        let (linear_weight, gbm_weight) = self.weights(report);
+        parts.linear.map_or(0.0, |l| linear_weight * l) + parts.gbm.map_or(0.0, |g| gbm_weight * g)
+    }
+
+    /// The (linear, trees) weights for a house with this encoding report: the gate's weights
+    /// when the house is beyond the linear part's sizes, else the blend's.
+    pub fn weights(&self, report: &EncodeReport) -> (f64, f64) {
+        match self.gbm_weight_out_of_range {
+            Some(w) if report.beyond_the_houses() => (1.0 - w, w),
+            _ => (self.linear_weight, self.gbm_weight),
+        }
+    }
+
     /// Number of non-zero linear weights (0 without a linear model).
     pub fn active_features(&self) -> usize {
         self.linear.as_ref().map_or(0, LinearModel::active_features)
@@ -89,10 +109,13 @@ impl Estimator {
             && (self.linear_weight + self.gbm_weight - 1.0).abs() < 1e-9
             && (needs_linear || self.linear_weight == 0.0)
             && (needs_gbm || self.gbm_weight == 0.0);
-        if !weights_ok {
+        let gate_ok = self.gbm_weight_out_of_range.is_none_or(|w| {
+            self.kind == ModelKind::Blend && w.is_finite() && (0.0..=1.0).contains(&w)
+        });
+        if !weights_ok || !gate_ok {
             return Err(format!(
-                "blend weights {} (linear) and {} (gbm) must be finite, sum to 1 and be 0 for a missing part",
-                self.linear_weight, self.gbm_weight
+                "blend weights {} (linear) and {} (gbm) must be finite, sum to 1 and be 0 for a missing part; an out-of-range tree weight ({:?}) needs a blend and must lie in [0, 1]",
+                self.linear_weight, self.gbm_weight, self.gbm_weight_out_of_range
             ));
         }
         if let Some(linear) = &self.linear
@@ -188,14 +211,13 @@ impl Model {
 
     /// The blend weights (linear, trees) applied to this house. Every price and every
     /// explanation of it takes its weights from here.
-    pub fn blend_weights(&self, _report: &EncodeReport) -> (f64, f64) {
-        (self.estimator.linear_weight, self.estimator.gbm_weight)
+    pub fn blend_weights(&self, report: &EncodeReport) -> (f64, f64) {
+        self.estimator.weights(report)
     }
 
     /// The ln price of a house from its parts, with the weights [`Model::blend_weights`] gives.
     pub fn blend_log(&self, parts: Parts, report: &EncodeReport) -> f64 {
-        let (linear_weight, gbm_weight) = self.blend_weights(report);
-        parts.linear.map_or(0.0, |l| linear_weight * l) + parts.gbm.map_or(0.0, |g| gbm_weight * g)
+        self.estimator.combine(parts, report)
     }
 
     /// Predicted ln(price), reusing `buffers`.

@@ -146,6 +146,7 @@ fn writable(config: &Config, what: &str) -> Result<()> {
     Ok(())
 }
 
+#[cfg(feature = "aws")]
 fn progress_line(line: String) {
     eprintln!("  {line}");
 }

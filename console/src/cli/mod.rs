@@ -41,6 +41,10 @@ pub struct Cli {
     /// Capture the mouse in the console (scroll wheel); off keeps terminal text selection.
     #[arg(long)]
     pub mouse: bool,
+    /// Port of the console's local predictor on 127.0.0.1 (default: a free one). Pin it to
+    /// point a browser or script at the same address every time.
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
 }
 
 /// The subcommands.
@@ -118,7 +122,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Some(Command::Evaluate(args)) => model::evaluate(args),
         Some(Command::Predict(args)) => model::predict(args),
-        Some(Command::Serve(args)) => serve::serve(args),
+        Some(Command::Serve(args)) => serve::serve(args, &cli.global),
         Some(Command::Pipeline(args)) => pipeline::run(args, &cli.global),
         Some(Command::Data(args)) => dvc_data::run(args, &cli.global),
         Some(Command::Runs(args)) => runs::runs(args),
@@ -145,7 +149,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         None => {
             let config = crate::config::Config::load(&cli.global)?;
-            crate::launch::open(config, crate::launch::ConsoleOptions { mouse: cli.mouse })?;
+            crate::launch::open(
+                config,
+                crate::launch::ConsoleOptions {
+                    mouse: cli.mouse,
+                    port: cli.port,
+                },
+            )?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -1,4 +1,7 @@
-//! `amesops runs`: list tracked training runs, and compare a few side by side.
+//! `amesops runs`: list tracked training runs, compare a few side by side, copy the history
+//! to and from an MLflow server, and send the runs waiting in the outbox.
+
+mod transfer;
 
 use std::collections::BTreeSet;
 use std::process::ExitCode;
@@ -8,7 +11,8 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 
 use super::tracking::{self, TrackerArgs};
-use crate::backend::tracker::{ErrorKind, Run, RunSearch, Tracker};
+use crate::backend::tracker::outbox::Outbox;
+use crate::backend::tracker::{Run, RunSearch, Tracker, find_run};
 
 /// Params shown in the run table.
 const KEY_PARAMS: &[&str] = &["train.alpha", "train.l1_ratio"];
@@ -47,6 +51,22 @@ pub enum RunsCommand {
     /// Show the params of runs side by side (differences marked `*`) and metric deltas
     /// against the first run.
     Compare(CompareArgs),
+    /// Copy the local history to an MLflow server: every run of the experiment with its params,
+    /// metric histories, tags and artifacts (the model too), then the registered model's
+    /// versions and its `production` alias.
+    ///
+    /// Runs keep their names, statuses and start and end times. A run already copied is
+    /// recognised by its tag amesops.origin_run_id: pushing again sends nothing, or only what
+    /// changed since (e.g. test metrics logged by a later `evaluate`). See it in MLflow's UI:
+    /// `mlflow server --port 5000` then `amesops runs push --to http://127.0.0.1:5000`.
+    Push(transfer::PushArgs),
+    /// Copy an MLflow server's runs of the experiment into the local store (the reverse of
+    /// push, equally idempotent).
+    Pull(transfer::PullArgs),
+    /// Send the runs waiting in .amesops/outbox/ (queued while the tracker was out of reach)
+    /// to the tracker (--tracker / MLFLOW_TRACKING_URI), oldest first, with their original
+    /// start and end times. Any command that calls that tracker does this first, quietly.
+    Sync(transfer::SyncArgs),
 }
 
 /// Arguments of `amesops runs compare`.
@@ -59,6 +79,12 @@ pub struct CompareArgs {
 
 /// `amesops runs`.
 pub fn runs(args: RunsArgs) -> Result<ExitCode> {
+    match &args.command {
+        Some(RunsCommand::Push(push)) => return transfer::push(push, &args.tracking),
+        Some(RunsCommand::Pull(pull)) => return transfer::pull(pull, &args.tracking),
+        Some(RunsCommand::Sync(sync)) => return transfer::sync(sync, &args.tracking),
+        Some(RunsCommand::Compare(_)) | None => {}
+    }
     let runtime = tracking::runtime()?;
     let tracker = args.tracking.open()?;
     let output = runtime.block_on(async {
@@ -70,10 +96,18 @@ pub fn runs(args: RunsArgs) -> Result<ExitCode> {
                 }
                 Ok(render_comparison(&runs))
             }
-            None => list(&tracker, &args).await,
+            _ => list(&tracker, &args).await,
         }
     })?;
     print!("{output}");
+    let waiting = Outbox::local().waiting();
+    if waiting > 0 {
+        eprintln!(
+            "note: {waiting} run{} waiting to sync in {} (`amesops runs sync` sends them)",
+            if waiting == 1 { "" } else { "s" },
+            Outbox::local().dir().display()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -88,6 +122,13 @@ fn order_by(sort: &str) -> String {
     }
 }
 
+/// The metric `--sort` orders by, if it names one.
+fn sort_metric(sort: Option<&str>) -> Option<String> {
+    let sorted = order_by(sort?);
+    let key = sorted.strip_prefix("metrics.")?.split_whitespace().next()?;
+    Some(key.to_string())
+}
+
 async fn list(tracker: &Arc<dyn Tracker>, args: &RunsArgs) -> Result<String> {
     let experiment = tracker.experiment(&args.tracking.experiment).await?;
     let search = RunSearch {
@@ -97,6 +138,24 @@ async fn list(tracker: &Arc<dyn Tracker>, args: &RunsArgs) -> Result<String> {
         max_results: args.limit,
     };
     let runs = tracker.search_runs(&search).await?;
+    if let Some(key) = sort_metric(args.sort.as_deref())
+        && !runs.is_empty()
+        && !runs.iter().any(|run| run.metrics.contains_key(&key))
+    {
+        // Sorting by a metric no run has orders nothing and adds a column of dashes: a
+        // typo, most likely. Say so, with the names that would work.
+        let mut known: Vec<&str> = runs
+            .iter()
+            .flat_map(|run| run.metrics.keys().map(String::as_str))
+            .collect();
+        known.sort_unstable();
+        known.dedup();
+        bail!(
+            "no run in experiment {:?} has a metric {key:?} to sort by; metrics: {} (or sort by params.X, tags.X, attributes.start_time)",
+            args.tracking.experiment,
+            known.join(", ")
+        );
+    }
     if args.json {
         return Ok(format!("{}\n", serde_json::to_string_pretty(&runs)?));
     }
@@ -114,40 +173,37 @@ async fn list(tracker: &Arc<dyn Tracker>, args: &RunsArgs) -> Result<String> {
         return Ok(String::new());
     }
     let mut metrics: Vec<String> = KEY_METRICS.iter().map(|m| m.to_string()).collect();
-    if let Some(sorted) = args.sort.as_deref().map(order_by)
-        && let Some(key) = sorted.strip_prefix("metrics.")
+    if let Some(key) = sort_metric(args.sort.as_deref())
+        && !metrics.contains(&key)
     {
-        let key = key
-            .split_whitespace()
-            .next()
-            .unwrap_or_default()
-            .to_string();
-        if !metrics.contains(&key) {
-            metrics.push(key);
-        }
+        metrics.push(key);
     }
     Ok(render_table(&runs, &metrics))
 }
 
-/// Finds a run by full id, or by a unique prefix among the experiment's runs.
+/// Finds a run by full id (or the id it had before it was copied here), or by a unique prefix
+/// among the experiment's runs.
 async fn resolve(tracker: &Arc<dyn Tracker>, args: &TrackerArgs, id: &str) -> Result<Run> {
-    match tracker.get_run(id).await {
-        Ok(run) => return Ok(run),
-        Err(e) if e.kind == ErrorKind::NotFound || e.kind == ErrorKind::InvalidInput => {}
-        Err(e) => return Err(e.into()),
+    let hex = !id.is_empty() && id.chars().all(|c| c.is_ascii_hexdigit());
+    if hex
+        && id.len() == 32
+        && let Some(run) = find_run(tracker.as_ref(), id, Some(&args.experiment)).await?
+    {
+        return Ok(run);
     }
     let experiment = tracker.experiment(&args.experiment).await?;
+    // Both stores filter on the run id, so only the matching runs are read.
     let candidates = tracker
         .search_runs(&RunSearch {
             experiment_ids: vec![experiment.experiment_id],
-            filter: None,
+            filter: hex.then(|| format!("attributes.run_id LIKE '{}%'", id.to_ascii_lowercase())),
             order_by: Vec::new(),
             max_results: PREFIX_SEARCH_LIMIT,
         })
         .await?;
     let mut matching = candidates
         .into_iter()
-        .filter(|r| !id.is_empty() && r.info.run_id.starts_with(id));
+        .filter(|r| hex && r.info.run_id.starts_with(&id.to_ascii_lowercase()));
     match (matching.next(), matching.next()) {
         (Some(run), None) => Ok(run),
         (Some(_), Some(_)) => bail!("run id prefix {id:?} is ambiguous; give more characters"),
@@ -165,7 +221,7 @@ fn short(run_id: &str) -> &str {
 }
 
 /// A start time as `YYYY-MM-DD HH:MM` UTC.
-fn when(millis: i64) -> String {
+pub(super) fn when(millis: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
         .ok()
         .and_then(|t| {

@@ -8,6 +8,10 @@ use clap::{Args, ValueEnum};
 use predictor::logging::{LogFormat, LogSettings, parse_level};
 use predictor::{AppState, loader, store};
 
+use crate::backend::deployer::local::LocalDeployer;
+use crate::config::Config;
+use crate::config::GlobalArgs;
+
 /// Log line format.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Format {
@@ -23,9 +27,10 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free one).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: String,
-    /// The model artifact: a path or s3://bucket/key.
-    #[arg(long, default_value = "models/model.json")]
-    pub model: String,
+    /// The model artifact: a path or s3://bucket/key. Default: the live local version (what
+    /// `amesops deploy` made live under `.amesops/deployments/`), else `models/model.json`.
+    #[arg(long)]
+    pub model: Option<String>,
     /// Where prediction records go: a folder or s3://bucket[/prefix].
     #[arg(long, default_value = ".amesops")]
     pub store: String,
@@ -41,7 +46,11 @@ pub struct ServeArgs {
 }
 
 /// `amesops serve`.
-pub fn serve(args: ServeArgs) -> Result<ExitCode> {
+pub fn serve(args: ServeArgs, global: &GlobalArgs) -> Result<ExitCode> {
+    let model = match &args.model {
+        Some(model) => model.clone(),
+        None => default_model(global)?,
+    };
     let level = parse_level(&args.log_level).with_context(|| {
         format!(
             "unknown log level {:?}; use trace, debug, info, warn or error",
@@ -60,7 +69,7 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
     .map_err(anyhow::Error::msg)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        let model = loader::load_model(&args.model, None).await?;
+        let model = loader::load_model(&model, None).await?;
         let store = store::open_store(&args.store).await?;
         let listener = tokio::net::TcpListener::bind(&args.addr)
             .await
@@ -79,4 +88,16 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
         .context("server failed")?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// What `serve` loads without `--model`: the live local version, so a local server answers with
+/// what production answers; the freshly trained model only when nothing is deployed.
+fn default_model(global: &GlobalArgs) -> Result<String> {
+    let config = Config::load(global)?;
+    let deployer = LocalDeployer::new(config.state_path("deployments"), None, String::new());
+    if let Some(live) = deployer.live_model().filter(|p| p.exists()) {
+        eprintln!("serving the live local version: {}", live.display());
+        return Ok(live.display().to_string());
+    }
+    Ok(config.root.join("models/model.json").display().to_string())
 }

@@ -2,7 +2,9 @@
 //! the model; `evaluate` adds the test metrics to the same run.
 //!
 //! Tracking never costs a model: when the tracker fails, the command still writes its outputs,
-//! prints a warning that says what was not tracked, and succeeds.
+//! prints a warning that says what was not tracked, and succeeds. When the tracker is out of
+//! reach (an MLflow server that is down), nothing is lost either: the run waits in the outbox
+//! (`.amesops/outbox/`) and is sent by the next call to that tracker or by `amesops runs sync`.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -12,9 +14,10 @@ use clap::Args;
 use core_model::Metrics;
 use core_model::artifact::Artifact;
 
+use crate::backend::tracker::outbox::{Outbox, PendingOp, QueuedRun};
 use crate::backend::tracker::{
-    self, Batch, KeyValue, MODEL_ARTIFACT_DIR, Metric, NewRun, RunInfo, RunStatus, Tracker,
-    TrackerUri, now_millis,
+    self, Batch, ErrorKind, KeyValue, MODEL_ARTIFACT_DIR, MODEL_ID_TAG, Metric, NewRun, RunStatus,
+    Tracker, TrackerError, TrackerUri, now_millis,
 };
 use crate::params::Params;
 
@@ -26,7 +29,9 @@ pub const DEFAULT_EXPERIMENT: &str = "amesops";
 pub struct TrackerArgs {
     /// Experiment tracker: http(s)://HOST:PORT for an MLflow server, `sqlite` for the local store
     /// (.amesops/tracking.db, the default), sqlite:///PATH.db, or `none` to not track. When the
-    /// tracker fails, train and evaluate still write their outputs, warn, and exit 0.
+    /// tracker fails, train and evaluate still write their outputs, warn, and exit 0; when an
+    /// MLflow server is out of reach, the run waits in .amesops/outbox/ and is sent by the next
+    /// call to that server (or `amesops runs sync`).
     #[arg(
         long = "tracker",
         env = "MLFLOW_TRACKING_URI",
@@ -66,92 +71,206 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
 pub struct TrainingRun {
     runtime: tokio::runtime::Runtime,
     tracker: Arc<dyn Tracker>,
-    run: RunInfo,
+    uri: TrackerUri,
+    experiment: String,
+    run_id: String,
+    /// Set when the tracker was out of reach at the start: the run is created on replay,
+    /// with this name, start time and tags.
+    queued: Option<QueuedRun>,
 }
 
 fn warn(what: &str, error: &anyhow::Error) {
     eprintln!("warning: {what}: {error:#}");
 }
 
+/// Whether a failure means "the tracker is out of reach" (so the run waits in the outbox).
+fn unreachable(error: &TrackerError) -> bool {
+    error.kind == ErrorKind::Unreachable
+}
+
+/// Opens the configured tracker with its parsed URI.
+fn open_tracker(args: &TrackerArgs) -> Result<(TrackerUri, Arc<dyn Tracker>)> {
+    let uri = TrackerUri::parse(args.tracker.as_deref())?;
+    let tracker = tracker::open(&uri).with_context(|| format!("cannot open the tracker {uri}"))?;
+    Ok((uri, tracker))
+}
+
+/// Queues calls the tracker could not take, and says so in one line.
+fn queue(
+    uri: &TrackerUri,
+    tracker: &dyn Tracker,
+    experiment: &str,
+    run_id: &str,
+    create: Option<QueuedRun>,
+    ops: Vec<PendingOp>,
+) {
+    let outbox = Outbox::local();
+    match outbox.queue(&uri.to_string(), experiment, run_id, create, ops) {
+        Ok(_) => {
+            let waiting = outbox.waiting_for(&uri.to_string());
+            eprintln!(
+                "warning: {} is out of reach: run {run_id} waits in {} ({waiting} run{} waiting to sync) and is sent by the next call to that tracker or by `amesops runs sync`",
+                tracker.describe(),
+                outbox.dir().display(),
+                if waiting == 1 { "" } else { "s" }
+            );
+        }
+        Err(error) => warn(
+            &format!(
+                "{} is out of reach and run {run_id} could not be queued either, so it is not tracked",
+                tracker.describe()
+            ),
+            &error.into(),
+        ),
+    }
+}
+
+/// Makes the calls in order; on the first failure returns it with the calls not yet made.
+async fn apply(
+    tracker: &dyn Tracker,
+    run_id: &str,
+    ops: Vec<PendingOp>,
+) -> Result<(), (TrackerError, Vec<PendingOp>)> {
+    let mut ops = ops.into_iter();
+    while let Some(op) = ops.next() {
+        let result = match &op {
+            PendingOp::LogBatch(batch) => tracker.log_batch(run_id, batch).await,
+            PendingOp::Upload { path, bytes } => {
+                tracker.upload_artifact(run_id, path, bytes.clone()).await
+            }
+            PendingOp::End { status, end_time } => tracker
+                .update_run(run_id, *status, Some(*end_time))
+                .await
+                .map(drop),
+        };
+        if let Err(error) = result {
+            return Err((error, std::iter::once(op).chain(ops).collect()));
+        }
+    }
+    Ok(())
+}
+
 impl TrainingRun {
-    /// Opens a run, or warns and returns `None` so training goes on untracked.
+    /// Opens a run. When the tracker is out of reach the run is queued in the outbox (it gets
+    /// its id now); on any other failure this warns and returns `None`, so training goes on
+    /// untracked.
     pub fn start(args: &TrackerArgs) -> Option<TrainingRun> {
         if args.disabled() {
             return None;
         }
-        let started = (|| -> Result<TrainingRun> {
-            let runtime = runtime()?;
-            let tracker = args.open()?;
-            let run = runtime.block_on(async {
-                let experiment = tracker.experiment(&args.experiment).await?;
-                let started = now_millis();
-                tracker
-                    .create_run(&NewRun {
-                        experiment_id: experiment.experiment_id,
-                        run_name: Some(format!("train-{}", started_stamp())),
-                        start_time: started,
-                        tags: provenance_tags(),
-                    })
-                    .await
-            })?;
-            Ok(TrainingRun {
-                runtime,
-                tracker,
-                run,
-            })
-        })();
-        match started {
-            Ok(run) => Some(run),
+        let opened = runtime().and_then(|runtime| Ok((runtime, open_tracker(args)?)));
+        let (runtime, (uri, tracker)) = match opened {
+            Ok(opened) => opened,
             Err(error) => {
                 warn(
                     "experiment tracking failed, so this model is not tracked (it is saved without a run id)",
                     &error,
                 );
-                None
+                return None;
             }
-        }
+        };
+        let start_time = now_millis();
+        let run_name = format!("train-{}", started_stamp());
+        let tags = provenance_tags();
+        let created = runtime.block_on(async {
+            let experiment = tracker.experiment(&args.experiment).await?;
+            tracker
+                .create_run(&NewRun {
+                    experiment_id: experiment.experiment_id,
+                    run_name: Some(run_name.clone()),
+                    start_time,
+                    tags: tags.clone(),
+                })
+                .await
+        });
+        let (run_id, queued) = match created {
+            Ok(run) => (run.run_id, None),
+            Err(error) if unreachable(&error) => (
+                uuid::Uuid::new_v4().simple().to_string(),
+                Some(QueuedRun {
+                    run_name,
+                    start_time,
+                    tags,
+                }),
+            ),
+            Err(error) => {
+                warn(
+                    "experiment tracking failed, so this model is not tracked (it is saved without a run id)",
+                    &error.into(),
+                );
+                return None;
+            }
+        };
+        Some(TrainingRun {
+            runtime,
+            tracker,
+            uri,
+            experiment: args.experiment.clone(),
+            run_id,
+            queued,
+        })
     }
 
     /// The run id to store in the model.
     pub fn run_id(&self) -> &str {
-        &self.run.run_id
+        &self.run_id
     }
 
-    /// Logs params, metrics, tags and the saved model, then ends the run; warns on failure
-    /// (and marks the run FAILED when the tracker still answers).
+    /// Logs params, metrics, tags and the saved model, then ends the run. Whatever the tracker
+    /// cannot take because it is out of reach waits in the outbox; on any other failure this
+    /// warns (and marks the run FAILED when the tracker still answers).
     pub fn finish(self, params: &Params, artifact: &Artifact, model_path: &Path, model_id: &str) {
-        let run_id = self.run.run_id.clone();
-        let tracker = &self.tracker;
-        let logged = self.runtime.block_on(async {
-            let bytes = std::fs::read(model_path)
-                .with_context(|| format!("cannot read back {}", model_path.display()))?;
-            let mut batch = training_batch(params, artifact);
-            batch.tags.push(KeyValue::new("amesops.model_id", model_id));
-            tracker.log_batch(&run_id, &batch).await?;
-            let file = model_path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "model.json".into());
-            tracker
-                .upload_artifact(&run_id, &format!("{MODEL_ARTIFACT_DIR}/{file}"), bytes)
-                .await?;
-            tracker
-                .update_run(&run_id, RunStatus::Finished, Some(now_millis()))
-                .await?;
-            anyhow::Ok(())
-        });
-        match logged {
-            Ok(()) => eprintln!(
-                "tracked run {run_id} ({}, experiment {})",
-                tracker.describe(),
-                self.run.experiment_id
-            ),
-            Err(error) => {
+        let run_id = self.run_id.clone();
+        let bytes = match std::fs::read(model_path) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                warn(
+                    &format!("run {run_id} is not complete"),
+                    &anyhow::anyhow!("cannot read back {}: {e}", model_path.display()),
+                );
+                return;
+            }
+        };
+        let mut batch = training_batch(params, artifact);
+        batch.tags.push(KeyValue::new(MODEL_ID_TAG, model_id));
+        let file = model_path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "model.json".into());
+        let ops = vec![
+            PendingOp::LogBatch(batch),
+            PendingOp::Upload {
+                path: format!("{MODEL_ARTIFACT_DIR}/{file}"),
+                bytes,
+            },
+            PendingOp::End {
+                status: RunStatus::Finished,
+                end_time: now_millis(),
+            },
+        ];
+        let tracker = self.tracker.as_ref();
+        if let Some(create) = self.queued {
+            queue(
+                &self.uri,
+                tracker,
+                &self.experiment,
+                &run_id,
+                Some(create),
+                ops,
+            );
+            return;
+        }
+        match self.runtime.block_on(apply(tracker, &run_id, ops)) {
+            Ok(()) => eprintln!("tracked run {run_id} ({})", tracker.describe()),
+            Err((error, rest)) if unreachable(&error) => {
+                queue(&self.uri, tracker, &self.experiment, &run_id, None, rest)
+            }
+            Err((error, _)) => {
                 warn(
                     &format!(
                         "tracking run {run_id} failed; the model is saved and names this run, which may be incomplete"
                     ),
-                    &error,
+                    &error.into(),
                 );
                 let _ = self.runtime.block_on(tracker.update_run(
                     &run_id,
@@ -293,7 +412,9 @@ pub fn training_batch(params: &Params, artifact: &Artifact) -> Batch {
     }
 }
 
-/// Logs `evaluate`'s test metrics and output files to the model's run; warns on failure.
+/// Logs `evaluate`'s test metrics and output files to the model's run (found by its id, or by
+/// its origin where the run is a copy). When the tracker is out of reach they wait in the
+/// outbox; on any other failure this warns.
 pub fn record_evaluation(
     args: &TrackerArgs,
     run_id: Option<&str>,
@@ -309,40 +430,72 @@ pub fn record_evaluation(
         );
         return;
     };
-    let result = (|| -> Result<String> {
-        let runtime = runtime()?;
-        let tracker = args.open()?;
-        runtime.block_on(async {
-            tracker.get_run(run_id).await.with_context(|| {
-                format!(
-                    "the model's run {run_id} is not readable in {}; evaluate with the --tracker it was trained with",
+    let mut batch = Batch {
+        metrics: scores("test", metrics, 0, now_millis()),
+        ..Batch::default()
+    };
+    batch.metrics.push(Metric {
+        key: "test_rows".into(),
+        value: metrics.n as f64,
+        timestamp: now_millis(),
+        step: 0,
+    });
+    let mut ops = vec![PendingOp::LogBatch(batch)];
+    for (artifact_path, local) in files {
+        match std::fs::read(local) {
+            Ok(bytes) => ops.push(PendingOp::Upload {
+                path: artifact_path.to_string(),
+                bytes,
+            }),
+            Err(e) => warn(
+                &format!("{artifact_path} is not tracked"),
+                &anyhow::anyhow!("cannot read back {}: {e}", local.display()),
+            ),
+        }
+    }
+    let opened = runtime().and_then(|runtime| Ok((runtime, open_tracker(args)?)));
+    let (runtime, (uri, tracker)) = match opened {
+        Ok(opened) => opened,
+        Err(error) => {
+            warn(
+                &format!("the test metrics were written but not tracked in run {run_id}"),
+                &error,
+            );
+            return;
+        }
+    };
+    let tracker = tracker.as_ref();
+    let found = runtime.block_on(tracker::find_run(tracker, run_id, Some(&args.experiment)));
+    let result = match found {
+        Ok(Some(run)) => runtime.block_on(apply(tracker, &run.info.run_id, ops)),
+        Ok(None) if Outbox::local().find(run_id).ok().flatten().is_some() => {
+            // The run itself still waits in the outbox (its replay failed): join it there.
+            queue(&uri, tracker, &args.experiment, run_id, None, ops);
+            return;
+        }
+        Ok(None) => {
+            warn(
+                &format!("the test metrics were written but not tracked in run {run_id}"),
+                &anyhow::anyhow!(
+                    "the model's run is not in {}; evaluate with the --tracker it was trained with",
                     tracker.describe()
-                )
-            })?;
-            let mut batch = Batch {
-                metrics: scores("test", metrics, 0, now_millis()),
-                ..Batch::default()
-            };
-            batch.metrics.push(Metric {
-                key: "test_rows".into(),
-                value: metrics.n as f64,
-                timestamp: now_millis(),
-                step: 0,
-            });
-            tracker.log_batch(run_id, &batch).await?;
-            for (artifact_path, local) in files {
-                let bytes = std::fs::read(local)
-                    .with_context(|| format!("cannot read back {}", local.display()))?;
-                tracker.upload_artifact(run_id, artifact_path, bytes).await?;
-            }
-            anyhow::Ok(tracker.describe())
-        })
-    })();
+                ),
+            );
+            return;
+        }
+        Err(error) => Err((error, ops)),
+    };
     match result {
-        Ok(place) => eprintln!("tracked test metrics in run {run_id} ({place})"),
-        Err(error) => warn(
+        Ok(()) => eprintln!(
+            "tracked test metrics in run {run_id} ({})",
+            tracker.describe()
+        ),
+        Err((error, rest)) if unreachable(&error) => {
+            queue(&uri, tracker, &args.experiment, run_id, None, rest)
+        }
+        Err((error, _)) => warn(
             &format!("the test metrics were written but not tracked in run {run_id}"),
-            &error,
+            &error.into(),
         ),
     }
 }

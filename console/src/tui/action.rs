@@ -140,6 +140,8 @@ pub enum Loaded {
     Record(Result<RecordRow, String>),
     /// Tracker runs.
     Runs(Result<Vec<RunRow>, String>),
+    /// Runs waiting in the tracker's outbox.
+    RunsWaiting(usize),
     /// Form schema.
     Schema(Result<FormSchema, String>),
     /// Result of a test prediction.

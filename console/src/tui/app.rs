@@ -377,6 +377,7 @@ impl App {
                 Err(e) => self.note(e, Level::Error, now),
             },
             Loaded::Runs(result) => self.experiments.on_loaded(result, now),
+            Loaded::RunsWaiting(count) => self.experiments.waiting = count,
             Loaded::Schema(result) => {
                 if let Ok(schema) = &result
                     && !schema.model_id.is_empty()

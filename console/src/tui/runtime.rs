@@ -115,7 +115,12 @@ async fn run(
             return None;
         }
         Command::LoadRecords { after } => Loaded::Records(load_records(b, after).await),
-        Command::LoadRuns => Loaded::Runs(b.project.runs().await),
+        Command::LoadRuns => {
+            let runs = b.project.runs().await;
+            let waiting = crate::backend::tracker::outbox::Outbox::local().waiting();
+            let _ = tx.send(Loaded::RunsWaiting(waiting));
+            Loaded::Runs(runs)
+        }
         Command::LoadSchema => Loaded::Schema(load_schema(b).await),
         Command::SubmitPrediction(body) => Loaded::Prediction(submit(b, body).await),
         Command::LoadDeploy => Loaded::Deploy(load_deploy(b).await),

@@ -335,6 +335,20 @@ fn help_and_palette_open_and_close() {
 }
 
 #[test]
+fn a_palette_query_that_matches_nothing_says_so_and_stays_open() {
+    let now = Instant::now();
+    let mut app = fixtures::app(false);
+    app.on_key(key(KeyCode::Char(':')), now);
+    for c in "zzz".chars() {
+        app.on_key(key(KeyCode::Char(c)), now);
+    }
+    app.on_key(key(KeyCode::Enter), now);
+    assert!(matches!(app.overlay, Some(Overlay::Palette(_))));
+    let shown = screen(&mut app, now);
+    assert!(shown.contains("no command matches \"zzz\""), "{shown}");
+}
+
+#[test]
 fn quit_keys_quit_but_not_while_typing_a_search() {
     let now = Instant::now();
     let mut app = fixtures::app(false);

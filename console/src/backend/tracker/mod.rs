@@ -7,9 +7,14 @@
 mod batch;
 mod error;
 mod filter;
+mod folder;
 mod mlflow;
+mod origin;
+pub mod outbox;
 mod registry;
+mod replaying;
 mod sqlite;
+pub mod transfer;
 mod types;
 mod uri;
 
@@ -18,16 +23,17 @@ use futures_util::future::BoxFuture;
 pub use batch::{MAX_METRICS_PER_REQUEST, MAX_PARAMS_TAGS_PER_REQUEST};
 pub use error::{ErrorKind, TrackerError, TrackerResult};
 pub use mlflow::{Auth, MlflowTracker};
+pub use origin::{ORIGIN_TAG, find_run, origin, origin_filter};
 pub use registry::{
-    MODEL_ARTIFACT_DIR, PRODUCTION_ALIAS, REGISTERED_MODEL, register_production,
-    rollback_production,
+    MODEL_ARTIFACT_DIR, MODEL_ID_TAG, PREVIOUS_PRODUCTION_TAG, PRODUCTION_ALIAS, REGISTERED_MODEL,
+    register_production, rollback_production,
 };
 pub use sqlite::SqliteTracker;
 pub use types::{
     Batch, Experiment, FileInfo, KeyValue, Metric, ModelVersion, NewModelVersion, NewRun, Run,
     RunInfo, RunSearch, RunStatus,
 };
-pub use uri::{DEFAULT_SQLITE_PATH, TrackerUri, open};
+pub use uri::{DEFAULT_SQLITE_PATH, TrackerUri, open, open_store};
 
 /// The future every tracker call returns.
 pub type TrackerFuture<'a, T> = BoxFuture<'a, TrackerResult<T>>;
@@ -47,6 +53,13 @@ pub trait Tracker: Send + Sync {
 
     /// The experiment with this name, created when missing.
     fn experiment<'a>(&'a self, name: &'a str) -> TrackerFuture<'a, Experiment>;
+
+    /// The experiment with this name, `None` when there is none (nothing is created, so
+    /// reading a remote store never changes it).
+    fn find_experiment<'a>(&'a self, name: &'a str) -> TrackerFuture<'a, Option<Experiment>>;
+
+    /// Every active experiment.
+    fn experiments(&self) -> TrackerFuture<'_, Vec<Experiment>>;
 
     /// Starts a run (status `RUNNING`).
     fn create_run<'a>(&'a self, run: &'a NewRun) -> TrackerFuture<'a, RunInfo>;
@@ -69,6 +82,19 @@ pub trait Tracker: Send + Sync {
         run_id: &'a str,
         key: &'a str,
     ) -> TrackerFuture<'a, Vec<Metric>>;
+
+    /// The whole history of every metric of a run, by key, step and time. Stores that can
+    /// answer in one request override this; the default asks once per metric.
+    fn metric_histories<'a>(&'a self, run_id: &'a str) -> TrackerFuture<'a, Vec<Metric>> {
+        Box::pin(async move {
+            let run = self.get_run(run_id).await?;
+            let mut values = Vec::new();
+            for key in run.metrics.keys() {
+                values.extend(self.metric_history(run_id, key).await?);
+            }
+            Ok(values)
+        })
+    }
 
     /// One run with its data; `NotFound` when there is no such run.
     fn get_run<'a>(&'a self, run_id: &'a str) -> TrackerFuture<'a, Run>;
@@ -106,6 +132,9 @@ pub trait Tracker: Send + Sync {
         &'a self,
         version: &'a NewModelVersion,
     ) -> TrackerFuture<'a, ModelVersion>;
+
+    /// Every version of a registered model, oldest first; empty when there is no such model.
+    fn model_versions<'a>(&'a self, name: &'a str) -> TrackerFuture<'a, Vec<ModelVersion>>;
 
     /// One version of a registered model.
     fn get_model_version<'a>(

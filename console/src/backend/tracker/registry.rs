@@ -24,6 +24,13 @@ pub async fn register_production(
     model_id: &str,
     run_id: &str,
 ) -> TrackerResult<ModelVersion> {
+    // The model names the run it was trained in; where that run is a copy (pushed, or sent
+    // from the outbox) it has another id, found through its origin tag.
+    let run_id = match super::origin::find_run(tracker, run_id, None).await? {
+        Some(run) => run.info.run_id,
+        None => run_id.to_string(),
+    };
+    let run_id = run_id.as_str();
     tracker.create_registered_model(REGISTERED_MODEL).await?;
     let previous = tracker
         .get_alias(REGISTERED_MODEL, PRODUCTION_ALIAS)

@@ -59,7 +59,7 @@ pub struct Experiment {
 }
 
 /// One value of a metric; a metric's history is a list of these.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Metric {
     /// Metric name, e.g. `cv_rmse_log`.
     pub key: String,
@@ -72,7 +72,7 @@ pub struct Metric {
 }
 
 /// A key and a value: a parameter or a tag.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyValue {
     /// The key.
     pub key: String,
@@ -91,7 +91,8 @@ impl KeyValue {
 }
 
 /// Everything logged to a run in one call; stores split it to respect MLflow's batch limits.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Batch {
     /// Metric values.
     pub metrics: Vec<Metric>,
@@ -109,7 +110,7 @@ impl Batch {
 }
 
 /// What a new run starts with.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewRun {
     /// The experiment it belongs to.
     pub experiment_id: String,

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use super::Tracker;
 use super::error::{ErrorKind, TrackerError, TrackerResult};
 use super::mlflow::{Auth, MlflowTracker};
+use super::outbox::Outbox;
+use super::replaying::Replaying;
 use super::sqlite::SqliteTracker;
 
 /// The local store used when no tracking URI is set.
@@ -69,8 +71,19 @@ impl std::fmt::Display for TrackerUri {
 
 /// Opens the store a URI names. MLflow credentials come from `MLFLOW_TRACKING_TOKEN` or
 /// `MLFLOW_TRACKING_USERNAME`/`MLFLOW_TRACKING_PASSWORD`. Opening SQLite creates or migrates
-/// the database file (a short blocking call).
+/// the database file (a short blocking call). An MLflow tracker's first call first sends
+/// the runs the outbox (`.amesops/outbox`) holds for it.
 pub fn open(uri: &TrackerUri) -> TrackerResult<Arc<dyn Tracker>> {
+    let store = open_store(uri)?;
+    Ok(match uri {
+        TrackerUri::Mlflow(url) => Arc::new(Replaying::new(store, url, Outbox::local())),
+        TrackerUri::Sqlite(_) => store,
+    })
+}
+
+/// Opens the store a URI names, without replaying the outbox (for `runs sync`, which replays
+/// it itself and reports what it sent).
+pub fn open_store(uri: &TrackerUri) -> TrackerResult<Arc<dyn Tracker>> {
     Ok(match uri {
         TrackerUri::Mlflow(url) => Arc::new(MlflowTracker::new(url, Auth::from_env())?),
         TrackerUri::Sqlite(path) => Arc::new(SqliteTracker::open(path)?),

@@ -44,6 +44,8 @@ pub struct ExperimentsView {
     marked: BTreeSet<String>,
     /// Open comparison (run ids).
     pub comparing: Option<Vec<String>>,
+    /// Runs waiting in the outbox for the tracker to be reachable again.
+    pub waiting: usize,
 }
 
 impl ExperimentsView {
@@ -153,6 +155,16 @@ impl ExperimentsView {
             ),
             theme.dim(),
         ));
+        if self.waiting > 0 {
+            line.spans.push(Span::styled(
+                format!(
+                    " · {} run{} waiting to sync (amesops runs sync)",
+                    self.waiting,
+                    if self.waiting == 1 { "" } else { "s" }
+                ),
+                theme.warn(),
+            ));
+        }
         frame.render_widget(Paragraph::new(line), status);
         let Some(runs) = self.runs.data() else {
             let message = if self.runs.is_loading() {
@@ -320,4 +332,37 @@ fn draw_comparison(frame: &mut Frame, area: Rect, runs: &[&RunRow], ctx: &DrawCo
             ),
         chart_area,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::theme::Theme;
+
+    fn screen(view: &mut ExperimentsView) -> String {
+        let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 8))
+            .unwrap_or_else(|e| match e {});
+        let ctx = DrawContext {
+            theme: Theme { color: false },
+            now: std::time::Instant::now(),
+            frozen: true,
+        };
+        terminal
+            .draw(|frame| view.draw(frame, frame.area(), &ctx))
+            .unwrap_or_else(|e| match e {});
+        terminal.backend().to_string()
+    }
+
+    #[test]
+    fn runs_waiting_in_the_outbox_are_counted_in_the_status_line() {
+        let mut view = ExperimentsView::default();
+        view.on_loaded(
+            Err("MLflow at http://t:5000 is out of reach".into()),
+            std::time::Instant::now(),
+        );
+        assert!(!screen(&mut view).contains("waiting to sync"));
+        view.waiting = 2;
+        let text = screen(&mut view);
+        assert!(text.contains("2 runs waiting to sync"), "{text}");
+    }
 }

@@ -116,7 +116,7 @@ impl Palette {
     /// Draws the palette at the top of `area`.
     pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
         let matches = self.matches();
-        let rect = super::centered(area, 50, matches.len() as u16 + 3);
+        let rect = super::centered(area, 50, matches.len().max(1) as u16 + 3);
         frame.render_widget(Clear, rect);
         let mut lines = vec![Line::from(vec![
             Span::styled(":", theme.accent()),
@@ -130,6 +130,16 @@ impl Palette {
                 Line::from(format!(" {name} "))
             }
         }));
+        if matches.is_empty() {
+            // Enter then does nothing: say why, instead of leaving a silent, empty box.
+            lines.push(Line::from(Span::styled(
+                format!(
+                    " no command matches {:?} (backspace edits, esc closes)",
+                    self.query
+                ),
+                theme.warn(),
+            )));
+        }
         frame.render_widget(
             Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(" command ")),
             rect,

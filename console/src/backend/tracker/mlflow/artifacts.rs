@@ -1,21 +1,30 @@
 //! Run artifacts through the MLflow server's artifact proxy
 //! (`/api/2.0/mlflow-artifacts/artifacts/<experiment>/<run>/artifacts/<path>`), so the client
-//! needs no S3 credentials of its own, and listings through `artifacts/list`.
+//! needs no S3 credentials of its own, and listings through `artifacts/list`. A server started
+//! without the proxy (`--no-serve-artifacts`, or `--default-artifact-root /a/path`) gives runs
+//! a local artifact root: those files are read and written in place, as MLflow's own client
+//! does on the same machine.
+
+use std::path::PathBuf;
 
 use super::super::Tracker;
 use super::super::error::{ErrorKind, TrackerError, TrackerResult};
+use super::super::folder;
 use super::super::types::FileInfo;
 use super::MlflowTracker;
 use super::wire::ListPage;
 
+/// Where a run's artifacts live.
+enum Location {
+    /// Behind the server's proxy: the root path under `mlflow-artifacts/artifacts/`.
+    Proxy(String),
+    /// A folder on this machine.
+    Local(PathBuf),
+}
+
 impl MlflowTracker {
-    /// The proxy URL of an artifact path of a run, from the run's `mlflow-artifacts:` URI.
-    async fn artifact_url(
-        &self,
-        call: &str,
-        run_id: &str,
-        path: &str,
-    ) -> TrackerResult<reqwest::Url> {
+    /// The run's artifact root, from its (cached) `artifact_uri`.
+    async fn location(&self, call: &str, run_id: &str) -> TrackerResult<Location> {
         let cached = self
             .artifact_uris
             .lock()
@@ -33,23 +42,34 @@ impl MlflowTracker {
                 info.artifact_uri
             }
         };
-        let Some(rest) = uri.strip_prefix("mlflow-artifacts:") else {
-            return Err(TrackerError::new(
-                format!("MLflow {call}"),
-                ErrorKind::InvalidInput,
-                format!(
-                    "run {run_id} stores artifacts at {uri}, which the server does not proxy; start `mlflow server` with --serve-artifacts (the default) and --artifacts-destination"
-                ),
-            ));
-        };
-        // `mlflow-artifacts:/1/<run>/artifacts` or `mlflow-artifacts://host:port/1/<run>/artifacts`
-        let root = match rest.strip_prefix("//") {
-            Some(with_host) => with_host
-                .split_once('/')
-                .map(|(_, p)| p)
-                .unwrap_or_default(),
-            None => rest,
-        };
+        if let Some(rest) = uri.strip_prefix("mlflow-artifacts:") {
+            // `mlflow-artifacts:/1/<run>/artifacts` or `mlflow-artifacts://host:port/1/<run>/artifacts`
+            let root = match rest.strip_prefix("//") {
+                Some(with_host) => with_host
+                    .split_once('/')
+                    .map(|(_, p)| p)
+                    .unwrap_or_default(),
+                None => rest,
+            };
+            return Ok(Location::Proxy(root.to_string()));
+        }
+        if let Some(path) = uri.strip_prefix("file://") {
+            return Ok(Location::Local(PathBuf::from(path)));
+        }
+        if uri.starts_with('/') {
+            return Ok(Location::Local(PathBuf::from(uri)));
+        }
+        Err(TrackerError::new(
+            format!("MLflow {call}"),
+            ErrorKind::InvalidInput,
+            format!(
+                "run {run_id} stores artifacts at {uri}, which the server does not proxy; start `mlflow server` with --serve-artifacts (the default) and --artifacts-destination"
+            ),
+        ))
+    }
+
+    /// The proxy URL of an artifact path under a proxied root.
+    fn proxy_url(&self, call: &str, root: &str, path: &str) -> TrackerResult<reqwest::Url> {
         let segments: Vec<&str> = root
             .split('/')
             .chain(path.split('/'))
@@ -83,14 +103,22 @@ impl MlflowTracker {
         bytes: Vec<u8>,
     ) -> TrackerResult<()> {
         let call = "mlflow-artifacts upload";
-        let url = self.artifact_url(call, run_id, path).await?;
-        self.http.put_bytes(call, url, bytes).await
+        match self.location(call, run_id).await? {
+            Location::Proxy(root) => {
+                let url = self.proxy_url(call, &root, path)?;
+                self.http.put_bytes(call, url, bytes).await
+            }
+            Location::Local(folder) => folder::upload(&folder, path, &bytes),
+        }
     }
 
     /// Reads one file; a missing one is `NotFound`.
     pub(super) async fn download(&self, run_id: &str, path: &str) -> TrackerResult<Vec<u8>> {
         let call = "mlflow-artifacts download";
-        let url = self.artifact_url(call, run_id, path).await?;
+        let url = match self.location(call, run_id).await? {
+            Location::Proxy(root) => self.proxy_url(call, &root, path)?,
+            Location::Local(folder) => return folder::download(&folder, path),
+        };
         match self.http.get_bytes(call, url).await {
             Ok(bytes) => Ok(bytes),
             // The proxy answers 500 for a missing file: tell "not there" apart by listing.
@@ -117,6 +145,9 @@ impl MlflowTracker {
         run_id: &str,
         path: Option<&str>,
     ) -> TrackerResult<Vec<FileInfo>> {
+        if let Location::Local(folder) = self.location("artifacts/list", run_id).await? {
+            return folder::list(&folder, path);
+        }
         let mut files = Vec::new();
         let mut token: Option<String> = None;
         loop {

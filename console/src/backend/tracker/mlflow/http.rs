@@ -133,7 +133,9 @@ impl Http {
     async fn send(&self, call: &str, request: RequestBuilder) -> TrackerResult<Response> {
         let call = format!("MLflow {call}");
         let response = request.send().await.map_err(|e| {
-            let kind = if e.is_connect() || e.is_timeout() {
+            // No answer came back (refused, reset, timed out): the server is out of reach,
+            // which is what sends a run to the outbox instead of losing it.
+            let kind = if e.is_connect() || e.is_timeout() || e.is_request() {
                 ErrorKind::Unreachable
             } else {
                 ErrorKind::Server
@@ -277,6 +279,10 @@ fn server_error(call: &str, status: StatusCode, body: &str) -> TrackerError {
         }
         "UNAUTHENTICATED" | "PERMISSION_DENIED" => ErrorKind::Unauthorized,
         _ => match status {
+            // A proxy in front of a server that is down or restarting.
+            StatusCode::BAD_GATEWAY
+            | StatusCode::SERVICE_UNAVAILABLE
+            | StatusCode::GATEWAY_TIMEOUT => ErrorKind::Unreachable,
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => ErrorKind::Unauthorized,
             StatusCode::NOT_FOUND => ErrorKind::NotFound,
             s if s.is_server_error() => ErrorKind::Server,

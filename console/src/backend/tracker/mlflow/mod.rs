@@ -21,14 +21,20 @@ use super::{Tracker, TrackerFuture};
 pub use http::Auth;
 use http::Http;
 use wire::{
-    CreatedExperiment, ExperimentAnswer, HistoryPage, ModelVersionAnswer, RunAnswer, RunInfoAnswer,
-    SearchPage,
+    CreatedExperiment, ExperimentAnswer, ExperimentsPage, HistoryPage, ModelVersionAnswer,
+    ModelVersionsPage, RunAnswer, RunInfoAnswer, SearchPage,
 };
 
 /// Runs per `runs/search` page.
 const SEARCH_PAGE: usize = 1000;
-/// MLflow's cap on `max_results` of one search.
-const SEARCH_LIMIT: usize = 50_000;
+/// Experiment tag MLflow's UI reads to choose the experiment's view.
+const EXPERIMENT_KIND_TAG: &str = "mlflow.experimentKind";
+/// Its value for experiments of training runs.
+const MODEL_TRAINING_KIND: &str = "custom_model_development";
+/// Experiments per `experiments/search` page.
+const EXPERIMENT_PAGE: usize = 1000;
+/// Versions per `model-versions/search` page.
+const VERSION_PAGE: usize = 1000;
 
 /// A client of one MLflow tracking server.
 pub struct MlflowTracker {
@@ -78,7 +84,15 @@ impl Tracker for MlflowTracker {
             }
             match self
                 .http
-                .post::<CreatedExperiment>("experiments/create", &json!({ "name": name }))
+                .post::<CreatedExperiment>(
+                    "experiments/create",
+                    &json!({
+                        "name": name,
+                        // MLflow 3's UI opens an experiment of this kind on its runs (model
+                        // training), not on the GenAI traces overview.
+                        "tags": [{ "key": EXPERIMENT_KIND_TAG, "value": MODEL_TRAINING_KIND }],
+                    }),
+                )
                 .await
             {
                 Ok(_)
@@ -98,6 +112,30 @@ impl Tracker for MlflowTracker {
         })
     }
 
+    fn find_experiment<'a>(&'a self, name: &'a str) -> TrackerFuture<'a, Option<Experiment>> {
+        Box::pin(self.experiment_by_name(name))
+    }
+
+    fn experiments(&self) -> TrackerFuture<'_, Vec<Experiment>> {
+        Box::pin(async move {
+            let mut experiments = Vec::new();
+            let mut token: Option<String> = None;
+            loop {
+                let mut body =
+                    json!({ "max_results": EXPERIMENT_PAGE, "view_type": "ACTIVE_ONLY" });
+                if let Some(t) = &token {
+                    body["page_token"] = Value::String(t.clone());
+                }
+                let page: ExperimentsPage = self.http.post("experiments/search", &body).await?;
+                experiments.extend(page.experiments.into_iter().map(Experiment::from));
+                token = page.next_page_token.filter(|t| !t.is_empty());
+                if token.is_none() {
+                    return Ok(experiments);
+                }
+            }
+        })
+    }
+
     fn create_run<'a>(&'a self, run: &'a NewRun) -> TrackerFuture<'a, RunInfo> {
         Box::pin(async move {
             let mut body = json!({
@@ -107,6 +145,10 @@ impl Tracker for MlflowTracker {
             });
             if let Some(name) = &run.run_name {
                 body["run_name"] = Value::String(name.clone());
+            }
+            // MLflow's own client sends the user as `user_id` too (shown as the run's user).
+            if let Some(user) = run.tags.iter().find(|t| t.key == "mlflow.user") {
+                body["user_id"] = Value::String(user.value.clone());
             }
             let answer: RunAnswer = self.http.post("runs/create", &body).await?;
             answer.run.into_run("runs/create").map(|r| r.info)
@@ -187,7 +229,7 @@ impl Tracker for MlflowTracker {
 
     fn search_runs<'a>(&'a self, search: &'a RunSearch) -> TrackerFuture<'a, Vec<Run>> {
         Box::pin(async move {
-            let wanted = search.max_results.min(SEARCH_LIMIT);
+            let wanted = search.max_results;
             let mut runs = Vec::new();
             let mut token: Option<String> = None;
             while runs.len() < wanted {
@@ -271,6 +313,35 @@ impl Tracker for MlflowTracker {
             }
             let answer: ModelVersionAnswer = self.http.post("model-versions/create", &body).await?;
             Ok(answer.model_version.into())
+        })
+    }
+
+    fn model_versions<'a>(&'a self, name: &'a str) -> TrackerFuture<'a, Vec<ModelVersion>> {
+        Box::pin(async move {
+            // The filter is SQL-like: a name is quoted, with its own quotes doubled.
+            let filter = format!("name = '{}'", name.replace('\'', "''"));
+            let page_size = VERSION_PAGE.to_string();
+            let mut versions = Vec::new();
+            let mut token: Option<String> = None;
+            loop {
+                let mut query = vec![("filter", filter.as_str()), ("max_results", &page_size)];
+                if let Some(t) = token.as_deref() {
+                    query.push(("page_token", t));
+                }
+                let page: ModelVersionsPage =
+                    match self.http.get("model-versions/search", &query).await {
+                        Ok(page) => page,
+                        Err(e) if e.kind == ErrorKind::NotFound => return Ok(Vec::new()),
+                        Err(e) => return Err(e),
+                    };
+                versions.extend(page.model_versions.into_iter().map(ModelVersion::from));
+                token = page.next_page_token.filter(|t| !t.is_empty());
+                if token.is_none() {
+                    break;
+                }
+            }
+            versions.sort_by_key(|v| v.version.parse::<u64>().unwrap_or(u64::MAX));
+            Ok(versions)
         })
     }
 

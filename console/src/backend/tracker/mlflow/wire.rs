@@ -310,3 +310,23 @@ pub struct ModelVersionAnswer {
     /// The version.
     pub model_version: WireModelVersion,
 }
+
+/// One page of `experiments/search`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ExperimentsPage {
+    /// Experiments on this page.
+    pub experiments: Vec<WireExperiment>,
+    /// Where the next page starts.
+    pub next_page_token: Option<String>,
+}
+
+/// One page of `model-versions/search`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ModelVersionsPage {
+    /// Versions on this page.
+    pub model_versions: Vec<WireModelVersion>,
+    /// Where the next page starts.
+    pub next_page_token: Option<String>,
+}

@@ -176,6 +176,23 @@ fn load_version(
     })
 }
 
+/// Every version of a registered model, oldest first (none when the model does not exist).
+pub fn model_versions(c: &mut Connection, name: &str) -> TrackerResult<Vec<ModelVersion>> {
+    let call = "model_versions";
+    let numbers = c
+        .prepare_cached("SELECT version FROM model_versions WHERE name = ?1 ORDER BY version")
+        .and_then(|mut statement| {
+            statement
+                .query_map([name], |row| row.get::<_, i64>(0))?
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(db_error(call))?;
+    numbers
+        .into_iter()
+        .map(|number| load_version(c, name, number, call))
+        .collect()
+}
+
 /// One version of a registered model.
 pub fn get_model_version(
     c: &mut Connection,

@@ -7,55 +7,11 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::super::batch;
 use super::super::error::{ErrorKind, TrackerError, TrackerResult};
-use super::super::filter;
-use super::super::now_millis;
-use super::super::types::{Batch, Experiment, Metric, NewRun, Run, RunInfo, RunSearch, RunStatus};
+use super::super::types::{Batch, Metric, NewRun, Run, RunInfo, RunStatus};
 use super::db_error;
 
 /// MLflow's tag holding the run name; kept so tag filters behave the same in both stores.
 const RUN_NAME_TAG: &str = "mlflow.runName";
-
-/// The experiment with this name, created when missing.
-pub fn experiment(c: &mut Connection, root: &Path, name: &str) -> TrackerResult<Experiment> {
-    let call = "experiment";
-    if name.trim().is_empty() {
-        return Err(TrackerError::new(
-            format!("sqlite {call}"),
-            ErrorKind::InvalidInput,
-            "an experiment needs a non-empty name",
-        ));
-    }
-    let find = |c: &Connection| {
-        c.query_row(
-            "SELECT experiment_id, name, artifact_location FROM experiments WHERE name = ?1",
-            [name],
-            |row| {
-                Ok(Experiment {
-                    experiment_id: row.get::<_, i64>(0)?.to_string(),
-                    name: row.get(1)?,
-                    artifact_location: row.get(2)?,
-                })
-            },
-        )
-        .optional()
-        .map_err(db_error(call))
-    };
-    if let Some(found) = find(c)? {
-        return Ok(found);
-    }
-    c.execute(
-        "INSERT OR IGNORE INTO experiments (name, artifact_location, creation_time) VALUES (?1, ?2, ?3)",
-        params![name, root.display().to_string(), now_millis()],
-    )
-    .map_err(db_error(call))?;
-    find(c)?.ok_or_else(|| {
-        TrackerError::new(
-            format!("sqlite {call}"),
-            ErrorKind::Server,
-            "experiment vanished after creation",
-        )
-    })
-}
 
 /// Starts a run.
 pub fn create_run(c: &mut Connection, root: &Path, run: &NewRun) -> TrackerResult<RunInfo> {
@@ -115,44 +71,47 @@ fn not_found(call: &str, what: &str) -> TrackerError {
     )
 }
 
-/// A run's identity and lifecycle; `NotFound` when there is no such run.
-pub fn get_info(c: &Connection, run_id: &str, call: &str) -> TrackerResult<RunInfo> {
-    let row = c
-        .query_row(
-            "SELECT run_id, experiment_id, run_name, status, start_time, end_time, artifact_uri
-             FROM runs WHERE run_id = ?1",
-            [run_id],
-            |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, i64>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, String>(3)?,
-                    row.get::<_, i64>(4)?,
-                    row.get::<_, Option<i64>>(5)?,
-                    row.get::<_, String>(6)?,
-                ))
-            },
-        )
-        .optional()
-        .map_err(db_error(call))?
-        .ok_or_else(|| not_found(call, &format!("run {run_id:?}")))?;
-    let status = RunStatus::parse(&row.3).ok_or_else(|| {
-        TrackerError::new(
+/// The columns of `runs` a [`RunInfo`] is read from, in [`info_row`]'s order.
+pub(super) const INFO_COLUMNS: &str =
+    "run_id, experiment_id, run_name, status, start_time, end_time, artifact_uri";
+
+/// A run's info from a row of [`INFO_COLUMNS`]; an unknown status is a protocol error.
+pub(super) fn info_row(
+    row: &rusqlite::Row<'_>,
+    call: &str,
+) -> rusqlite::Result<TrackerResult<RunInfo>> {
+    let run_id: String = row.get(0)?;
+    let status: String = row.get(3)?;
+    let Some(status) = RunStatus::parse(&status) else {
+        return Ok(Err(TrackerError::new(
             format!("sqlite {call}"),
             ErrorKind::Protocol,
-            format!("run {run_id} has the unknown status {:?}", row.3),
-        )
-    })?;
-    Ok(RunInfo {
-        run_id: row.0,
-        experiment_id: row.1.to_string(),
-        run_name: row.2,
+            format!("run {run_id} has the unknown status {status:?}"),
+        )));
+    };
+    Ok(Ok(RunInfo {
+        run_id,
+        experiment_id: row.get::<_, i64>(1)?.to_string(),
+        run_name: row.get(2)?,
         status,
-        start_time: row.4,
-        end_time: row.5,
-        artifact_uri: row.6,
+        start_time: row.get(4)?,
+        end_time: row.get(5)?,
+        artifact_uri: row.get(6)?,
+    }))
+}
+
+/// A run's identity and lifecycle; `NotFound` when there is no such run.
+pub fn get_info(c: &Connection, run_id: &str, call: &str) -> TrackerResult<RunInfo> {
+    c.prepare_cached(&format!(
+        "SELECT {INFO_COLUMNS} FROM runs WHERE run_id = ?1"
+    ))
+    .and_then(|mut statement| {
+        statement
+            .query_row([run_id], |row| info_row(row, call))
+            .optional()
     })
+    .map_err(db_error(call))?
+    .ok_or_else(|| not_found(call, &format!("run {run_id:?}")))?
 }
 
 /// Sets a run's status and end time.
@@ -230,20 +189,30 @@ pub fn log_batch(c: &mut Connection, run_id: &str, batch: &Batch) -> TrackerResu
     }
     {
         let mut insert = transaction
-            .prepare(
+            .prepare_cached(
                 "INSERT OR IGNORE INTO metrics (run_id, key, value, timestamp, step) VALUES (?1, ?2, ?3, ?4, ?5)",
             )
             .map_err(db_error(call))?;
+        // MLflow's "latest": highest step, then newest, then largest value.
+        let mut latest = transaction
+            .prepare_cached(
+                "INSERT INTO latest_metrics (key, run_id, value, timestamp, step) VALUES (?2, ?1, ?3, ?4, ?5)
+                 ON CONFLICT (key, run_id) DO UPDATE
+                 SET value = excluded.value, timestamp = excluded.timestamp, step = excluded.step
+                 WHERE (excluded.step, excluded.timestamp, excluded.value)
+                     > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)",
+            )
+            .map_err(db_error(call))?;
         for metric in &batch.metrics {
-            insert
-                .execute(params![
-                    run_id,
-                    metric.key,
-                    metric.value,
-                    metric.timestamp,
-                    metric.step
-                ])
-                .map_err(db_error(call))?;
+            let values = params![
+                run_id,
+                metric.key,
+                metric.value,
+                metric.timestamp,
+                metric.step
+            ];
+            insert.execute(values).map_err(db_error(call))?;
+            latest.execute(values).map_err(db_error(call))?;
         }
     }
     transaction.commit().map_err(db_error(call))
@@ -265,7 +234,7 @@ pub fn metric_history(c: &mut Connection, run_id: &str, key: &str) -> TrackerRes
     rows.collect::<Result<_, _>>().map_err(db_error(call))
 }
 
-fn metric_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Metric> {
+pub(super) fn metric_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Metric> {
     Ok(Metric {
         key: row.get(0)?,
         value: row.get(1)?,
@@ -307,63 +276,20 @@ fn load_run(c: &Connection, run_id: &str, call: &str) -> TrackerResult<Run> {
         call,
     )?;
     let mut statement = c
-        .prepare_cached("SELECT key, value, timestamp, step FROM metrics WHERE run_id = ?1")
+        .prepare_cached("SELECT key, value, timestamp, step FROM latest_metrics WHERE run_id = ?1")
         .map_err(db_error(call))?;
-    let mut metrics: BTreeMap<String, Metric> = BTreeMap::new();
-    let rows = statement
-        .query_map([run_id], metric_row)
+    let metrics = statement
+        .query_map([run_id], |row| {
+            let metric = metric_row(row)?;
+            Ok((metric.key.clone(), metric))
+        })
+        .map_err(db_error(call))?
+        .collect::<Result<BTreeMap<String, Metric>, _>>()
         .map_err(db_error(call))?;
-    for metric in rows {
-        let metric = metric.map_err(db_error(call))?;
-        // MLflow's "latest": highest step, then newest, then largest value.
-        let newer = metrics.get(&metric.key).is_none_or(|current| {
-            (metric.step, metric.timestamp)
-                .cmp(&(current.step, current.timestamp))
-                .then(metric.value.total_cmp(&current.value))
-                .is_gt()
-        });
-        if newer {
-            metrics.insert(metric.key.clone(), metric);
-        }
-    }
     Ok(Run {
         info,
         metrics,
         params,
         tags,
     })
-}
-
-/// Runs of the experiments that match the filter, ordered, at most `max_results`.
-pub fn search_runs(c: &mut Connection, search: &RunSearch) -> TrackerResult<Vec<Run>> {
-    let call = "search_runs";
-    let clauses = filter::parse_filter(search.filter.as_deref().unwrap_or_default())?;
-    let order = search
-        .order_by
-        .iter()
-        .map(|o| filter::parse_order(o))
-        .collect::<TrackerResult<Vec<_>>>()?;
-    let mut runs = Vec::new();
-    let mut statement = c
-        .prepare("SELECT run_id FROM runs WHERE experiment_id = ?1")
-        .map_err(db_error(call))?;
-    for experiment in &search.experiment_ids {
-        let Ok(experiment) = experiment.parse::<i64>() else {
-            continue;
-        };
-        let ids = statement
-            .query_map([experiment], |row| row.get::<_, String>(0))
-            .map_err(db_error(call))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(db_error(call))?;
-        for id in ids {
-            let run = load_run(c, &id, call)?;
-            if filter::matches(&run, &clauses) {
-                runs.push(run);
-            }
-        }
-    }
-    runs.sort_by(|a, b| filter::compare(a, b, &order));
-    runs.truncate(search.max_results);
-    Ok(runs)
 }

@@ -71,6 +71,27 @@ const MIGRATIONS: &[&str] = &[
          PRIMARY KEY (name, alias),
          FOREIGN KEY (name, version) REFERENCES model_versions(name, version)
      );",
+    // 2: a long history at console speed. Each run's latest value of each metric (MLflow's
+    // own `latest_metrics`), stored by key so a filter or sort on one metric reads one
+    // contiguous range, and covered by run for loading runs; params and tags indexed by key
+    // for the same reason.
+    "CREATE TABLE latest_metrics (
+         key TEXT NOT NULL,
+         run_id TEXT NOT NULL REFERENCES runs(run_id),
+         value REAL NOT NULL,
+         timestamp INTEGER NOT NULL,
+         step INTEGER NOT NULL,
+         PRIMARY KEY (key, run_id)
+     ) WITHOUT ROWID;
+     CREATE INDEX latest_metrics_by_run ON latest_metrics(run_id, key, value, timestamp, step);
+     INSERT INTO latest_metrics (key, run_id, value, timestamp, step)
+         SELECT key, run_id, value, timestamp, step FROM (
+             SELECT key, run_id, value, timestamp, step, ROW_NUMBER() OVER (
+                 PARTITION BY run_id, key ORDER BY step DESC, timestamp DESC, value DESC
+             ) AS rank FROM metrics
+         ) WHERE rank = 1;
+     CREATE INDEX params_by_key ON params(key, run_id, value);
+     CREATE INDEX tags_by_key ON tags(key, run_id, value);",
 ];
 
 /// The schema version this build writes.
@@ -105,4 +126,36 @@ pub fn migrate(connection: &mut Connection, path: &str) -> TrackerResult<()> {
         transaction.commit().map_err(failed)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_older_database_gets_the_latest_value_of_each_metric() {
+        let mut c = Connection::open_in_memory().expect("in-memory database");
+        c.execute_batch(MIGRATIONS[0]).expect("schema 1");
+        c.pragma_update(None, "user_version", 1).expect("version");
+        c.execute_batch(
+            "INSERT INTO experiments VALUES (1, 'e', '/a', 0);
+             INSERT INTO runs VALUES ('r', 1, 'n', 'FINISHED', 0, 1, '/a/r');
+             INSERT INTO metrics VALUES ('r', 'loss', 0.5, 10, 1), ('r', 'loss', 0.3, 5, 2),
+                 ('r', 'loss', 0.9, 1, 0), ('r', 'acc', 0.7, 3, 0), ('r', 'acc', 0.8, 3, 0);",
+        )
+        .expect("a schema 1 history");
+        migrate(&mut c, "memory").expect("migrated");
+        let latest: Vec<(String, f64, i64)> = c
+            .prepare("SELECT key, value, step FROM latest_metrics ORDER BY key")
+            .and_then(|mut s| {
+                s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    .collect()
+            })
+            .expect("latest metrics");
+        assert_eq!(
+            latest,
+            [("acc".to_string(), 0.8, 0), ("loss".to_string(), 0.3, 2)],
+            "highest step, then newest, then largest value"
+        );
+    }
 }

@@ -1,9 +1,10 @@
-//! Run artifacts as plain files under `artifacts/<run id>/`, written atomically.
+//! Run artifacts as plain files in a run's folder, written atomically: the SQLite store's
+//! `artifacts/<run id>/`, and an MLflow run whose artifact root is a local path.
 
 use std::path::{Path, PathBuf};
 
-use super::super::error::{ErrorKind, TrackerError, TrackerResult};
-use super::super::types::FileInfo;
+use super::error::{ErrorKind, TrackerError, TrackerResult};
+use super::types::FileInfo;
 
 fn io_error(call: &str, path: &Path, e: &std::io::Error) -> TrackerError {
     let kind = if e.kind() == std::io::ErrorKind::NotFound {
@@ -12,7 +13,7 @@ fn io_error(call: &str, path: &Path, e: &std::io::Error) -> TrackerError {
         ErrorKind::Server
     };
     TrackerError::new(
-        format!("sqlite {call}"),
+        format!("artifacts {call}"),
         kind,
         format!("{}: {e}", path.display()),
     )
@@ -24,7 +25,7 @@ fn segments<'a>(call: &str, path: &'a str) -> TrackerResult<Vec<&'a str>> {
     if path.starts_with('/') || path.contains('\\') || parts.iter().any(|s| *s == "." || *s == "..")
     {
         return Err(TrackerError::new(
-            format!("sqlite {call}"),
+            format!("artifacts {call}"),
             ErrorKind::InvalidInput,
             format!("artifact path {path:?} must be relative, `/`-separated, without . or .."),
         ));
@@ -32,25 +33,25 @@ fn segments<'a>(call: &str, path: &'a str) -> TrackerResult<Vec<&'a str>> {
     Ok(parts)
 }
 
-fn resolve(root: &Path, run_id: &str, parts: &[&str]) -> PathBuf {
+fn resolve(folder: &Path, parts: &[&str]) -> PathBuf {
     parts
         .iter()
-        .fold(root.join(run_id), |path, part| path.join(part))
+        .fold(folder.to_path_buf(), |path, part| path.join(part))
 }
 
-/// Writes one artifact file.
-pub fn upload(root: &Path, run_id: &str, path: &str, bytes: &[u8]) -> TrackerResult<()> {
+/// Writes one artifact file into the run's folder.
+pub fn upload(folder: &Path, path: &str, bytes: &[u8]) -> TrackerResult<()> {
     let call = "upload_artifact";
     let parts = segments(call, path)?;
     if parts.is_empty() {
         return Err(TrackerError::new(
-            format!("sqlite {call}"),
+            format!("artifacts {call}"),
             ErrorKind::InvalidInput,
             "an artifact needs a file name",
         ));
     }
-    let target = resolve(root, run_id, &parts);
-    let folder = target.parent().unwrap_or(root);
+    let target = resolve(folder, &parts);
+    let folder = target.parent().unwrap_or(folder);
     std::fs::create_dir_all(folder).map_err(|e| io_error(call, folder, &e))?;
     let temporary = folder.join(format!(".upload-{}", uuid::Uuid::new_v4().simple()));
     std::fs::write(&temporary, bytes).map_err(|e| io_error(call, &temporary, &e))?;
@@ -61,17 +62,17 @@ pub fn upload(root: &Path, run_id: &str, path: &str, bytes: &[u8]) -> TrackerRes
 }
 
 /// Reads one artifact file.
-pub fn download(root: &Path, run_id: &str, path: &str) -> TrackerResult<Vec<u8>> {
+pub fn download(folder: &Path, path: &str) -> TrackerResult<Vec<u8>> {
     let call = "download_artifact";
-    let target = resolve(root, run_id, &segments(call, path)?);
+    let target = resolve(folder, &segments(call, path)?);
     std::fs::read(&target).map_err(|e| io_error(call, &target, &e))
 }
 
 /// The entries directly under `path`, sorted; a missing folder lists as empty (as in MLflow).
-pub fn list(root: &Path, run_id: &str, path: Option<&str>) -> TrackerResult<Vec<FileInfo>> {
+pub fn list(run_folder: &Path, path: Option<&str>) -> TrackerResult<Vec<FileInfo>> {
     let call = "list_artifacts";
     let parts = segments(call, path.unwrap_or_default())?;
-    let folder = resolve(root, run_id, &parts);
+    let folder = resolve(run_folder, &parts);
     let entries = match std::fs::read_dir(&folder) {
         Ok(entries) => entries,
         Err(e)
