@@ -49,10 +49,10 @@ fn bin_expression(dialect: Dialect, field: &str, bins: &Bins) -> String {
             let whens: Vec<String> = levels
                 .iter()
                 .enumerate()
-                .map(|(i, l)| format!("WHEN {} THEN {i}", quote(l)))
+                .map(|(i, l)| format!("WHEN {} THEN {i}", quote(&l.to_ascii_lowercase())))
                 .collect();
             format!(
-                "CASE WHEN {text} IS NULL OR {text} IN ('', 'NA') THEN NULL ELSE CASE {text} {} ELSE {} END END",
+                "CASE WHEN {text} IS NULL OR {text} IN ('', 'NA') THEN NULL ELSE CASE lower({text}) {} ELSE {} END END",
                 whens.join(" "),
                 levels.len()
             )
