@@ -218,14 +218,14 @@ fn sale(model: &str, sold_on: &str, actual: f64, predicted: f64, interval: Optio
 fn realized_metrics_match_a_hand_computed_fixture() {
     // Week 2026-W48 (Mon 23 – Sun 29 Nov), model a: two sales.
     //   actual 100 000, predicted 110 000, interval [90 000, 120 000] → inside
-    //   actual 200 000, predicted 180 000, interval [190 000, 210 000] → outside
+    //   actual 200 000, predicted 180 000, interval [150 000, 190 000] → outside
     // errors p − a: +10 000, −20 000
     //   mae = 15 000; bias = −5 000; mape = 100 · (0.1 + 0.1) / 2 = 10
     //   rmse_log = √((ln 1.1² + ln 0.9²) / 2) = √((0.0090840 + 0.0111008) / 2) = 0.1004610
     //   coverage = 1 / 2
     let sales = vec![
         sale("a", "2026-11-23", 100_000.0, 110_000.0, Some([90_000.0, 120_000.0])),
-        sale("a", "2026-11-29", 200_000.0, 180_000.0, Some([190_000.0, 210_000.0])),
+        sale("a", "2026-11-29", 200_000.0, 180_000.0, Some([150_000.0, 190_000.0])),
         // Next week (W49), model a, no interval: coverage unknown.
         sale("a", "2026-11-30", 100_000.0, 100_000.0, None),
         // Same week, another model.

@@ -10,6 +10,7 @@
 //! draws.
 
 pub mod dates;
+pub mod dashboard;
 pub mod days;
 pub mod performance;
 pub mod sales;

@@ -20,6 +20,9 @@ pub struct MonitorView {
     pub report: Remote<Report>,
 }
 
+/// Weeks a sparkline shows.
+const SPARK_WEEKS: usize = 12;
+
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 /// A text sparkline of `values` (oldest first), scaled between their smallest and largest.
@@ -101,7 +104,7 @@ impl MonitorView {
             Paragraph::new(Line::from(vec![
                 Span::styled(format!(" {} → {} ", report.from, report.to), theme.accent()),
                 Span::raw(format!(
-                    "· {} records · {} sales · reference model {} · {} days cached, {} read",
+                    "· {} records · {} sales · reference model {} · {} days from summaries, {} read",
                     report.records,
                     report.sales,
                     report.model_id.as_deref().unwrap_or("?"),
@@ -137,7 +140,7 @@ impl MonitorView {
             return;
         }
         let [table, sparks] =
-            Layout::horizontal([Constraint::Min(60), Constraint::Length(34)]).areas(area);
+            Layout::horizontal([Constraint::Min(60), Constraint::Length(36)]).areas(area);
         let rows: Vec<Row> = report
             .performance
             .iter()
@@ -202,13 +205,13 @@ impl MonitorView {
             .collect();
         let series = |f: &dyn Fn(&WeekPerformance) -> f64| -> String {
             let values: Vec<f64> = weeks.iter().map(|p| f(p)).collect();
-            sparkline(&values[values.len().saturating_sub(20)..])
+            sparkline(&values[values.len().saturating_sub(SPARK_WEEKS)..])
         };
         let last = weeks.last();
         let line = |name: &str, spark: String, value: String| {
             Line::from(vec![
                 Span::raw(format!("{name:<9}")),
-                Span::styled(format!("{spark:<20}"), theme.ok()),
+                Span::styled(format!("{spark:<w$}", w = SPARK_WEEKS), theme.ok()),
                 Span::raw(format!(" {value}")),
             ])
         };
