@@ -29,7 +29,10 @@ async fn put_record(
     source: &str,
 ) -> String {
     let day = &at[..10];
-    let stamp: String = at.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '.').collect();
+    let stamp: String = at
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
+        .collect();
     let key = format!("predictions/dt={day}/{stamp}-{id}.json");
     let record = json!({
         "id": id, "timestamp": at, "model_id": "m1", "input": input, "imputed": [],
@@ -61,10 +64,42 @@ fn files_under(dir: &std::path::Path) -> Vec<String> {
 
 async fn fixture_store(dir: &tempfile::TempDir) -> LocalObjectStore {
     let s = store(dir);
-    put_record(&s, "p-1", "2026-11-20T10:00:00.000000Z", json!({"Id": 7, "GrLivArea": 1500}), 200_000.0, "api").await;
-    put_record(&s, "p-2", "2026-11-21T10:00:00.000000Z", json!({"Id": 7, "GrLivArea": 1500}), 210_000.0, "api").await;
-    put_record(&s, "p-3", "2026-11-25T10:00:00.000000Z", json!({"Id": 7, "GrLivArea": 1500}), 230_000.0, "api").await;
-    put_record(&s, "p-4", "2026-11-21T11:00:00.000000Z", json!({"Id": 8}), 150_000.0, "api").await;
+    put_record(
+        &s,
+        "p-1",
+        "2026-11-20T10:00:00.000000Z",
+        json!({"Id": 7, "GrLivArea": 1500}),
+        200_000.0,
+        "api",
+    )
+    .await;
+    put_record(
+        &s,
+        "p-2",
+        "2026-11-21T10:00:00.000000Z",
+        json!({"Id": 7, "GrLivArea": 1500}),
+        210_000.0,
+        "api",
+    )
+    .await;
+    put_record(
+        &s,
+        "p-3",
+        "2026-11-25T10:00:00.000000Z",
+        json!({"Id": 7, "GrLivArea": 1500}),
+        230_000.0,
+        "api",
+    )
+    .await;
+    put_record(
+        &s,
+        "p-4",
+        "2026-11-21T11:00:00.000000Z",
+        json!({"Id": 8}),
+        150_000.0,
+        "api",
+    )
+    .await;
     s
 }
 
@@ -139,11 +174,18 @@ p-3,,,2026-11-26
         "{:#?}",
         imported.problems
     );
-    assert!(imported.problems[0].problem.contains("unknown prediction id"));
+    assert!(
+        imported.problems[0]
+            .problem
+            .contains("unknown prediction id")
+    );
     assert!(imported.problems[1].problem.contains("positive"));
     assert!(imported.problems[4].problem.contains("future"));
     assert_eq!(imported.stored, 0);
-    assert!(files_under(&dir.path().join("sales")).is_empty(), "nothing half-written");
+    assert!(
+        files_under(&dir.path().join("sales")).is_empty(),
+        "nothing half-written"
+    );
 }
 
 #[tokio::test]
@@ -156,13 +198,19 @@ async fn importing_the_same_file_again_changes_nothing() {
         .expect("import");
     assert_eq!((first.stored, first.unchanged), (2, 0));
     let files = files_under(&dir.path().join("sales"));
-    let bytes: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).expect("read")).collect();
+    let bytes: Vec<Vec<u8>> = files
+        .iter()
+        .map(|f| std::fs::read(f).expect("read"))
+        .collect();
     let again = sales::import(&s, csv.as_bytes(), today(), &Intervals::new())
         .await
         .expect("import again");
     assert_eq!((again.stored, again.unchanged), (2, 2));
     assert_eq!(files_under(&dir.path().join("sales")), files);
-    let after: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).expect("read")).collect();
+    let after: Vec<Vec<u8>> = files
+        .iter()
+        .map(|f| std::fs::read(f).expect("read"))
+        .collect();
     assert_eq!(after, bytes);
 }
 
@@ -200,7 +248,13 @@ async fn sales_join_by_prediction_id_else_the_newest_prediction_of_the_house_bef
     );
 }
 
-fn sale(model: &str, sold_on: &str, actual: f64, predicted: f64, interval: Option<[f64; 2]>) -> Sale {
+fn sale(
+    model: &str,
+    sold_on: &str,
+    actual: f64,
+    predicted: f64,
+    interval: Option<[f64; 2]>,
+) -> Sale {
     Sale {
         prediction_id: format!("{model}-{sold_on}-{actual}"),
         house_id: None,
@@ -224,12 +278,30 @@ fn realized_metrics_match_a_hand_computed_fixture() {
     //   rmse_log = √((ln 1.1² + ln 0.9²) / 2) = √((0.0090840 + 0.0111008) / 2) = 0.1004610
     //   coverage = 1 / 2
     let sales = vec![
-        sale("a", "2026-11-23", 100_000.0, 110_000.0, Some([90_000.0, 120_000.0])),
-        sale("a", "2026-11-29", 200_000.0, 180_000.0, Some([150_000.0, 190_000.0])),
+        sale(
+            "a",
+            "2026-11-23",
+            100_000.0,
+            110_000.0,
+            Some([90_000.0, 120_000.0]),
+        ),
+        sale(
+            "a",
+            "2026-11-29",
+            200_000.0,
+            180_000.0,
+            Some([150_000.0, 190_000.0]),
+        ),
         // Next week (W49), model a, no interval: coverage unknown.
         sale("a", "2026-11-30", 100_000.0, 100_000.0, None),
         // Same week, another model.
-        sale("b", "2026-11-24", 100_000.0, 90_000.0, Some([80_000.0, 95_000.0])),
+        sale(
+            "b",
+            "2026-11-24",
+            100_000.0,
+            90_000.0,
+            Some([80_000.0, 95_000.0]),
+        ),
     ];
     let rows = per_week(&sales, Some("a"));
     let keys: Vec<(&str, &str, usize, bool)> = rows
@@ -253,7 +325,11 @@ fn realized_metrics_match_a_hand_computed_fixture() {
     assert_eq!(a.coverage, Some(0.5));
     assert_eq!(rows[2].coverage, None);
     assert_eq!(rows[2].rmse_log, 0.0);
-    assert_eq!(rows[1].coverage, Some(0.0), "100 000 is above [80 000, 95 000]");
+    assert_eq!(
+        rows[1].coverage,
+        Some(0.0),
+        "100 000 is above [80 000, 95 000]"
+    );
 }
 
 fn model() -> core_model::LoadedArtifact {
@@ -281,22 +357,70 @@ fn drift_of<'a>(report: &'a monitor::Report, field: &str) -> &'a core_model::ske
 #[tokio::test]
 async fn a_closed_day_is_summarised_once_and_a_late_record_invalidates_it() {
     let model = model();
-    assert!(model.artifact.reference.is_some(), "training stores a reference sketch");
+    assert!(
+        model.artifact.reference.is_some(),
+        "training stores a reference sketch"
+    );
     let dir = tempfile::tempdir().expect("tempdir");
     let s = store(&dir);
     // Two closed days and today; a smoke test that must not count.
-    put_record(&s, "a1", "2026-11-25T10:00:00.000000Z", json!({"GrLivArea": 1000, "Neighborhood": "NAmes"}), 1.5e5, "api").await;
-    put_record(&s, "a2", "2026-11-25T11:00:00.000000Z", json!({"GrLivArea": 1100, "Neighborhood": "NAmes"}), 1.6e5, "api").await;
-    put_record(&s, "a3", "2026-11-25T12:00:00.000000Z", json!({"GrLivArea": 1200}), 1.6e5, "smoke").await;
-    let modified = put_record(&s, "b1", "2026-11-26T10:00:00.000000Z", json!({"GrLivArea": 1300}), 1.7e5, "api").await;
-    put_record(&s, "c1", "2026-11-27T10:00:00.000000Z", json!({"GrLivArea": 1400}), 1.8e5, "simulated").await;
+    put_record(
+        &s,
+        "a1",
+        "2026-11-25T10:00:00.000000Z",
+        json!({"GrLivArea": 1000, "Neighborhood": "NAmes"}),
+        1.5e5,
+        "api",
+    )
+    .await;
+    put_record(
+        &s,
+        "a2",
+        "2026-11-25T11:00:00.000000Z",
+        json!({"GrLivArea": 1100, "Neighborhood": "NAmes"}),
+        1.6e5,
+        "api",
+    )
+    .await;
+    put_record(
+        &s,
+        "a3",
+        "2026-11-25T12:00:00.000000Z",
+        json!({"GrLivArea": 1200}),
+        1.6e5,
+        "smoke",
+    )
+    .await;
+    let modified = put_record(
+        &s,
+        "b1",
+        "2026-11-26T10:00:00.000000Z",
+        json!({"GrLivArea": 1300}),
+        1.7e5,
+        "api",
+    )
+    .await;
+    put_record(
+        &s,
+        "c1",
+        "2026-11-27T10:00:00.000000Z",
+        json!({"GrLivArea": 1400}),
+        1.8e5,
+        "simulated",
+    )
+    .await;
 
-    let first = monitor::monitor(&s, &request(&model)).await.expect("monitor");
+    let first = monitor::monitor(&s, &request(&model))
+        .await
+        .expect("monitor");
     assert_eq!(first.records, 4);
     assert_eq!((first.cache.days_cached, first.cache.days_computed), (0, 3));
     assert_eq!(first.cache.records_read, 5);
     assert!(dir.path().join("summaries/dt=2026-11-25").is_dir());
-    assert!(!dir.path().join("summaries/dt=2026-11-27").exists(), "today is never cached");
+    assert!(
+        !dir.path().join("summaries/dt=2026-11-27").exists(),
+        "today is never cached"
+    );
     assert_eq!(drift_of(&first, "GrLivArea").n, 4);
 
     // The closed days come from their summaries: rewriting a record's content (same key) is
@@ -310,16 +434,31 @@ async fn a_closed_day_is_summarised_once_and_a_late_record_invalidates_it() {
         .expect("json"),
     )
     .expect("rewrite");
-    let second = monitor::monitor(&s, &request(&model)).await.expect("monitor");
-    assert_eq!((second.cache.days_cached, second.cache.days_computed), (2, 1));
+    let second = monitor::monitor(&s, &request(&model))
+        .await
+        .expect("monitor");
+    assert_eq!(
+        (second.cache.days_cached, second.cache.days_computed),
+        (2, 1)
+    );
     assert_eq!(second.cache.records_read, 1, "only today's record is read");
     assert_eq!(drift_of(&second, "GrLivArea").n, 4);
     assert_eq!(second.drift, first.drift);
 
     // A late record for 26 Nov changes that day's listing: its summary is recomputed (and
     // now sees the rewritten record too).
-    put_record(&s, "b2", "2026-11-26T09:00:00.000000Z", json!({"GrLivArea": 5000}), 4e5, "api").await;
-    let third = monitor::monitor(&s, &request(&model)).await.expect("monitor");
+    put_record(
+        &s,
+        "b2",
+        "2026-11-26T09:00:00.000000Z",
+        json!({"GrLivArea": 5000}),
+        4e5,
+        "api",
+    )
+    .await;
+    let third = monitor::monitor(&s, &request(&model))
+        .await
+        .expect("monitor");
     assert_eq!((third.cache.days_cached, third.cache.days_computed), (1, 2));
     assert_eq!(third.cache.records_read, 3);
     assert_eq!(third.records, 5);
@@ -333,7 +472,9 @@ async fn no_sales_yet_is_said() {
     let dir = tempfile::tempdir().expect("tempdir");
     let s = fixture_store(&dir).await;
     let model = model();
-    let report = monitor::monitor(&s, &request(&model)).await.expect("monitor");
+    let report = monitor::monitor(&s, &request(&model))
+        .await
+        .expect("monitor");
     assert!(report.performance.is_empty());
     assert!(report.notes.iter().any(|n| n.contains("no sales yet")));
 }

@@ -90,9 +90,16 @@ async fn duckdb_over_the_store_gives_the_figures_of_monitor_json() {
     };
     let report = monitor::monitor(&store, &request).await.expect("monitor");
     assert!(!report.performance.is_empty());
-    assert_eq!(report.drift.len(), 80, "79 input fields and the predicted price");
+    assert_eq!(
+        report.drift.len(),
+        80,
+        "79 input fields and the predicted price"
+    );
     let flagged: Vec<&str> = report.flagged.iter().map(String::as_str).collect();
-    assert!(flagged.contains(&"GrLivArea") && flagged.contains(&"Neighborhood"), "{flagged:?}");
+    assert!(
+        flagged.contains(&"GrLivArea") && flagged.contains(&"Neighborhood"),
+        "{flagged:?}"
+    );
 
     let from = day_string(window_start(today, 30));
     let text = sql::duckdb(
@@ -137,7 +144,11 @@ async fn duckdb_over_the_store_gives_the_figures_of_monitor_json() {
             ("coverage", want.coverage.unwrap_or(f64::NAN)),
         ] {
             let sql = row[name].as_f64().unwrap_or(f64::NAN);
-            assert!(close(sql, value), "{name} of {}: duckdb {sql}, monitor {value}", want.week);
+            assert!(
+                close(sql, value),
+                "{name} of {}: duckdb {sql}, monitor {value}",
+                want.week
+            );
         }
         assert_eq!(row["production"], json!(want.production));
     }
@@ -149,7 +160,12 @@ async fn duckdb_over_the_store_gives_the_figures_of_monitor_json() {
             .find(|r| r["field"] == json!(want.field))
             .unwrap_or_else(|| panic!("no SQL row for {}", want.field));
         let psi = row["psi"].as_f64().expect("psi");
-        assert!(close(psi, want.psi), "psi of {}: duckdb {psi}, monitor {}", want.field, want.psi);
+        assert!(
+            close(psi, want.psi),
+            "psi of {}: duckdb {psi}, monitor {}",
+            want.field,
+            want.psi
+        );
         let change = row["missing_rate_change"].as_f64().expect("change");
         assert!(
             close(change, want.missing_rate_change),

@@ -242,7 +242,11 @@ fn numeric_bins(mut values: Vec<f64>) -> Bins {
             }
         }
         // The largest value gets no edge of its own: values above the last cut share a bin.
-        if edges.last().is_some_and(|last| *last >= values[values.len() - 1]) && edges.len() > 1 {
+        if edges
+            .last()
+            .is_some_and(|last| *last >= values[values.len() - 1])
+            && edges.len() > 1
+        {
             edges.pop();
         }
     }

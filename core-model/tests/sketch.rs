@@ -49,16 +49,26 @@ fn the_sketch_bins_training_values_and_ranks_shifted_fields_first() {
     let sketch = ReferenceSketch::build(&houses, &prices);
     assert_eq!(sketch.rows, 10);
     assert_eq!(sketch.fields.len(), 79, "every input field");
-    let area = sketch.fields.iter().find(|f| f.field == "GrLivArea").expect("GrLivArea");
+    let area = sketch
+        .fields
+        .iter()
+        .find(|f| f.field == "GrLivArea")
+        .expect("GrLivArea");
     // Deciles at ranks round(0.1·9) … round(0.9·9) = 1, 2, 3, 4, 5, 5, 6, 7, 8 (deduplicated).
     assert_eq!(
         area.bins,
         Bins::Numeric {
-            edges: vec![1100.0, 1200.0, 1300.0, 1400.0, 1500.0, 1600.0, 1700.0, 1800.0]
+            edges: vec![
+                1100.0, 1200.0, 1300.0, 1400.0, 1500.0, 1600.0, 1700.0, 1800.0
+            ]
         }
     );
     assert_eq!(area.counts.bins, vec![2, 1, 1, 1, 1, 1, 1, 1, 1]);
-    let hood = sketch.fields.iter().find(|f| f.field == "Neighborhood").expect("Neighborhood");
+    let hood = sketch
+        .fields
+        .iter()
+        .find(|f| f.field == "Neighborhood")
+        .expect("Neighborhood");
     assert_eq!(
         hood.bins,
         Bins::Levels {
@@ -70,7 +80,12 @@ fn the_sketch_bins_training_values_and_ranks_shifted_fields_first() {
 
     // The window: the same neighbourhoods, every house above 1800 sq ft.
     let window: Vec<_> = (0..10)
-        .map(|i| house(Some(2500 + i), Some(if i < 6 { "NAmes" } else { "OldTown" })))
+        .map(|i| {
+            house(
+                Some(2500 + i),
+                Some(if i < 6 { "NAmes" } else { "OldTown" }),
+            )
+        })
         .collect();
     let mut counts = sketch.empty_counts();
     for h in &window {
@@ -79,11 +94,17 @@ fn the_sketch_bins_training_values_and_ranks_shifted_fields_first() {
     let drift = sketch.drift(&counts);
     assert_eq!(drift[0].field, "GrLivArea");
     assert!(drift[0].flagged && drift[0].psi > PSI_THRESHOLD);
-    let hood = drift.iter().find(|d| d.field == "Neighborhood").expect("row");
+    let hood = drift
+        .iter()
+        .find(|d| d.field == "Neighborhood")
+        .expect("row");
     assert!(!hood.flagged, "{hood:?}");
     assert!((hood.missing_rate_change + 0.1).abs() < 1e-12);
     // A field nobody sends: no values, no PSI, all of it missing.
-    let pool = drift.iter().find(|d| d.field == "LotFrontage").expect("row");
+    let pool = drift
+        .iter()
+        .find(|d| d.field == "LotFrontage")
+        .expect("row");
     assert_eq!(pool.psi, 0.0);
     assert_eq!(pool.n, 0);
     let sorted = drift.windows(2).all(|w| w[0].psi >= w[1].psi);

@@ -13,30 +13,63 @@ use serde_json::{Value, json};
 
 /// The units the specification allows.
 const UNITS: &[&str] = &[
-    "Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes",
-    "Terabytes", "Bits", "Kilobits", "Megabits", "Gigabits", "Terabits", "Percent", "Count",
-    "Bytes/Second", "Kilobytes/Second", "Megabytes/Second", "Gigabytes/Second",
-    "Terabytes/Second", "Bits/Second", "Kilobits/Second", "Megabits/Second", "Gigabits/Second",
-    "Terabits/Second", "Count/Second", "None",
+    "Seconds",
+    "Microseconds",
+    "Milliseconds",
+    "Bytes",
+    "Kilobytes",
+    "Megabytes",
+    "Gigabytes",
+    "Terabytes",
+    "Bits",
+    "Kilobits",
+    "Megabits",
+    "Gigabits",
+    "Terabits",
+    "Percent",
+    "Count",
+    "Bytes/Second",
+    "Kilobytes/Second",
+    "Megabytes/Second",
+    "Gigabytes/Second",
+    "Terabytes/Second",
+    "Bits/Second",
+    "Kilobits/Second",
+    "Megabits/Second",
+    "Gigabits/Second",
+    "Terabits/Second",
+    "Count/Second",
+    "None",
 ];
 
 /// Checks one line against the specification's structure; returns its metric names.
 fn validate(line: &Value) -> Vec<String> {
     let root = line.as_object().expect("an EMF line is a JSON object");
     let aws = root["_aws"].as_object().expect("_aws is an object");
-    let timestamp = aws["Timestamp"].as_i64().expect("_aws.Timestamp is an integer");
-    assert!(timestamp > 1_600_000_000_000, "Timestamp is in Unix milliseconds: {timestamp}");
+    let timestamp = aws["Timestamp"]
+        .as_i64()
+        .expect("_aws.Timestamp is an integer");
+    assert!(
+        timestamp > 1_600_000_000_000,
+        "Timestamp is in Unix milliseconds: {timestamp}"
+    );
     let directives = aws["CloudWatchMetrics"]
         .as_array()
         .expect("CloudWatchMetrics is an array");
     assert!(!directives.is_empty());
     let mut names = Vec::new();
     for directive in directives {
-        let namespace = directive["Namespace"].as_str().expect("Namespace is a string");
+        let namespace = directive["Namespace"]
+            .as_str()
+            .expect("Namespace is a string");
         assert!(!namespace.is_empty() && namespace.len() <= 1024);
-        let dimensions = directive["Dimensions"].as_array().expect("Dimensions is an array");
+        let dimensions = directive["Dimensions"]
+            .as_array()
+            .expect("Dimensions is an array");
         for set in dimensions {
-            let set = set.as_array().expect("a dimension set is an array of names");
+            let set = set
+                .as_array()
+                .expect("a dimension set is an array of names");
             assert!(set.len() <= 30);
             for name in set {
                 let name = name.as_str().expect("dimension names are strings");
@@ -46,7 +79,9 @@ fn validate(line: &Value) -> Vec<String> {
                 );
             }
         }
-        let metrics = directive["Metrics"].as_array().expect("Metrics is an array");
+        let metrics = directive["Metrics"]
+            .as_array()
+            .expect("Metrics is an array");
         assert!(!metrics.is_empty() && metrics.len() <= 100);
         for metric in metrics {
             let name = metric["Name"].as_str().expect("Metric Name is a string");
@@ -103,7 +138,12 @@ async fn every_prediction_writes_one_emf_line_with_its_metrics() {
         ),
     )
     .await;
-    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
     let body = reply.json();
     let failing = router(app_state(FailingStore::default()));
     let second = call(
@@ -119,10 +159,19 @@ async fn every_prediction_writes_one_emf_line_with_its_metrics() {
         let names = validate(line);
         assert_eq!(
             names,
-            ["predicted_price", "latency_ms", "imputed_fields", "out_of_range_fields", "not_stored"]
+            [
+                "predicted_price",
+                "latency_ms",
+                "imputed_fields",
+                "out_of_range_fields",
+                "not_stored"
+            ]
         );
         assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Namespace"], "amesops");
-        assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Dimensions"], json!([["model_id"]]));
+        assert_eq!(
+            line["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["model_id"]])
+        );
     }
     let first = &lines[0];
     assert_eq!(first["model_id"], body["model"]["id"]);
@@ -136,7 +185,13 @@ async fn every_prediction_writes_one_emf_line_with_its_metrics() {
         first["out_of_range_fields"].as_u64(),
         body["out_of_range"].as_array().map(|a| a.len() as u64)
     );
-    assert!(first["out_of_range_fields"].as_u64() >= Some(1), "LotArea 900000 is out of range");
+    assert!(
+        first["out_of_range_fields"].as_u64() >= Some(1),
+        "LotArea 900000 is out of range"
+    );
     assert_eq!(first["not_stored"], 0);
-    assert_eq!(lines[1]["not_stored"], 1, "the failing store: stored=false is counted");
+    assert_eq!(
+        lines[1]["not_stored"], 1,
+        "the failing store: stored=false is counted"
+    );
 }

@@ -401,12 +401,14 @@ pub fn show(app: &mut App, view: ViewId, state: State, now: Instant) {
         })),
         (ViewId::Deploy, State::Error) => Loaded::Deploy(Err(error())),
         (ViewId::Monitor, State::Data) => Loaded::Monitor(Ok(monitor())),
-        (ViewId::Monitor, State::Empty) => Loaded::Monitor(Ok(crate::operations::monitor::Report {
-            sales: 0,
-            performance: Vec::new(),
-            notes: vec!["no sales yet".into()],
-            ..monitor()
-        })),
+        (ViewId::Monitor, State::Empty) => {
+            Loaded::Monitor(Ok(crate::operations::monitor::Report {
+                sales: 0,
+                performance: Vec::new(),
+                notes: vec!["no sales yet".into()],
+                ..monitor()
+            }))
+        }
         (ViewId::Monitor, State::Error) => Loaded::Monitor(Err(error())),
     };
     let _ = app.on_loaded(loaded, now);

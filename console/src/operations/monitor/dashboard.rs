@@ -24,7 +24,14 @@ fn widget(x: u32, y: u32, title: &str, metrics: Value, stat: &str, region: &str)
 pub fn body(function: &str, alias: &str, model_id: &str, region: &str) -> Value {
     let ours = |name: &str| json!([predictor::emf::NAMESPACE, name, "model_id", model_id]);
     let lambda = |name: &str| {
-        json!(["AWS/Lambda", name, "FunctionName", function, "Resource", format!("{function}:{alias}")])
+        json!([
+            "AWS/Lambda",
+            name,
+            "FunctionName",
+            function,
+            "Resource",
+            format!("{function}:{alias}")
+        ])
     };
     json!({
         "widgets": [

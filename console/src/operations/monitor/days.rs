@@ -228,7 +228,10 @@ async fn compute(
             day: day.day.clone(),
             keys_digest: day.digest.clone(),
             keys: day.keys.len(),
-            counts: sketch.as_ref().map(|s| s.empty_counts()).unwrap_or_default(),
+            counts: sketch
+                .as_ref()
+                .map(|s| s.empty_counts())
+                .unwrap_or_default(),
             ..DaySummary::default()
         };
         let mut index = HouseIndex {

@@ -9,8 +9,8 @@
 //! [`monitor`] puts them together: the figures `amesops monitor` prints and the Monitor view
 //! draws.
 
-pub mod dates;
 pub mod dashboard;
+pub mod dates;
 pub mod days;
 pub mod performance;
 pub mod sales;
@@ -152,7 +152,9 @@ pub async fn monitor(store: &dyn ObjectStore, request: &Request) -> Result<Repor
     };
     let sales = sales::sales_since(store, from).await?;
     if sales.is_empty() {
-        notes.push("no sales yet: import closed sales with `amesops sales import FILE.csv`".to_string());
+        notes.push(
+            "no sales yet: import closed sales with `amesops sales import FILE.csv`".to_string(),
+        );
     }
     if records == 0 {
         notes.push(format!("no prediction records from {first} to {last}"));

@@ -258,10 +258,7 @@ impl<'a> Predictions<'a> {
 
 /// Joins one row: by prediction id when given, else by house `Id` (the newest prediction of
 /// that house on or before the sale).
-pub async fn join(
-    row: &SaleRow,
-    predictions: &mut Predictions<'_>,
-) -> Result<Brief, RowProblem> {
+pub async fn join(row: &SaleRow, predictions: &mut Predictions<'_>) -> Result<Brief, RowProblem> {
     let problem = |field: &str, problem: String| RowProblem {
         line: row.line,
         field: field.to_string(),
@@ -306,8 +303,9 @@ pub fn sale_of(row: &SaleRow, brief: &Brief, interval: Option<[f64; 2]>) -> Sale
         sold_on: day_string(row.sold_on),
         model_id: brief.model_id.clone(),
         predicted_price: brief.price,
-        interval: brief.interval.or(interval
-            .map(|[low, high]| [brief.price * low.exp(), brief.price * high.exp()])),
+        interval: brief
+            .interval
+            .or(interval.map(|[low, high]| [brief.price * low.exp(), brief.price * high.exp()])),
         predicted_at: brief.timestamp.clone(),
         source: brief.source,
     }
@@ -371,7 +369,8 @@ pub async fn import(
     }
     let mut imported = Imported::default();
     for (key, (_, sale)) in sales {
-        let body = serde_json::to_vec_pretty(&sale).map_err(|e| MonitorError::Store(e.to_string()))?;
+        let body =
+            serde_json::to_vec_pretty(&sale).map_err(|e| MonitorError::Store(e.to_string()))?;
         if store.get(&key).await.ok().as_deref() == Some(body.as_slice()) {
             imported.unchanged += 1;
         } else {

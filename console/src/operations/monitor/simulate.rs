@@ -179,8 +179,7 @@ pub async fn clear(store: &dyn ObjectStore) -> Result<Counts, MonitorError> {
     for partition in store.partitions_of(SALES_PREFIX).await? {
         for key in store.keys_in(&partition).await? {
             let bytes = store.get(&key).await?;
-            if serde_json::from_slice::<Sale>(&bytes).is_ok_and(|s| s.source == Source::Simulated)
-            {
+            if serde_json::from_slice::<Sale>(&bytes).is_ok_and(|s| s.source == Source::Simulated) {
                 store.delete(&key).await?;
                 counts.sales += 1;
             }

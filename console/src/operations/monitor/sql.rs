@@ -27,8 +27,14 @@ fn number(x: f64) -> String {
 
 fn raw(dialect: Dialect, field: &str) -> String {
     match dialect {
-        Dialect::Duckdb => format!("json_extract_string(input, {})", quote(&format!("$.\"{field}\""))),
-        Dialect::Athena => format!("json_extract_scalar(input, {})", quote(&format!("$[\"{field}\"]"))),
+        Dialect::Duckdb => format!(
+            "json_extract_string(input, {})",
+            quote(&format!("$.\"{field}\""))
+        ),
+        Dialect::Athena => format!(
+            "json_extract_scalar(input, {})",
+            quote(&format!("$[\"{field}\"]"))
+        ),
     }
 }
 
@@ -42,7 +48,11 @@ fn bin_expression(dialect: Dialect, field: &str, bins: &Bins) -> String {
                 .iter()
                 .map(|e| format!("CAST({value} > {} AS INTEGER)", number(*e)))
                 .collect();
-            let sum = if sum.is_empty() { "0".to_string() } else { sum.join(" + ") };
+            let sum = if sum.is_empty() {
+                "0".to_string()
+            } else {
+                sum.join(" + ")
+            };
             format!("CASE WHEN {value} IS NULL THEN NULL ELSE {sum} END")
         }
         Bins::Levels { levels } => {
@@ -96,7 +106,11 @@ fn drift(dialect: Dialect, records: &str, sketch: &ReferenceSketch) -> String {
                     .collect(),
                 Bins::Levels { .. } => Vec::new(),
             };
-            if sum.is_empty() { "0".to_string() } else { sum.join(" + ") }
+            if sum.is_empty() {
+                "0".to_string()
+            } else {
+                sum.join(" + ")
+            }
         } else {
             let kind = schema::column(&field.field).map(|c| c.kind);
             match (kind, &field.bins) {

@@ -146,7 +146,11 @@ impl MonitorView {
             .iter()
             .rev()
             .map(|p| {
-                let style = if p.production { theme.accent() } else { theme.dim() };
+                let style = if p.production {
+                    theme.accent()
+                } else {
+                    theme.dim()
+                };
                 Row::new(vec![
                     p.week.clone(),
                     format!("{}{}", p.model_id, if p.production { "*" } else { "" }),
@@ -219,7 +223,8 @@ impl MonitorView {
             line(
                 "rmse_log",
                 series(&|p| p.rmse_log),
-                last.map(|p| format!("{:.3}", p.rmse_log)).unwrap_or_default(),
+                last.map(|p| format!("{:.3}", p.rmse_log))
+                    .unwrap_or_default(),
             ),
             line(
                 "mae",
@@ -283,14 +288,22 @@ impl MonitorView {
             .take(height.max(1))
             .map(|d| {
                 let bar = "█".repeat(((d.psi / 0.05).round() as usize).min(20));
-                let style = if d.flagged { theme.error() } else { theme.dim() };
+                let style = if d.flagged {
+                    theme.error()
+                } else {
+                    theme.dim()
+                };
                 Row::new(vec![
                     d.field.clone(),
                     format!("{:.3}", d.psi),
                     bar,
                     format!("{:+.1} pts", 100.0 * d.missing_rate_change),
                     d.n.to_string(),
-                    if d.flagged { "DRIFT".into() } else { String::new() },
+                    if d.flagged {
+                        "DRIFT".into()
+                    } else {
+                        String::new()
+                    },
                 ])
                 .style(style)
             })
@@ -307,9 +320,7 @@ impl MonitorView {
                     Constraint::Length(6),
                 ],
             )
-            .header(
-                Row::new(vec!["field", "psi", "", "missing", "n", ""]).style(theme.accent()),
-            )
+            .header(Row::new(vec!["field", "psi", "", "missing", "n", ""]).style(theme.accent()))
             .block(block),
             area,
         );
