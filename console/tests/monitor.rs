@@ -146,7 +146,6 @@ p-2,,205000,2026-12-24
 p-2,,205000,24/11/2026
 ,,205000,2026-11-24
 ,999,205000,2026-11-24
-,7,205000,2026-11-19
 p-3,,,2026-11-26
 ";
     let imported = sales::import(&s, csv.as_bytes(), today(), &Intervals::new())
@@ -168,8 +167,7 @@ p-3,,,2026-11-26
             (8, "sold_on"),
             (9, "prediction_id"),
             (10, "Id"),
-            (11, "Id"),
-            (12, "SalePrice"),
+            (11, "SalePrice"),
         ],
         "{:#?}",
         imported.problems
@@ -240,9 +238,14 @@ async fn sales_join_by_prediction_id_else_the_newest_prediction_of_the_house_bef
         .await
         .expect("joined");
     assert_eq!(joined.id, "p-3");
-    // Sold before any prediction of it: nothing to join.
+    // Sold before any prediction of it (entered late, priced afterwards): the first one after.
+    let joined = sales::join(&row(None, Some(7), "2026-11-19"), &mut predictions)
+        .await
+        .expect("joined");
+    assert_eq!(joined.id, "p-1");
+    // A house never priced: nothing to join.
     assert!(
-        sales::join(&row(None, Some(7), "2026-11-19"), &mut predictions)
+        sales::join(&row(None, Some(999), "2026-11-26"), &mut predictions)
             .await
             .is_err()
     );

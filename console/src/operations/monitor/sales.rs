@@ -237,27 +237,35 @@ impl<'a> Predictions<'a> {
         Ok(Some(StoredRecord::parse(key, &bytes)?.brief(key)))
     }
 
-    /// The newest prediction of house `id` made on or before `day`.
+    /// The newest prediction of house `id` made on or before `day`; when the house was only
+    /// priced after it (a sale entered late, priced for the record), the first prediction
+    /// after it.
     pub async fn by_house(&mut self, id: i64, day: Date) -> Result<Option<Brief>, MonitorError> {
         let last = day_string(day);
-        let today = day_string(self.today);
-        let days: Vec<String> = self.days.iter().filter(|d| **d <= last).cloned().collect();
-        for d in days {
-            if !self.houses.contains_key(&d) {
-                let keys = days::day_keys(self.store, &d).await?;
-                let index = days::houses(self.store, &keys, d < today).await?;
-                self.houses.insert(d.clone(), index.houses);
-            }
-            if let Some(brief) = self.houses.get(&d).and_then(|h| h.get(&id)) {
-                return Ok(Some(brief.clone()));
+        let (before, after): (Vec<String>, Vec<String>) =
+            self.days.iter().cloned().partition(|d| *d <= last);
+        // `days` is newest first: before the sale newest first, after it oldest first.
+        for d in before.into_iter().chain(after.into_iter().rev()) {
+            if let Some(brief) = self.house_on(&d, id).await? {
+                return Ok(Some(brief));
             }
         }
         Ok(None)
     }
+
+    async fn house_on(&mut self, day: &str, id: i64) -> Result<Option<Brief>, MonitorError> {
+        if !self.houses.contains_key(day) {
+            let today = day_string(self.today);
+            let keys = days::day_keys(self.store, day).await?;
+            let index = days::houses(self.store, &keys, day < today.as_str()).await?;
+            self.houses.insert(day.to_string(), index.houses);
+        }
+        Ok(self.houses.get(day).and_then(|h| h.get(&id)).cloned())
+    }
 }
 
 /// Joins one row: by prediction id when given, else by house `Id` (the newest prediction of
-/// that house on or before the sale).
+/// that house on or before the sale, else the first one after it).
 pub async fn join(row: &SaleRow, predictions: &mut Predictions<'_>) -> Result<Brief, RowProblem> {
     let problem = |field: &str, problem: String| RowProblem {
         line: row.line,
@@ -285,10 +293,7 @@ pub async fn join(row: &SaleRow, predictions: &mut Predictions<'_>) -> Result<Br
         Some(brief) => Ok(brief),
         None => Err(problem(
             "Id",
-            format!(
-                "no prediction of house Id {house} on or before {}",
-                day_string(row.sold_on)
-            ),
+            format!("no prediction of house Id {house} in the store"),
         )),
     }
 }
