@@ -69,6 +69,10 @@ pub struct Artifact {
     pub feature_names: Vec<String>,
     /// The fitted model.
     pub model: Model,
+    /// What every input field and the predicted price looked like in the training rows: the
+    /// reference of drift monitoring (absent in artifacts written before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<crate::sketch::ReferenceSketch>,
 }
 
 /// An artifact read from bytes, with its identity.
@@ -148,7 +152,22 @@ impl Artifact {
                 interval: Some(trained.interval),
             },
             model: trained.model,
+            reference: None,
         }
+    }
+
+    /// Adds the reference sketch of the training rows (`dataset`), priced by this artifact's model.
+    pub fn with_reference(mut self, dataset: &crate::Dataset) -> Artifact {
+        let prices: Vec<f64> = dataset
+            .houses
+            .iter()
+            .map(|h| self.model.predict(h).price)
+            .collect();
+        self.reference = Some(crate::sketch::ReferenceSketch::build(
+            &dataset.houses,
+            &prices,
+        ));
+        self
     }
 
     /// Serialises to the stored JSON bytes: indented for reading down to [`INDENT_DEPTH`]

@@ -24,6 +24,7 @@ pub mod model;
 pub mod params;
 pub mod predict;
 pub mod schema;
+pub mod sketch;
 pub mod split;
 pub mod stats;
 pub mod train;

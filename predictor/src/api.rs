@@ -273,7 +273,7 @@ async fn store_record(state: &AppState, key: &str, record: &PredictionRecord) ->
         let record = record.clone();
         tokio::spawn(async move { store_now(&state, &key, &record).await })
     };
-    match task.await {
+    let stored = match task.await {
         Ok(stored) => stored,
         Err(e) => {
             let full = serde_json::to_string(record).unwrap_or_default();
@@ -283,7 +283,9 @@ async fn store_record(state: &AppState, key: &str, record: &PredictionRecord) ->
             );
             false
         }
-    }
+    };
+    crate::emf::prediction(record, stored);
+    stored
 }
 
 async fn store_now(state: &AppState, key: &str, record: &PredictionRecord) -> bool {

@@ -8,6 +8,7 @@
 pub mod api;
 #[cfg(feature = "s3")]
 pub mod aws;
+pub mod emf;
 pub mod error;
 #[cfg(feature = "lambda")]
 pub mod lambda;

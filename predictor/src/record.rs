@@ -50,6 +50,9 @@ pub enum Source {
     Api,
     /// The smoke test of a deploy, invoking a version directly before it gets traffic.
     Smoke,
+    /// Demo traffic written by `amesops simulate` (local target only); monitoring counts it
+    /// like real traffic and `amesops simulate --clear` removes exactly these.
+    Simulated,
 }
 
 /// A numeric field outside the range of the training rows: the model priced the house as if

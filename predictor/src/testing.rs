@@ -365,7 +365,8 @@ fn train_bundled() -> Vec<u8> {
         params,
         crate::record::rfc3339_micros(time::OffsetDateTime::now_utc()),
         digest::md5_hex(&data),
-    );
+    )
+    .with_reference(&dataset);
     artifact.to_bytes().expect("serialise the trained model")
 }
 

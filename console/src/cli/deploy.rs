@@ -239,6 +239,26 @@ pub fn deploy(args: DeployArgs, global: &GlobalArgs) -> Result<ExitCode> {
                             .join("model.json")
                             .display()
                     );
+                } else {
+                    let body = crate::operations::monitor::dashboard::body(
+                        &config.aws.function,
+                        &config.aws.alias,
+                        &report.model_id,
+                        config.aws.region.as_deref().unwrap_or("us-east-1"),
+                    );
+                    let path = config.root_path("dist/dashboard.json");
+                    match core_model::files::write_bytes(
+                        &path,
+                        serde_json::to_string_pretty(&body)?.as_bytes(),
+                    ) {
+                        Ok(()) => println!(
+                            "dashboard: {} (aws cloudwatch put-dashboard --dashboard-name {} --dashboard-body file://{})",
+                            path.display(),
+                            config.aws.function,
+                            path.display()
+                        ),
+                        Err(e) => eprintln!("dashboard not written to {}: {e}", path.display()),
+                    }
                 }
                 Ok(ExitCode::SUCCESS)
             }

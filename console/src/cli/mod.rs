@@ -6,6 +6,7 @@ mod deploy;
 mod dvc_data;
 mod image;
 mod model;
+pub mod monitor;
 mod package;
 mod pipeline;
 mod retrain;
@@ -92,6 +93,12 @@ pub enum Command {
     Retrain(retrain::RetrainArgs),
     /// Run retrain on a schedule with systemd or cron.
     Schedule(retrain::ScheduleArgs),
+    /// Closed sales: `amesops sales import FILE.csv` stores them beside the records, joined to their predictions.
+    Sales(monitor::SalesArgs),
+    /// Realized error per model and week from closed sales, and per-field drift (PSI) over every record of a window.
+    Monitor(monitor::MonitorArgs),
+    /// Replay the held-out houses as traffic and closed sales over simulated days (local target; --clear removes them).
+    Simulate(monitor::SimulateArgs),
     /// Write an SVG of every console view, drawn from fixed sample data (scripts/screenshots makes PNGs).
     #[command(hide = true)]
     Screenshots {
@@ -138,6 +145,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Schedule(args)) => {
             retrain::schedule(args, &crate::config::Config::load(&cli.global)?)
         }
+        Some(Command::Sales(args)) => monitor::sales(args, &cli.global),
+        Some(Command::Monitor(args)) => monitor::monitor(args, &cli.global),
+        Some(Command::Simulate(args)) => monitor::simulate(args, &cli.global),
         Some(Command::Screenshots { out }) => {
             std::fs::create_dir_all(&out)?;
             for (name, svg) in crate::tui::screenshot::screens() {

@@ -171,7 +171,9 @@ pub fn train(args: TrainArgs) -> Result<ExitCode> {
             interval: Some(trained.interval.clone()),
         },
         model: trained.model,
-    };
+        reference: None,
+    }
+    .with_reference(&dataset);
     let run = TrainingRun::start(&args.tracking);
     artifact.run_id = run.as_ref().map(|r| r.run_id().to_string());
     let id = artifact.save(&args.out)?;

@@ -20,6 +20,7 @@ pub mod event;
 pub mod gate;
 pub mod lock;
 pub mod memory;
+pub mod monitor;
 pub mod pipeline;
 pub mod promote;
 pub mod retrain;

@@ -23,17 +23,20 @@ pub enum ViewId {
     Predict,
     /// The deployed function.
     Deploy,
+    /// Realized error and drift.
+    Monitor,
 }
 
 impl ViewId {
     /// Views in tab order.
-    pub const ALL: [ViewId; 6] = [
+    pub const ALL: [ViewId; 7] = [
         ViewId::Pipeline,
         ViewId::Logs,
         ViewId::Predictions,
         ViewId::Experiments,
         ViewId::Predict,
         ViewId::Deploy,
+        ViewId::Monitor,
     ];
 
     /// Tab title.
@@ -45,6 +48,7 @@ impl ViewId {
             ViewId::Experiments => "Experiments",
             ViewId::Predict => "Predict",
             ViewId::Deploy => "Deploy",
+            ViewId::Monitor => "Monitor",
         }
     }
 
@@ -114,6 +118,8 @@ pub enum Command {
     SubmitPrediction(serde_json::Value),
     /// Function, versions, alias, API, health.
     LoadDeploy,
+    /// Realized performance and drift (`amesops monitor`).
+    LoadMonitor,
     /// Start a mutation (its operation asks for confirmation through [`Loaded::Confirm`]).
     Mutate(Mutation),
     /// The answer to the confirmation `id`.
@@ -148,6 +154,8 @@ pub enum Loaded {
     Prediction(Result<PredictOutcome, String>),
     /// Deploy status.
     Deploy(Result<DeployStatus, String>),
+    /// The monitoring report.
+    Monitor(Result<crate::operations::monitor::Report, String>),
     /// A mutation finished (message for the toast) or failed (or was refused by the gate).
     Mutated(Result<String, String>),
     /// A retrain finished: its report, for the Pipeline view's run pane.

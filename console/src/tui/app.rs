@@ -17,6 +17,7 @@ use super::theme::Theme;
 use super::views::deploy::DeployView;
 use super::views::experiments::ExperimentsView;
 use super::views::logs::LogsView;
+use super::views::monitor::MonitorView;
 use super::views::pipeline::{PipelineView, RunEvent};
 use super::views::predict::PredictView;
 use super::views::predictions::PredictionsView;
@@ -75,6 +76,8 @@ pub struct App {
     pub predict: PredictView,
     /// Deploy view.
     pub deploy: DeployView,
+    /// Monitor view.
+    pub monitor: MonitorView,
     /// Open overlay.
     pub overlay: Option<Overlay>,
     /// Notifications.
@@ -104,6 +107,7 @@ impl App {
             experiments: ExperimentsView::default(),
             predict: PredictView::default(),
             deploy: DeployView::default(),
+            monitor: MonitorView::default(),
             overlay: None,
             toasts: Vec::new(),
             header,
@@ -134,6 +138,7 @@ impl App {
             ViewId::Experiments => self.experiments.on_enter(now),
             ViewId::Predict => self.predict.on_enter(now),
             ViewId::Deploy => self.deploy.on_enter(now),
+            ViewId::Monitor => self.monitor.on_enter(now),
         };
         command.into_iter().collect()
     }
@@ -241,11 +246,15 @@ impl App {
                     return Vec::new();
                 }
                 KeyCode::Char('R') => return self.ask(Mutation::Retrain, now),
-                KeyCode::Tab => return self.enter(ViewId::ALL[(self.view.index() + 1) % 6], now),
-                KeyCode::BackTab => {
-                    return self.enter(ViewId::ALL[(self.view.index() + 5) % 6], now);
+                KeyCode::Tab => {
+                    let next = (self.view.index() + 1) % ViewId::ALL.len();
+                    return self.enter(ViewId::ALL[next], now);
                 }
-                KeyCode::Char(c @ '1'..='6') => {
+                KeyCode::BackTab => {
+                    let previous = (self.view.index() + ViewId::ALL.len() - 1) % ViewId::ALL.len();
+                    return self.enter(ViewId::ALL[previous], now);
+                }
+                KeyCode::Char(c @ '1'..='7') => {
                     let index = c as usize - '1' as usize;
                     return self.enter(ViewId::ALL[index], now);
                 }
@@ -259,6 +268,7 @@ impl App {
             ViewId::Experiments => self.experiments.handle_key(key, now),
             ViewId::Predict => self.predict.handle_key(key, now),
             ViewId::Deploy => self.deploy.handle_key(key, now),
+            ViewId::Monitor => self.monitor.handle_key(key, now),
         };
         intent.map(|i| self.apply(i, now)).unwrap_or_default()
     }
@@ -324,7 +334,7 @@ impl App {
 
     fn on_palette(&mut self, entry: Entry, now: Instant) -> Vec<Command> {
         match entry {
-            Entry::View(i) => self.enter(ViewId::ALL[i.min(5)], now),
+            Entry::View(i) => self.enter(ViewId::ALL[i.min(ViewId::ALL.len() - 1)], now),
             Entry::Refresh => self.refresh(now),
             Entry::RunPipeline => self.ask(Mutation::RunPipeline { stage: None }, now),
             Entry::Retrain => self.ask(Mutation::Retrain, now),
@@ -347,6 +357,7 @@ impl App {
         match self.view {
             ViewId::Pipeline => vec![self.pipeline.reload(now)],
             ViewId::Deploy => vec![self.deploy.reload(now)],
+            ViewId::Monitor => vec![self.monitor.reload(now)],
             ViewId::Logs => Vec::new(),
             ViewId::Predictions | ViewId::Experiments | ViewId::Predict => {
                 self.on_key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::NONE), now)
@@ -396,6 +407,7 @@ impl App {
                 }
                 self.deploy.status.finish(result, now);
             }
+            Loaded::Monitor(result) => self.monitor.report.finish(result, now),
             Loaded::Confirm { id, question } => {
                 // The question has the screen: whatever overlay was open gives way.
                 self.overlay = Some(Overlay::Confirm(Confirm::new(id, question)));
@@ -456,6 +468,7 @@ impl App {
             ViewId::Experiments => self.experiments.keys(),
             ViewId::Predict => self.predict.keys(),
             ViewId::Deploy => self.deploy.keys(),
+            ViewId::Monitor => self.monitor.keys(),
         }
     }
 
@@ -535,6 +548,7 @@ impl App {
             ViewId::Experiments => self.experiments.draw(frame, inner, &ctx),
             ViewId::Predict => self.predict.draw(frame, inner, &ctx),
             ViewId::Deploy => self.deploy.draw(frame, inner, &ctx),
+            ViewId::Monitor => self.monitor.draw(frame, inner, &ctx),
         }
         let mut keys: Vec<Span> = Vec::new();
         for (k, what) in self.keys().iter().take(5) {

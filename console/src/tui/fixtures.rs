@@ -339,6 +339,74 @@ pub fn deploy() -> DeployStatus {
     }
 }
 
+/// A monitoring report: eight weeks of sales for the production model, one week of a
+/// candidate, and drift with two fields flagged.
+pub fn monitor() -> crate::operations::monitor::Report {
+    use crate::operations::monitor::performance::WeekPerformance;
+    use core_model::sketch::FieldDrift;
+    let mut performance: Vec<WeekPerformance> = (0..8)
+        .map(|i| WeekPerformance {
+            model_id: "3f9a1c2b7d10".into(),
+            week: format!("2026-W{:02}", 41 + i),
+            week_start: String::new(),
+            n: 20 + 3 * i,
+            rmse_log: 0.11 + 0.004 * i as f64,
+            mae: 14_500.0 + 400.0 * i as f64,
+            mape: 8.1 + 0.3 * i as f64,
+            coverage: Some(0.82 - 0.01 * i as f64),
+            bias: -1_200.0 + 350.0 * i as f64,
+            production: true,
+        })
+        .collect();
+    performance.push(WeekPerformance {
+        model_id: "4b1c2d3e4f50".into(),
+        week: "2026-W48".into(),
+        week_start: String::new(),
+        n: 6,
+        rmse_log: 0.097,
+        mae: 12_900.0,
+        mape: 7.4,
+        coverage: None,
+        bias: 800.0,
+        production: false,
+    });
+    let field = |name: &str, psi: f64, change: f64| FieldDrift {
+        field: name.into(),
+        psi,
+        missing_rate: change.max(0.0),
+        reference_missing_rate: 0.0,
+        missing_rate_change: change,
+        n: 1_840,
+        flagged: psi > 0.2,
+    };
+    crate::operations::monitor::Report {
+        store: ".amesops".into(),
+        from: "2026-10-28".into(),
+        to: "2026-11-27".into(),
+        model_id: Some("3f9a1c2b7d10".into()),
+        production_model_id: Some("3f9a1c2b7d10".into()),
+        records: 1_840,
+        sales: 198,
+        performance,
+        drift: vec![
+            field("GrLivArea", 0.412, 0.0),
+            field("Neighborhood", 0.268, 0.0),
+            field("predicted_price", 0.171, 0.0),
+            field("YearBuilt", 0.064, 0.0),
+            field("LotFrontage", 0.021, 0.12),
+            field("OverallQual", 0.018, 0.0),
+            field("GarageCars", 0.009, 0.0),
+        ],
+        flagged: vec!["GrLivArea".into(), "Neighborhood".into()],
+        cache: crate::operations::monitor::CacheStats {
+            days_cached: 30,
+            days_computed: 1,
+            records_read: 61,
+        },
+        notes: Vec::new(),
+    }
+}
+
 /// Puts `view` into `state` with fixture data.
 pub fn show(app: &mut App, view: ViewId, state: State, now: Instant) {
     let error = || "connection refused (127.0.0.1:8080)".to_string();
@@ -383,6 +451,16 @@ pub fn show(app: &mut App, view: ViewId, state: State, now: Instant) {
             ..deploy()
         })),
         (ViewId::Deploy, State::Error) => Loaded::Deploy(Err(error())),
+        (ViewId::Monitor, State::Data) => Loaded::Monitor(Ok(monitor())),
+        (ViewId::Monitor, State::Empty) => {
+            Loaded::Monitor(Ok(crate::operations::monitor::Report {
+                sales: 0,
+                performance: Vec::new(),
+                notes: vec!["no sales yet".into()],
+                ..monitor()
+            }))
+        }
+        (ViewId::Monitor, State::Error) => Loaded::Monitor(Err(error())),
     };
     let _ = app.on_loaded(loaded, now);
 }

@@ -124,6 +124,7 @@ async fn run(
         Command::LoadSchema => Loaded::Schema(load_schema(b).await),
         Command::SubmitPrediction(body) => Loaded::Prediction(submit(b, body).await),
         Command::LoadDeploy => Loaded::Deploy(load_deploy(b).await),
+        Command::LoadMonitor => Loaded::Monitor(load_monitor(b).await),
         Command::Mutate(Mutation::Retrain) => {
             let events = sink(&tx);
             Loaded::Retrained(
@@ -260,6 +261,27 @@ async fn submit(b: &Backends, body: serde_json::Value) -> Result<PredictOutcome,
         remote,
         local_price,
     })
+}
+
+/// The `amesops monitor` report over the console's store, against the production model.
+async fn load_monitor(b: &Backends) -> Result<crate::operations::monitor::Report, String> {
+    use crate::operations::monitor;
+    let production = match b.deployer.production().await {
+        Ok(crate::backend::deployer::Production::Serving(served)) => {
+            core_model::Artifact::from_bytes(&served.artifact).ok()
+        }
+        _ => None,
+    };
+    let request = monitor::Request {
+        since_days: 30,
+        today: monitor::dates::today(),
+        model_id: production.as_ref().map(|m| m.id.clone()),
+        production: production.as_ref().map(|m| m.id.clone()),
+        sketch: production.and_then(|m| m.artifact.reference),
+    };
+    monitor::monitor(b.store.as_ref(), &request)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 async fn load_deploy(b: &Backends) -> Result<DeployStatus, String> {

@@ -72,6 +72,10 @@ view_snapshots! {
     deploy_data: ViewId::Deploy, State::Data;
     deploy_empty: ViewId::Deploy, State::Empty;
     deploy_error: ViewId::Deploy, State::Error;
+    monitor_loading: ViewId::Monitor, State::Loading;
+    monitor_data: ViewId::Monitor, State::Data;
+    monitor_empty: ViewId::Monitor, State::Empty;
+    monitor_error: ViewId::Monitor, State::Error;
 }
 
 fn question(typed: Option<&str>) -> crate::operations::Question {
@@ -419,7 +423,7 @@ fn keys_keep_working_while_a_request_never_answers() {
     let now = Instant::now();
     let mut app = fixtures::app(false);
     // Every view asks for data; none of it ever arrives.
-    for c in '1'..='6' {
+    for c in '1'..='7' {
         app.on_key(key(KeyCode::Char(c)), now);
     }
     assert!(app.deploy.status.is_loading());

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use futures_util::future::BoxFuture;
 
-use super::{ObjectStore, PREDICTIONS_PREFIX, StoreError};
+use super::{ObjectStore, StoreError};
 
 /// A folder with the same key layout as the S3 bucket.
 #[derive(Debug, Clone)]
@@ -39,9 +39,23 @@ fn sorted_names(dir: PathBuf, want_dirs: bool) -> Result<Vec<String>, StoreError
     Ok(names)
 }
 
+impl LocalObjectStore {
+    /// The file of a key; keys that would leave the folder are refused.
+    fn path(&self, key: &str) -> Result<PathBuf, StoreError> {
+        if key.split('/').any(|part| part == ".." || part.is_empty()) {
+            return Err(StoreError(format!("refusing unsafe key {key:?}")));
+        }
+        Ok(self.root.join(key))
+    }
+}
+
 impl ObjectStore for LocalObjectStore {
-    fn partitions(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
-        let dir = self.root.join(PREDICTIONS_PREFIX);
+    fn partitions_of<'a>(
+        &'a self,
+        prefix: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<String>, StoreError>> {
+        let dir = self.root.join(prefix);
+        let prefix = prefix.to_string();
         Box::pin(async move {
             let names = tokio::task::spawn_blocking(move || sorted_names(dir, true))
                 .await
@@ -49,8 +63,38 @@ impl ObjectStore for LocalObjectStore {
             Ok(names
                 .into_iter()
                 .rev()
-                .map(|n| format!("{PREDICTIONS_PREFIX}{n}/"))
+                .map(|n| format!("{prefix}{n}/"))
                 .collect())
+        })
+    }
+
+    fn put<'a>(&'a self, key: &'a str, body: Vec<u8>) -> BoxFuture<'a, Result<(), StoreError>> {
+        let path = self.path(key);
+        Box::pin(async move {
+            let path = path?;
+            tokio::task::spawn_blocking(move || {
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        StoreError(format!("cannot create {}: {e}", parent.display()))
+                    })?;
+                }
+                core_model::files::write_bytes(&path, &body)
+                    .map_err(|e| StoreError(format!("cannot write {}: {e}", path.display())))
+            })
+            .await
+            .map_err(|e| StoreError(e.to_string()))?
+        })
+    }
+
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        let path = self.path(key);
+        Box::pin(async move {
+            let path = path?;
+            match tokio::fs::remove_file(&path).await {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(StoreError(format!("cannot remove {}: {e}", path.display()))),
+            }
         })
     }
 

@@ -1,6 +1,7 @@
 //! `ObjectStore`: where prediction records are read from (a local folder or S3).
 
 mod local;
+mod open;
 #[cfg(feature = "aws")]
 mod s3;
 
@@ -8,6 +9,7 @@ use futures_util::future::BoxFuture;
 use serde::Serialize;
 
 pub use local::LocalObjectStore;
+pub use open::{open_store, store_uri};
 #[cfg(feature = "aws")]
 pub use s3::S3ObjectStore;
 
@@ -31,7 +33,19 @@ pub struct KeyPage {
 /// Read access to the prediction records.
 pub trait ObjectStore: Send + Sync {
     /// Day partitions under `predictions/` (e.g. `predictions/dt=2026-11-27/`), newest first.
-    fn partitions(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>>;
+    fn partitions(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        self.partitions_of(PREDICTIONS_PREFIX)
+    }
+    /// Partitions (sub-folders) under any prefix ending in `/` (`sales/`, `summaries/`),
+    /// newest first.
+    fn partitions_of<'a>(
+        &'a self,
+        prefix: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<String>, StoreError>>;
+    /// Writes one object whole (sales, day summaries, simulated records).
+    fn put<'a>(&'a self, key: &'a str, body: Vec<u8>) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// Removes one object (nothing when it does not exist).
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
     /// Every key in one partition, oldest first (the backend's natural order).
     fn keys_in(&self, partition: &str) -> BoxFuture<'_, Result<Vec<String>, StoreError>>;
     /// One object's bytes.

@@ -3,6 +3,7 @@
 pub mod deploy;
 pub mod experiments;
 pub mod logs;
+pub mod monitor;
 pub mod pipeline;
 pub mod predict;
 pub mod predictions;

@@ -9,7 +9,7 @@ use crate::tui::theme::Theme;
 
 /// Keys valid everywhere.
 pub const GLOBAL_KEYS: &[(&str, &str)] = &[
-    ("1-6 / tab", "switch view"),
+    ("1-7 / tab", "switch view"),
     ("?", "this help"),
     (":", "command palette"),
     ("R", "retrain and redeploy"),

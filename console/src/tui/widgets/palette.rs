@@ -39,6 +39,7 @@ pub const ENTRIES: &[(&str, Entry)] = &[
     ("experiments", Entry::View(3)),
     ("predict", Entry::View(4)),
     ("deploy view", Entry::View(5)),
+    ("monitor", Entry::View(6)),
     ("refresh", Entry::Refresh),
     ("run pipeline", Entry::RunPipeline),
     ("retrain and redeploy", Entry::Retrain),
