@@ -352,3 +352,6 @@ mod root_tests {
         );
     }
 }
+
+/// The experiment runs go to unless told otherwise.
+pub const DEFAULT_EXPERIMENT: &str = "amesops";

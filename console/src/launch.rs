@@ -264,3 +264,9 @@ pub fn aws_endpoint(config: &Config, sdk: &aws_config::SdkConfig) -> Result<Endp
         _ => Endpoint::plain(),
     }
 }
+
+/// The console's views drawn from fixtures, as SVG (`amesops screenshots`): the CLI reaches the
+/// TUI only through this module.
+pub fn screenshots() -> Vec<(String, String)> {
+    crate::tui::screenshot::screens()
+}

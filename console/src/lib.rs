@@ -4,6 +4,7 @@
 //! benchmarks and tests can reach it.
 
 pub mod backend;
+pub mod bundled;
 pub mod cli;
 pub mod code_digest;
 pub mod config;

@@ -1,5 +1,6 @@
 //! The project as the console sees it: pipeline status, pipeline runs and tracked runs.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -8,8 +9,54 @@ use anyhow::Result;
 use crate::backend::tracker::{self, Tracker};
 use crate::config::Config;
 use crate::pipeline::{self, report, tool};
-use crate::tui::views::experiments::RunRow;
-use crate::tui::views::pipeline::{PipelineSnapshot, StageRow};
+
+// What the console shows of the project, defined here (below the interface) so loading it
+// needs nothing from the views that draw it.
+
+/// One run as listed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunRow {
+    /// Run id.
+    pub run_id: String,
+    /// Run name.
+    pub name: String,
+    /// Start time (RFC 3339).
+    pub start_time: String,
+    /// Parameters.
+    pub params: BTreeMap<String, String>,
+    /// Latest metric values.
+    pub metrics: BTreeMap<String, f64>,
+    /// Whether this run produced the production model.
+    pub production: bool,
+}
+
+/// One stage as shown.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageRow {
+    /// Stage name.
+    pub name: String,
+    /// up to date · changed · never run · running · failed · frozen · stale upstream · always changed.
+    pub status: String,
+    /// Why it is not up to date.
+    pub why: String,
+    /// The command.
+    pub cmd: String,
+    /// Details for `enter`: deps with hashes, outs, params.
+    pub details: Vec<String>,
+}
+
+/// Status of the whole pipeline.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PipelineSnapshot {
+    /// Stages in DAG order.
+    pub stages: Vec<StageRow>,
+    /// Metrics of the last evaluation (`metrics.json`).
+    pub metrics: Vec<(String, f64)>,
+    /// Summary of the fetch stage's data-quality report (`data/fetch-report.json`).
+    pub data_quality: Option<String>,
+    /// Whether DVC is installed (runs use `dvc repro`).
+    pub dvc: bool,
+}
 
 /// Runs listed in the Experiments view.
 const RUNS_SHOWN: usize = 200;
@@ -39,7 +86,7 @@ impl Project {
         Project {
             root,
             tracker_uri,
-            experiment: experiment.unwrap_or_else(|| crate::cli::DEFAULT_EXPERIMENT.to_string()),
+            experiment: experiment.unwrap_or_else(|| crate::config::DEFAULT_EXPERIMENT.to_string()),
         }
     }
 

@@ -25,11 +25,11 @@ pub fn bundled_dataset() -> Result<Vec<u8>> {
         eprintln!(
             "note: not inside a project (no dvc.yaml or amesops.toml here or above): using the snapshot built into amesops"
         );
-        return Ok(crate::cli::bundled_data().to_vec());
+        return Ok(crate::bundled::DATA.to_vec());
     };
     let path = root.join(DATASET);
     if !path.is_file() && !root.join("dvc.yaml").is_file() {
-        return Ok(crate::cli::bundled_data().to_vec());
+        return Ok(crate::bundled::DATA.to_vec());
     }
     std::fs::read(&path).with_context(|| {
         format!(

@@ -14,7 +14,7 @@ use crate::files;
 use crate::params::Params;
 
 /// The data snapshot shipped inside the binary, so `fetch` works offline and anywhere.
-pub const BUNDLED: &[u8] = include_bytes!("../../../datasets/ames.csv");
+pub const BUNDLED: &[u8] = crate::bundled::DATA;
 
 /// Arguments of `amesops fetch`.
 #[derive(Debug, Args)]

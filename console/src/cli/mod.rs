@@ -150,7 +150,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Simulate(args)) => monitor::simulate(args, &cli.global),
         Some(Command::Screenshots { out }) => {
             std::fs::create_dir_all(&out)?;
-            for (name, svg) in crate::tui::screenshot::screens() {
+            for (name, svg) in crate::launch::screenshots() {
                 let path = out.join(format!("{name}.svg"));
                 std::fs::write(&path, svg)?;
                 println!("{}", path.display());

@@ -21,8 +21,7 @@ use crate::backend::tracker::{
 };
 use crate::params::Params;
 
-/// The experiment runs go to unless told otherwise.
-pub const DEFAULT_EXPERIMENT: &str = "amesops";
+pub use crate::config::DEFAULT_EXPERIMENT;
 
 /// Which tracker and experiment to use (shared by `train`, `evaluate` and `runs`).
 #[derive(Debug, Clone, Args)]

@@ -1,6 +1,6 @@
 //! Experiments view: tracked runs, sortable by metric, marked and compared side by side.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
@@ -14,22 +14,7 @@ use super::{DrawContext, Intent};
 use crate::tui::action::Command;
 use crate::tui::widgets::status::{Remote, metric, status_line};
 
-/// One run as listed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RunRow {
-    /// Run id.
-    pub run_id: String,
-    /// Run name.
-    pub name: String,
-    /// Start time (RFC 3339).
-    pub start_time: String,
-    /// Parameters.
-    pub params: BTreeMap<String, String>,
-    /// Latest metric values.
-    pub metrics: BTreeMap<String, f64>,
-    /// Whether this run produced the production model.
-    pub production: bool,
-}
+pub use crate::project::RunRow;
 
 /// Metrics the table shows, in order.
 const SHOWN_METRICS: &[&str] = &["cv_rmse_log", "test_rmse_log", "cv_mae", "test_r2"];

@@ -12,33 +12,7 @@ use super::{DrawContext, Intent};
 use crate::tui::action::{Command, Mutation};
 use crate::tui::widgets::status::{Remote, metric, status_line};
 
-/// One stage as shown.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StageRow {
-    /// Stage name.
-    pub name: String,
-    /// up to date · changed · never run · running · failed · frozen · stale upstream · always changed.
-    pub status: String,
-    /// Why it is not up to date.
-    pub why: String,
-    /// The command.
-    pub cmd: String,
-    /// Details for `enter`: deps with hashes, outs, params.
-    pub details: Vec<String>,
-}
-
-/// Status of the whole pipeline.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct PipelineSnapshot {
-    /// Stages in DAG order.
-    pub stages: Vec<StageRow>,
-    /// Metrics of the last evaluation (`metrics.json`).
-    pub metrics: Vec<(String, f64)>,
-    /// Summary of the fetch stage's data-quality report (`data/fetch-report.json`).
-    pub data_quality: Option<String>,
-    /// Whether DVC is installed (runs use `dvc repro`).
-    pub dvc: bool,
-}
+pub use crate::project::{PipelineSnapshot, StageRow};
 
 /// Progress of a pipeline run.
 #[derive(Debug, Clone, PartialEq)]

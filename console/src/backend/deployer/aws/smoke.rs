@@ -30,7 +30,7 @@ pub fn expectation(bytes: &[u8]) -> Result<Expectation, DeployError> {
     let fail = |what: String| DeployError(format!("cannot prepare the smoke test: {what}"));
     let loaded = core_model::Artifact::from_bytes(bytes)
         .map_err(|e| fail(format!("the model does not load: {e}")))?;
-    let table = core_model::Table::read(crate::cli::bundled_data())
+    let table = core_model::Table::read(crate::bundled::DATA)
         .map_err(|e| fail(format!("bundled data: {e}")))?;
     let house = table
         .records
