@@ -272,7 +272,8 @@ async fn deploys_redeploys_rolls_back_and_destroys() {
             "GET /health",
             "GET /model",
             "POST /predict",
-            "POST /predict/batch"
+            "POST /predict/batch",
+            "POST /sales"
         ]
     );
     let integrations = apigw

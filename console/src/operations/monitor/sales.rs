@@ -15,10 +15,11 @@ use super::dates::{day_string, parse_day};
 use super::days::{self, Brief, StoredRecord, key_id};
 use crate::backend::store::{ObjectStore, PREDICTIONS_PREFIX};
 
-/// Prefix of the stored sales.
-pub const SALES_PREFIX: &str = "sales/";
+pub use predictor::sales::SALES_PREFIX;
+use predictor::sales::{Joined, StoredSale};
 
-/// A closed sale, joined to the prediction it closes: what is stored.
+/// A closed sale, joined to the prediction it closes. It is stored as a
+/// [`predictor::sales::StoredSale`] (the layout `POST /sales` writes too, without the join).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sale {
     /// The prediction this sale closes.
@@ -41,6 +42,46 @@ pub struct Sale {
     pub predicted_at: String,
     /// The prediction's source (`api`, `simulated`).
     pub source: predictor::record::Source,
+}
+
+impl Sale {
+    /// As stored.
+    pub fn stored(&self) -> StoredSale {
+        StoredSale {
+            prediction_id: Some(self.prediction_id.clone()),
+            house_id: self.house_id,
+            sale_price: self.sale_price,
+            sold_on: self.sold_on.clone(),
+            joined: Some(Joined {
+                model_id: self.model_id.clone(),
+                predicted_price: self.predicted_price,
+                interval: self.interval,
+                predicted_at: self.predicted_at.clone(),
+                source: self.source,
+            }),
+        }
+    }
+
+    /// A stored sale that carries its join (written by `sales import` or `simulate`).
+    pub fn from_stored(stored: StoredSale) -> Option<Sale> {
+        let joined = stored.joined?;
+        Some(Sale {
+            prediction_id: stored.prediction_id?,
+            house_id: stored.house_id,
+            sale_price: stored.sale_price,
+            sold_on: stored.sold_on,
+            model_id: joined.model_id,
+            predicted_price: joined.predicted_price,
+            interval: joined.interval,
+            predicted_at: joined.predicted_at,
+            source: joined.source,
+        })
+    }
+
+    /// The stored bytes.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, MonitorError> {
+        serde_json::to_vec_pretty(&self.stored()).map_err(|e| MonitorError::Store(e.to_string()))
+    }
 }
 
 /// The storage key of a sale.
@@ -374,8 +415,7 @@ pub async fn import(
     }
     let mut imported = Imported::default();
     for (key, (_, sale)) in sales {
-        let body =
-            serde_json::to_vec_pretty(&sale).map_err(|e| MonitorError::Store(e.to_string()))?;
+        let body = sale.to_bytes()?;
         if store.get(&key).await.ok().as_deref() == Some(body.as_slice()) {
             imported.unchanged += 1;
         } else {
@@ -386,10 +426,26 @@ pub async fn import(
     Ok(imported)
 }
 
-/// Every stored sale sold on or after `from`, oldest first.
-pub async fn sales_since(store: &dyn ObjectStore, from: Date) -> Result<Vec<Sale>, MonitorError> {
+/// The stored sales sold on or after `from`, oldest first, and those that could not be joined.
+#[derive(Debug, Default)]
+pub struct StoredSales {
+    /// Joined sales.
+    pub sales: Vec<Sale>,
+    /// Sales posted to `POST /sales` (stored without their join) whose prediction id or house
+    /// `Id` names no record in the store: their keys.
+    pub unjoined: Vec<String>,
+}
+
+/// Every stored sale sold on or after `from`, oldest first; sales stored without their join
+/// (`POST /sales`) are joined here, by prediction id else by house `Id`.
+pub async fn sales_since(
+    store: &dyn ObjectStore,
+    from: Date,
+    today: Date,
+) -> Result<StoredSales, MonitorError> {
     let from = day_string(from);
-    let mut out = Vec::new();
+    let mut out = StoredSales::default();
+    let mut predictions: Option<Predictions<'_>> = None;
     let mut partitions = store.partitions_of(SALES_PREFIX).await?;
     partitions.reverse();
     for partition in partitions {
@@ -401,9 +457,35 @@ pub async fn sales_since(store: &dyn ObjectStore, from: Date) -> Result<Vec<Sale
                 continue;
             }
             let bytes = store.get(&key).await?;
-            let sale: Sale = serde_json::from_slice(&bytes)
+            let stored: StoredSale = serde_json::from_slice(&bytes)
                 .map_err(|e| MonitorError::Store(format!("{key}: not a sale: {e}")))?;
-            out.push(sale);
+            if stored.joined.is_some() {
+                if let Some(sale) = Sale::from_stored(stored) {
+                    out.sales.push(sale);
+                }
+                continue;
+            }
+            let Some(sold_on) = parse_day(&stored.sold_on) else {
+                out.unjoined.push(key);
+                continue;
+            };
+            if predictions.is_none() {
+                predictions = Some(Predictions::list(store, today).await?);
+            }
+            let Some(predictions) = predictions.as_mut() else {
+                continue;
+            };
+            let row = SaleRow {
+                line: 0,
+                prediction_id: stored.prediction_id.clone(),
+                house_id: stored.house_id,
+                sale_price: stored.sale_price,
+                sold_on,
+            };
+            match join(&row, predictions).await {
+                Ok(brief) => out.sales.push(sale_of(&row, &brief, None)),
+                Err(_) => out.unjoined.push(key),
+            }
         }
     }
     Ok(out)
