@@ -269,6 +269,17 @@ impl<'a> Predictions<'a> {
         })
     }
 
+    /// The stored record of the prediction with this id, as JSON.
+    pub async fn record(&self, id: &str) -> Result<Option<serde_json::Value>, MonitorError> {
+        let Some(key) = self.by_id.get(id) else {
+            return Ok(None);
+        };
+        let bytes = self.store.get(key).await?;
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| MonitorError::Store(format!("{key}: not a record: {e}")))
+    }
+
     /// The prediction with this id.
     pub async fn by_id(&self, id: &str) -> Result<Option<Brief>, MonitorError> {
         let Some(key) = self.by_id.get(id) else {
@@ -486,6 +497,81 @@ pub async fn sales_since(
                 Ok(brief) => out.sales.push(sale_of(&row, &brief, None)),
                 Err(_) => out.unjoined.push(key),
             }
+        }
+    }
+    Ok(out)
+}
+
+/// Closed sales as training rows (`fetch.include_sales`).
+#[derive(Debug, Default)]
+pub struct TrainingRows {
+    /// One row per sale: the house of the prediction it closes, sold in the sale's year and
+    /// month, at the sale's price.
+    pub rows: Vec<core_model::dataset::Record>,
+    /// Sales left out, each with why.
+    pub left_out: Vec<String>,
+}
+
+/// Every stored sale as a training row: the house features are the `input` of the record the
+/// sale closes, `YrSold`/`MoSold` come from `sold_on` and `SalePrice` is the sale price.
+/// Simulated sales are left out (they replay the held-out rows of the data itself).
+pub async fn training_rows(
+    store: &dyn ObjectStore,
+    today: Date,
+) -> Result<TrainingRows, MonitorError> {
+    let all = sales_since(store, Date::MIN, today).await?;
+    let mut out = TrainingRows::default();
+    for key in all.unjoined {
+        out.left_out
+            .push(format!("{key}: names no prediction in the store"));
+    }
+    let predictions = Predictions::list(store, today).await?;
+    for sale in all.sales {
+        let key = sale_key(&sale.sold_on, &sale.prediction_id);
+        if sale.source == predictor::record::Source::Simulated {
+            out.left_out.push(format!(
+                "{key}: simulated (a held-out row of the data itself)"
+            ));
+            continue;
+        }
+        let Some(record) = predictions.record(&sale.prediction_id).await? else {
+            out.left_out.push(format!(
+                "{key}: the record of prediction {} is gone",
+                sale.prediction_id
+            ));
+            continue;
+        };
+        let Some(serde_json::Value::Object(mut input)) = record.get("input").cloned() else {
+            out.left_out
+                .push(format!("{key}: the record has no house input"));
+            continue;
+        };
+        let Some(sold) = parse_day(&sale.sold_on) else {
+            out.left_out.push(format!("{key}: sold_on is not a date"));
+            continue;
+        };
+        let id = sale
+            .house_id
+            .or_else(|| input.get("Id").and_then(serde_json::Value::as_i64));
+        input.remove("Id");
+        input.remove("SalePrice");
+        input.insert("YrSold".to_string(), sold.year().into());
+        input.insert("MoSold".to_string(), u8::from(sold.month()).into());
+        match core_model::house::house_from_json(&input) {
+            Ok(house) => out.rows.push(core_model::dataset::Record {
+                line: 0,
+                id,
+                house,
+                price: Some(sale.sale_price),
+            }),
+            Err(errors) => out.left_out.push(format!(
+                "{key}: the house does not validate: {}",
+                errors
+                    .iter()
+                    .map(|e| e.field.clone())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
         }
     }
     Ok(out)
