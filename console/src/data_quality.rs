@@ -47,6 +47,12 @@ pub struct FetchReport {
     pub replacements: Vec<Replacement>,
     /// Every problem of the rows left out.
     pub skipped: Vec<Replacement>,
+    /// Closed sales appended to the data (`fetch.include_sales`); included in `rows_written`.
+    #[serde(default)]
+    pub sales_appended: usize,
+    /// Closed sales left out (no record to take the house from, simulated, or invalid), with why.
+    #[serde(default)]
+    pub sales_left_out: Vec<String>,
 }
 
 impl FetchReport {
@@ -115,6 +121,8 @@ mod tests {
             rows_skipped: 0,
             replacements: Vec::new(),
             skipped: Vec::new(),
+            sales_appended: 0,
+            sales_left_out: Vec::new(),
         };
         assert_eq!(report.summary(), "2,930 rows · all valid");
         report.values_replaced = 1;

@@ -45,6 +45,9 @@ pub struct FetchParams {
     /// Rows with invalid values: `fail`, `skip`, or `impute` (treat each invalid value as
     /// missing and keep the row; the pipeline's default, as public data has typos).
     pub on_invalid: core_model::dataset::OnInvalid,
+    /// Append the closed sales of the target's store (with the house features of the
+    /// predictions they close) to the fetched data.
+    pub include_sales: bool,
 }
 
 impl Default for FetchParams {
@@ -53,6 +56,7 @@ impl Default for FetchParams {
             source: "bundled".to_string(),
             md5: None,
             on_invalid: core_model::dataset::OnInvalid::Impute,
+            include_sales: false,
         }
     }
 }

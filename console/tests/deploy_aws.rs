@@ -272,7 +272,8 @@ async fn deploys_redeploys_rolls_back_and_destroys() {
             "GET /health",
             "GET /model",
             "POST /predict",
-            "POST /predict/batch"
+            "POST /predict/batch",
+            "POST /sales"
         ]
     );
     let integrations = apigw
@@ -520,7 +521,7 @@ async fn a_canary_takes_a_share_then_all_of_the_traffic() {
     let routes = apigw.get_routes().api_id(&api).send().await.unwrap();
     for route in routes.items() {
         let key = route.route_key().unwrap();
-        let expected = if key.starts_with("POST /predict") {
+        let expected = if key.starts_with("POST /predict") || key == "POST /sales" {
             "AWS_IAM"
         } else {
             "NONE"

@@ -481,3 +481,40 @@ async fn no_sales_yet_is_said() {
     assert!(report.performance.is_empty());
     assert!(report.notes.iter().any(|n| n.contains("no sales yet")));
 }
+
+#[tokio::test]
+async fn sales_posted_to_the_router_are_joined_by_monitor_and_unknown_ids_are_noted() {
+    use predictor::testing::{app_state, call, post_json};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = fixture_store(&dir).await;
+    let app = predictor::router(app_state(predictor::store::LocalStore::new(dir.path())));
+    let body = json!({"sales": [
+        {"prediction_id": "p-1", "sale_price": 205000, "sold_on": "2026-11-24"},
+        {"Id": 8, "sale_price": 140000, "sold_on": "2026-11-26"},
+        {"prediction_id": "no-such-id", "sale_price": 99000, "sold_on": "2026-11-25"},
+    ]});
+    let reply = call(&app, post_json("/sales", body.to_string())).await;
+    assert_eq!(reply.status.as_u16(), 200, "{}", reply.json());
+    assert_eq!(reply.json()["unverified_ids"], true);
+    let model = model();
+    let report = monitor::monitor(&s, &request(&model))
+        .await
+        .expect("monitor");
+    assert_eq!(report.sales, 2, "{:?}", report.notes);
+    let n: usize = report.performance.iter().map(|w| w.n).sum();
+    assert_eq!(n, 2);
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("1 posted sale(s)") && n.contains("no-such-id")),
+        "{:?}",
+        report.notes
+    );
+    // The same objects `sales import` writes for the joined ones, once imported from a file.
+    let posted: predictor::sales::StoredSale = serde_json::from_slice(
+        &std::fs::read(dir.path().join("sales/dt=2026-11-24/p-1.json")).expect("posted sale"),
+    )
+    .expect("a stored sale");
+    assert!(posted.joined.is_none());
+}

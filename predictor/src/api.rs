@@ -55,6 +55,7 @@ pub fn router(state: AppState) -> Router {
             "/predict/batch",
             post(predict_batch).fallback(method_not_allowed),
         )
+        .route("/sales", post(post_sales).fallback(method_not_allowed))
         .route("/health", get(health).fallback(method_not_allowed))
         .route("/model", get(model_info).fallback(method_not_allowed))
         .route("/", get(crate::page::index).fallback(method_not_allowed))
@@ -69,7 +70,7 @@ pub fn router(state: AppState) -> Router {
 
 async fn not_found(method: Method, uri: axum::http::Uri) -> ApiError {
     ApiError::NotFound(format!(
-        "no route for {method} {}; routes: GET /, POST /predict, POST /predict/batch, GET /health, GET /model",
+        "no route for {method} {}; routes: GET /, POST /predict, POST /predict/batch, POST /sales, GET /health, GET /model",
         uri.path()
     ))
 }
@@ -410,6 +411,130 @@ async fn predict_batch(
         .collect()
         .await;
     Ok(Json(json!({ "model": { "id": model.id, "trained_at": model.artifact.trained_at }, "predictions": replies })).into_response())
+}
+
+/// `POST /sales`: `{"sales": [{"prediction_id" or "Id", "sale_price", "sold_on"}, ...]}`.
+///
+/// Every row is checked before anything is written (a 400 names each bad row and field). The
+/// router's store only writes, so prediction ids are not checked here: the reply says
+/// `unverified_ids: true` and `amesops monitor` reports the sales it cannot join.
+async fn post_sales(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    use futures_util::stream::{self, StreamExt};
+    let input = read_json(&headers, body).await?;
+    let expected = || {
+        ApiError::InvalidInput {
+        message: "expected {\"sales\": [{\"prediction_id\" or \"Id\", \"sale_price\", \"sold_on\"}, ...]}".to_string(),
+        fields: vec![crate::error::FieldProblem {
+            field: "sales".to_string(),
+            problem: "must be an array of sale objects".to_string(),
+        }],
+    }
+    };
+    let rows = match input {
+        Value::Object(mut object) => match object.remove("sales") {
+            Some(Value::Array(rows)) => rows,
+            _ => return Err(expected()),
+        },
+        _ => return Err(expected()),
+    };
+    if rows.len() > MAX_BATCH {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "a request holds at most {MAX_BATCH} sales, got {}; split it",
+            rows.len()
+        )));
+    }
+    let today = time::OffsetDateTime::now_utc().date();
+    let mut problems = Vec::new();
+    let mut sales: std::collections::BTreeMap<String, (usize, crate::sales::StoredSale)> =
+        std::collections::BTreeMap::new();
+    for (index, row) in rows.iter().enumerate() {
+        match crate::sales::check_posted(index, row, today) {
+            Ok(sale) => {
+                let key = sale.key();
+                match sales.get(&key) {
+                    Some((first, known)) if known.sale_price != sale.sale_price => {
+                        problems.push(crate::error::FieldProblem {
+                            field: format!("sales[{index}].sale_price"),
+                            problem: format!(
+                                "the same sale as sales[{first}] with another price ({} ≠ {})",
+                                sale.sale_price, known.sale_price
+                            ),
+                        });
+                    }
+                    Some(_) => {}
+                    None => {
+                        sales.insert(key, (index, sale));
+                    }
+                }
+            }
+            Err(mut row_problems) => problems.append(&mut row_problems),
+        }
+    }
+    if rows.is_empty() {
+        return Err(expected());
+    }
+    if !problems.is_empty() {
+        let rows_at_fault: std::collections::BTreeSet<&str> = problems
+            .iter()
+            .filter_map(|p| p.field.split('.').next())
+            .collect();
+        return Err(ApiError::InvalidInput {
+            message: format!(
+                "{} bad sale(s), nothing stored: {}",
+                rows_at_fault.len(),
+                problems
+                    .iter()
+                    .map(|p| format!("{}: {}", p.field, p.problem))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            fields: problems,
+        });
+    }
+    let mut bodies = Vec::with_capacity(sales.len());
+    for (key, (_, sale)) in sales {
+        let body = serde_json::to_vec_pretty(&sale)
+            .map_err(|e| ApiError::Internal(format!("sale not serialisable: {e}")))?;
+        bodies.push((key, body));
+    }
+    let results: Vec<(String, Result<(), crate::store::StoreError>)> = stream::iter(bodies)
+        .map(|(key, body)| {
+            let state = state.clone();
+            async move {
+                let result = state.store().put(&key, body).await;
+                (key, result)
+            }
+        })
+        .buffered(STORE_CONCURRENCY)
+        .collect()
+        .await;
+    let failed: Vec<&String> = results
+        .iter()
+        .filter_map(|(key, r)| r.as_ref().err().map(|_| key))
+        .collect();
+    for (key, result) in &results {
+        if let Err(e) = result {
+            tracing::error!(event = "sale", key = %key, store = %state.store().describe(), error = %e, "sale could not be stored");
+        }
+    }
+    if !failed.is_empty() {
+        return Err(ApiError::Unavailable(format!(
+            "{} of {} sale(s) could not be stored in {}; send the request again (it is idempotent)",
+            failed.len(),
+            results.len(),
+            state.store().describe()
+        )));
+    }
+    Ok(Json(json!({
+        "stored": results.len(),
+        "keys": results.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+        "unverified_ids": true,
+    }))
+    .into_response())
 }
 
 async fn health(State(state): State<AppState>) -> Response {

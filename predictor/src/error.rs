@@ -25,6 +25,8 @@ pub enum ApiError {
     NotFound(String),
     /// Route exists, method does not.
     MethodNotAllowed(String),
+    /// A backend (the store) failed; the request may be sent again.
+    Unavailable(String),
     /// Our fault.
     Internal(String),
 }
@@ -82,6 +84,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -95,6 +98,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
+            ApiError::Unavailable(_) => "store_unavailable",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -107,6 +111,7 @@ impl ApiError {
             | ApiError::UnsupportedMediaType(message)
             | ApiError::NotFound(message)
             | ApiError::MethodNotAllowed(message)
+            | ApiError::Unavailable(message)
             | ApiError::Internal(message) => message,
         }
     }

@@ -16,6 +16,7 @@ pub mod loader;
 pub mod logging;
 pub mod page;
 pub mod record;
+pub mod sales;
 pub mod schema_info;
 pub mod serve;
 pub mod state;

@@ -71,6 +71,7 @@ pub fn document(model: &ServedModel) -> serde_json::Value {
         "features": artifact.feature_names.len(),
         "fields": fields(model),
         "reply_fields": crate::wire::reply_fields(),
+        "sales_reply_fields": crate::wire::sales_reply_fields(),
         "interval_method": if artifact.model.reference.range.is_some() {
             core_model::interval::METHOD
         } else {

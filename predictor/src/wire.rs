@@ -66,6 +66,15 @@ fn empty_explanation() -> Explanation {
     }
 }
 
+/// What `GET /model` says about the reply of `POST /sales` (`sales_reply_fields`).
+pub fn sales_reply_fields() -> serde_json::Value {
+    serde_json::json!({
+        "stored": "sales written under sales/dt=<sold_on>/<prediction_id or house-Id>.json (a repeated sale is rewritten, not doubled)",
+        "keys": "the storage key of each sale",
+        "unverified_ids": "true: the router's store only writes, so prediction ids and house Ids are not checked against the records; `amesops monitor` joins the sales and reports those it cannot join"
+    })
+}
+
 /// What `GET /model` says about the reply fields (`reply_fields`).
 pub fn reply_fields() -> serde_json::Value {
     serde_json::json!({

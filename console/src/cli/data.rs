@@ -39,6 +39,10 @@ pub struct FetchArgs {
     /// each replacement). Default: `fetch-report.json` beside `--out`.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// Append the closed sales of this store (a folder or s3://bucket[/prefix]; default: the
+    /// configured target's) to the data. Default: params.yaml `fetch.include_sales`.
+    #[arg(long, value_name = "STORE")]
+    pub include_sales_from: Option<String>,
 }
 
 /// Arguments of `amesops split`.
@@ -130,7 +134,7 @@ pub fn table_error(path: &Path, error: DataError) -> anyhow::Error {
 }
 
 /// `amesops fetch`.
-pub fn fetch(args: FetchArgs) -> Result<ExitCode> {
+pub fn fetch(args: FetchArgs, global: &crate::config::GlobalArgs) -> Result<ExitCode> {
     let params = Params::load(&args.params, args.params != super::default_params())?;
     let source = args.source.unwrap_or(params.fetch.source);
     let bytes = read_source(&source)?;
@@ -154,7 +158,52 @@ pub fn fetch(args: FetchArgs) -> Result<ExitCode> {
             .unwrap_or(Path::new(""))
             .join("fetch-report.json")
     });
-    let report = fetch_report(&source, &md5, policy, &table);
+    let mut report = fetch_report(&source, &md5, policy, &table);
+    let mut table = table;
+    if (params.fetch.include_sales || args.include_sales_from.is_some())
+        && (policy != OnInvalid::Fail || table.invalid.is_empty())
+    {
+        let config = crate::config::Config::load(global)?;
+        let uri = args
+            .include_sales_from
+            .clone()
+            .unwrap_or_else(|| crate::backend::store::store_uri(&config));
+        let rows = tokio::runtime::Runtime::new()
+            .context("cannot start the async runtime")?
+            .block_on(async {
+                let store = crate::backend::store::open_store(&uri, &config)
+                    .await
+                    .map_err(anyhow::Error::msg)?;
+                crate::operations::monitor::sales::training_rows(
+                    store.as_ref(),
+                    crate::operations::monitor::dates::today(),
+                )
+                .await
+                .map_err(anyhow::Error::from)
+            })
+            .with_context(|| format!("cannot read the sales of {uri} (fetch.include_sales)"))?;
+        report.sales_appended = rows.rows.len();
+        report.sales_left_out = rows.left_out;
+        report.rows_written += rows.rows.len();
+        if !table.has_price && !rows.rows.is_empty() {
+            bail!(
+                "{source} has no SalePrice column: sales can only be appended to priced training data (fetch.include_sales)"
+            );
+        }
+        table.records.extend(rows.rows);
+        eprintln!(
+            "appended {} closed sale(s) from {uri}{}",
+            report.sales_appended,
+            if report.sales_left_out.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; {} left out (see the report)",
+                    report.sales_left_out.len()
+                )
+            }
+        );
+    }
     files::write_bytes(&report_path, &serde_json::to_vec_pretty(&report)?)?;
     if policy == OnInvalid::Fail && !table.invalid.is_empty() {
         return Err(table_error(label, DataError::InvalidRows(table.invalid)).context(
@@ -239,6 +288,8 @@ fn fetch_report(source: &str, md5: &str, policy: OnInvalid, table: &Table) -> Fe
         },
         replacements,
         skipped: flatten(&table.invalid),
+        sales_appended: 0,
+        sales_left_out: Vec::new(),
     }
 }
 

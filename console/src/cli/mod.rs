@@ -121,7 +121,7 @@ pub fn default_params() -> PathBuf {
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Some(Command::Fetch(args)) => data::fetch(args),
+        Some(Command::Fetch(args)) => data::fetch(args, &cli.global),
         Some(Command::Split(args)) => data::split(args),
         Some(Command::Train(args)) => {
             crate::provenance::check_training_code()?;

@@ -150,7 +150,15 @@ pub async fn monitor(store: &dyn ObjectStore, request: &Request) -> Result<Repor
             Vec::new()
         }
     };
-    let sales = sales::sales_since(store, from).await?;
+    let stored = sales::sales_since(store, from, request.today).await?;
+    let sales = stored.sales;
+    if !stored.unjoined.is_empty() {
+        notes.push(format!(
+            "{} posted sale(s) name no prediction in the store (unknown prediction id or house Id), left out: {}",
+            stored.unjoined.len(),
+            stored.unjoined.join(", ")
+        ));
+    }
     if sales.is_empty() {
         notes.push(
             "no sales yet: import closed sales with `amesops sales import FILE.csv`".to_string(),

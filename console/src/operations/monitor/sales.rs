@@ -15,10 +15,11 @@ use super::dates::{day_string, parse_day};
 use super::days::{self, Brief, StoredRecord, key_id};
 use crate::backend::store::{ObjectStore, PREDICTIONS_PREFIX};
 
-/// Prefix of the stored sales.
-pub const SALES_PREFIX: &str = "sales/";
+pub use predictor::sales::SALES_PREFIX;
+use predictor::sales::{Joined, StoredSale};
 
-/// A closed sale, joined to the prediction it closes: what is stored.
+/// A closed sale, joined to the prediction it closes. It is stored as a
+/// [`predictor::sales::StoredSale`] (the layout `POST /sales` writes too, without the join).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sale {
     /// The prediction this sale closes.
@@ -41,6 +42,46 @@ pub struct Sale {
     pub predicted_at: String,
     /// The prediction's source (`api`, `simulated`).
     pub source: predictor::record::Source,
+}
+
+impl Sale {
+    /// As stored.
+    pub fn stored(&self) -> StoredSale {
+        StoredSale {
+            prediction_id: Some(self.prediction_id.clone()),
+            house_id: self.house_id,
+            sale_price: self.sale_price,
+            sold_on: self.sold_on.clone(),
+            joined: Some(Joined {
+                model_id: self.model_id.clone(),
+                predicted_price: self.predicted_price,
+                interval: self.interval,
+                predicted_at: self.predicted_at.clone(),
+                source: self.source,
+            }),
+        }
+    }
+
+    /// A stored sale that carries its join (written by `sales import` or `simulate`).
+    pub fn from_stored(stored: StoredSale) -> Option<Sale> {
+        let joined = stored.joined?;
+        Some(Sale {
+            prediction_id: stored.prediction_id?,
+            house_id: stored.house_id,
+            sale_price: stored.sale_price,
+            sold_on: stored.sold_on,
+            model_id: joined.model_id,
+            predicted_price: joined.predicted_price,
+            interval: joined.interval,
+            predicted_at: joined.predicted_at,
+            source: joined.source,
+        })
+    }
+
+    /// The stored bytes.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, MonitorError> {
+        serde_json::to_vec_pretty(&self.stored()).map_err(|e| MonitorError::Store(e.to_string()))
+    }
 }
 
 /// The storage key of a sale.
@@ -228,6 +269,17 @@ impl<'a> Predictions<'a> {
         })
     }
 
+    /// The stored record of the prediction with this id, as JSON.
+    pub async fn record(&self, id: &str) -> Result<Option<serde_json::Value>, MonitorError> {
+        let Some(key) = self.by_id.get(id) else {
+            return Ok(None);
+        };
+        let bytes = self.store.get(key).await?;
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| MonitorError::Store(format!("{key}: not a record: {e}")))
+    }
+
     /// The prediction with this id.
     pub async fn by_id(&self, id: &str) -> Result<Option<Brief>, MonitorError> {
         let Some(key) = self.by_id.get(id) else {
@@ -374,8 +426,7 @@ pub async fn import(
     }
     let mut imported = Imported::default();
     for (key, (_, sale)) in sales {
-        let body =
-            serde_json::to_vec_pretty(&sale).map_err(|e| MonitorError::Store(e.to_string()))?;
+        let body = sale.to_bytes()?;
         if store.get(&key).await.ok().as_deref() == Some(body.as_slice()) {
             imported.unchanged += 1;
         } else {
@@ -386,10 +437,26 @@ pub async fn import(
     Ok(imported)
 }
 
-/// Every stored sale sold on or after `from`, oldest first.
-pub async fn sales_since(store: &dyn ObjectStore, from: Date) -> Result<Vec<Sale>, MonitorError> {
+/// The stored sales sold on or after `from`, oldest first, and those that could not be joined.
+#[derive(Debug, Default)]
+pub struct StoredSales {
+    /// Joined sales.
+    pub sales: Vec<Sale>,
+    /// Sales posted to `POST /sales` (stored without their join) whose prediction id or house
+    /// `Id` names no record in the store: their keys.
+    pub unjoined: Vec<String>,
+}
+
+/// Every stored sale sold on or after `from`, oldest first; sales stored without their join
+/// (`POST /sales`) are joined here, by prediction id else by house `Id`.
+pub async fn sales_since(
+    store: &dyn ObjectStore,
+    from: Date,
+    today: Date,
+) -> Result<StoredSales, MonitorError> {
     let from = day_string(from);
-    let mut out = Vec::new();
+    let mut out = StoredSales::default();
+    let mut predictions: Option<Predictions<'_>> = None;
     let mut partitions = store.partitions_of(SALES_PREFIX).await?;
     partitions.reverse();
     for partition in partitions {
@@ -401,9 +468,110 @@ pub async fn sales_since(store: &dyn ObjectStore, from: Date) -> Result<Vec<Sale
                 continue;
             }
             let bytes = store.get(&key).await?;
-            let sale: Sale = serde_json::from_slice(&bytes)
+            let stored: StoredSale = serde_json::from_slice(&bytes)
                 .map_err(|e| MonitorError::Store(format!("{key}: not a sale: {e}")))?;
-            out.push(sale);
+            if stored.joined.is_some() {
+                if let Some(sale) = Sale::from_stored(stored) {
+                    out.sales.push(sale);
+                }
+                continue;
+            }
+            let Some(sold_on) = parse_day(&stored.sold_on) else {
+                out.unjoined.push(key);
+                continue;
+            };
+            if predictions.is_none() {
+                predictions = Some(Predictions::list(store, today).await?);
+            }
+            let Some(predictions) = predictions.as_mut() else {
+                continue;
+            };
+            let row = SaleRow {
+                line: 0,
+                prediction_id: stored.prediction_id.clone(),
+                house_id: stored.house_id,
+                sale_price: stored.sale_price,
+                sold_on,
+            };
+            match join(&row, predictions).await {
+                Ok(brief) => out.sales.push(sale_of(&row, &brief, None)),
+                Err(_) => out.unjoined.push(key),
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Closed sales as training rows (`fetch.include_sales`).
+#[derive(Debug, Default)]
+pub struct TrainingRows {
+    /// One row per sale: the house of the prediction it closes, sold in the sale's year and
+    /// month, at the sale's price.
+    pub rows: Vec<core_model::dataset::Record>,
+    /// Sales left out, each with why.
+    pub left_out: Vec<String>,
+}
+
+/// Every stored sale as a training row: the house features are the `input` of the record the
+/// sale closes, `YrSold`/`MoSold` come from `sold_on` and `SalePrice` is the sale price.
+/// Simulated sales are left out (they replay the held-out rows of the data itself).
+pub async fn training_rows(
+    store: &dyn ObjectStore,
+    today: Date,
+) -> Result<TrainingRows, MonitorError> {
+    let all = sales_since(store, Date::MIN, today).await?;
+    let mut out = TrainingRows::default();
+    for key in all.unjoined {
+        out.left_out
+            .push(format!("{key}: names no prediction in the store"));
+    }
+    let predictions = Predictions::list(store, today).await?;
+    for sale in all.sales {
+        let key = sale_key(&sale.sold_on, &sale.prediction_id);
+        if sale.source == predictor::record::Source::Simulated {
+            out.left_out.push(format!(
+                "{key}: simulated (a held-out row of the data itself)"
+            ));
+            continue;
+        }
+        let Some(record) = predictions.record(&sale.prediction_id).await? else {
+            out.left_out.push(format!(
+                "{key}: the record of prediction {} is gone",
+                sale.prediction_id
+            ));
+            continue;
+        };
+        let Some(serde_json::Value::Object(mut input)) = record.get("input").cloned() else {
+            out.left_out
+                .push(format!("{key}: the record has no house input"));
+            continue;
+        };
+        let Some(sold) = parse_day(&sale.sold_on) else {
+            out.left_out.push(format!("{key}: sold_on is not a date"));
+            continue;
+        };
+        let id = sale
+            .house_id
+            .or_else(|| input.get("Id").and_then(serde_json::Value::as_i64));
+        input.remove("Id");
+        input.remove("SalePrice");
+        input.insert("YrSold".to_string(), sold.year().into());
+        input.insert("MoSold".to_string(), u8::from(sold.month()).into());
+        match core_model::house::house_from_json(&input) {
+            Ok(house) => out.rows.push(core_model::dataset::Record {
+                line: 0,
+                id,
+                house,
+                price: Some(sale.sale_price),
+            }),
+            Err(errors) => out.left_out.push(format!(
+                "{key}: the house does not validate: {}",
+                errors
+                    .iter()
+                    .map(|e| e.field.clone())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
         }
     }
     Ok(out)

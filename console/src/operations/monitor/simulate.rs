@@ -146,8 +146,7 @@ pub async fn simulate(
                 predicted_at: record.timestamp.clone(),
                 source: Source::Simulated,
             };
-            let body =
-                serde_json::to_vec_pretty(&sale).map_err(|e| MonitorError::Store(e.to_string()))?;
+            let body = sale.to_bytes()?;
             store.put(&sale_key(&sale.sold_on, &id), body).await?;
             counts.sales += 1;
         }
@@ -179,7 +178,9 @@ pub async fn clear(store: &dyn ObjectStore) -> Result<Counts, MonitorError> {
     for partition in store.partitions_of(SALES_PREFIX).await? {
         for key in store.keys_in(&partition).await? {
             let bytes = store.get(&key).await?;
-            if serde_json::from_slice::<Sale>(&bytes).is_ok_and(|s| s.source == Source::Simulated) {
+            if serde_json::from_slice::<predictor::sales::StoredSale>(&bytes)
+                .is_ok_and(|s| s.joined.is_some_and(|j| j.source == Source::Simulated))
+            {
                 store.delete(&key).await?;
                 counts.sales += 1;
             }

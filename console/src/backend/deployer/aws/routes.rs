@@ -11,9 +11,11 @@ use crate::backend::deployer::DeployError;
 /// The stage that serves the API's base URL.
 pub const STAGE: &str = "$default";
 /// Every route, and whether it prices houses (those get IAM authorization with `api_auth = "iam"`).
-pub const ROUTES: [(&str, bool); 6] = [
+/// `POST /sales` writes to the store, so it is guarded like the pricing routes.
+pub const ROUTES: [(&str, bool); 7] = [
     ("POST /predict", true),
     ("POST /predict/batch", true),
+    ("POST /sales", true),
     ("GET /health", false),
     ("GET /model", false),
     ("GET /", false),
