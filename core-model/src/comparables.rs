@@ -339,8 +339,12 @@ impl ComparableTable {
 
     /// The comparables to show for a house the model prices at `price`.
     pub fn comparables(&self, neighbours: &Neighbours, price: f64) -> Vec<Comparable> {
-        neighbours
-            .chosen()
+        // Sales tied on the key fields are told apart by how close the model prices them to
+        // this house: a house identical to a training row then lists that row first.
+        let mut chosen = neighbours.chosen().to_vec();
+        let gap = |r: u32| (self.rows[r as usize].model_price.ln() - price.ln()).abs();
+        chosen.sort_by(|a, b| a.0.total_cmp(&b.0).then(gap(a.1).total_cmp(&gap(b.1))));
+        chosen
             .iter()
             .map(|&(distance, r)| {
                 let row = &self.rows[r as usize];
