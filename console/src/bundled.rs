@@ -3,3 +3,15 @@
 
 /// The bundled Ames training data (`datasets/ames.csv`).
 pub const DATA: &[u8] = include_bytes!("../../datasets/ames.csv");
+
+/// The first house of the bundled data: what every smoke test sends, local or on AWS, so both
+/// check the candidate on the same house.
+pub fn first_house() -> Result<core_model::House, String> {
+    let table = core_model::Table::read(DATA).map_err(|e| format!("bundled data: {e}"))?;
+    table
+        .records
+        .into_iter()
+        .next()
+        .map(|r| r.house)
+        .ok_or_else(|| "the bundled data is empty".to_string())
+}

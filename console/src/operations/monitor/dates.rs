@@ -1,32 +1,15 @@
 //! Calendar days as the store names them (`YYYY-MM-DD`, UTC) and ISO weeks.
 
-use time::{Date, Month, OffsetDateTime};
+use time::{Date, OffsetDateTime};
 
 /// Today in UTC.
 pub fn today() -> Date {
     OffsetDateTime::now_utc().date()
 }
 
-/// Parses `YYYY-MM-DD`.
-pub fn parse_day(text: &str) -> Option<Date> {
-    let mut parts = text.trim().splitn(3, '-');
-    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
-    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
-        return None;
-    }
-    let month = Month::try_from(m.parse::<u8>().ok()?).ok()?;
-    Date::from_calendar_date(y.parse().ok()?, month, d.parse().ok()?).ok()
-}
-
-/// `YYYY-MM-DD`.
-pub fn day_string(date: Date) -> String {
-    format!(
-        "{:04}-{:02}-{:02}",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    )
-}
+// One reading and writing of the store's day names for the router (`POST /sales`) and the
+// console: a sale posted over HTTP and one imported from a CSV land in the same partition.
+pub use predictor::sales::{day_string, parse_day};
 
 /// The ISO week of a day: `2026-W48`.
 pub fn iso_week(date: Date) -> String {

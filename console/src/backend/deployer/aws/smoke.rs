@@ -30,13 +30,7 @@ pub fn expectation(bytes: &[u8]) -> Result<Expectation, DeployError> {
     let fail = |what: String| DeployError(format!("cannot prepare the smoke test: {what}"));
     let loaded = core_model::Artifact::from_bytes(bytes)
         .map_err(|e| fail(format!("the model does not load: {e}")))?;
-    let table = core_model::Table::read(crate::bundled::DATA)
-        .map_err(|e| fail(format!("bundled data: {e}")))?;
-    let house = table
-        .records
-        .first()
-        .map(|r| r.house.clone())
-        .ok_or_else(|| fail("the bundled data is empty".to_string()))?;
+    let house = crate::bundled::first_house().map_err(fail)?;
     let price = loaded.artifact.model.predict(&house).price;
     Ok(Expectation {
         model_id: loaded.id,

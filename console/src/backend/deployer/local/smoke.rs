@@ -15,13 +15,7 @@ pub async fn smoke_test(bytes: &[u8], scratch: &Path) -> Result<String, DeployEr
     let loaded = Artifact::from_bytes(bytes)
         .map_err(|e| fail(format!("the artifact does not load: {e}")))?;
     let id = loaded.id.clone();
-    let table = core_model::Table::read(crate::bundled::DATA)
-        .map_err(|e| fail(format!("bundled data: {e}")))?;
-    let house = table
-        .records
-        .first()
-        .map(|r| r.house.clone())
-        .ok_or_else(|| fail("bundled data is empty".to_string()))?;
+    let house = crate::bundled::first_house().map_err(fail)?;
     let expected = loaded.artifact.model.predict(&house).price;
     let state = AppState::new(
         ServedModel::from(loaded),
