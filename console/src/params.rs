@@ -69,6 +69,8 @@ pub struct SplitParams {
     pub test_fraction: f64,
     /// Seed of the shuffle.
     pub seed: u64,
+    /// Which rows are held out.
+    pub hold_out: HoldOut,
 }
 
 impl Default for SplitParams {
@@ -76,6 +78,40 @@ impl Default for SplitParams {
         Self {
             test_fraction: 0.2,
             seed: 42,
+            hold_out: HoldOut::Auto,
+        }
+    }
+}
+
+/// Which rows the split holds out for the test set (and so for the gate).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum HoldOut {
+    /// A seeded random share of the rows.
+    Random,
+    /// The share sold most recently (YrSold, MoSold), so the gate judges both models on the
+    /// newest sales.
+    Newest,
+    /// `newest` when the fetch stage appends closed sales (`fetch.include_sales`), else `random`.
+    Auto,
+}
+
+impl HoldOut {
+    /// The rule in force: `auto` resolved against whether sales are appended.
+    pub fn resolve(self, include_sales: bool) -> HoldOut {
+        match self {
+            HoldOut::Auto if include_sales => HoldOut::Newest,
+            HoldOut::Auto => HoldOut::Random,
+            rule => rule,
+        }
+    }
+
+    /// The name params.yaml uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            HoldOut::Random => "random",
+            HoldOut::Newest => "newest",
+            HoldOut::Auto => "auto",
         }
     }
 }

@@ -173,4 +173,37 @@ async fn fetch_with_include_sales_appends_the_sales_with_their_houses_and_prices
         left_out.iter().any(|l| l.contains("simulated")),
         "{left_out:?}"
     );
+
+    // With sales appended, `split.hold_out: auto` holds out the newest sales: the gate scores
+    // both models on the houses that sold last, these two among them.
+    let args = ["split"];
+    let output = Command::new(BIN)
+        .args(args)
+        .current_dir(d)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run amesops");
+    assert!(output.status.success(), "{}", describe(&args, &output));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("newest sales held out"),
+        "{}",
+        describe(&args, &output)
+    );
+    let month = |r: &Vec<String>| {
+        r[col("YrSold")].parse::<i64>().expect("year") * 12
+            + r[col("MoSold")].parse::<i64>().expect("month")
+    };
+    let (_, test) = read_csv(&d.join("data/test.csv"));
+    let (_, train) = read_csv(&d.join("data/train.csv"));
+    assert_eq!(test.len(), 292, "a fifth of 1,462 rows");
+    assert_eq!(train.len(), 1462 - 292);
+    for id in ["9001", "9002"] {
+        assert!(test.iter().any(|r| r[col("Id")] == id), "sale {id} held out");
+    }
+    let newest_trained = train.iter().map(month).max().expect("train rows");
+    let oldest_held_out = test.iter().map(month).min().expect("test rows");
+    assert!(
+        newest_trained <= oldest_held_out,
+        "every held-out sale is at least as new as every training sale"
+    );
 }

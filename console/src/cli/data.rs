@@ -11,7 +11,7 @@ use core_model::{Table, digest, split as splitting};
 
 use crate::data_quality::{FetchReport, Replacement};
 use crate::files;
-use crate::params::Params;
+use crate::params::{HoldOut, Params};
 
 /// The data snapshot shipped inside the binary, so `fetch` works offline and anywhere.
 pub const BUNDLED: &[u8] = crate::bundled::DATA;
@@ -63,6 +63,11 @@ pub struct SplitArgs {
     /// Shuffle seed. Default: params.yaml `split.seed`.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Which rows to hold out: `random` (seeded), `newest` (the latest sales by YrSold and
+    /// MoSold), or `auto` (`newest` when fetch.include_sales appends closed sales). Default:
+    /// params.yaml `split.hold_out`.
+    #[arg(long, value_enum)]
+    pub hold_out: Option<crate::params::HoldOut>,
     /// Parameters file.
     #[arg(long, default_value_os_t = super::default_params())]
     pub params: PathBuf,
@@ -252,6 +257,20 @@ pub fn fetch(args: FetchArgs, global: &crate::config::GlobalArgs) -> Result<Exit
     Ok(ExitCode::SUCCESS)
 }
 
+/// Each house's sale month as `year * 12 + month` (`None` when either is missing), the order
+/// the `newest` hold-out sorts by.
+fn sale_months(dataset: &core_model::dataset::Dataset) -> Vec<Option<i64>> {
+    let number = |house: &core_model::house::House, name| match house.get_by_name(name) {
+        Some(core_model::house::Value::Number(x)) if x.is_finite() => Some(x as i64),
+        _ => None,
+    };
+    dataset
+        .houses
+        .iter()
+        .map(|house| Some(number(house, "YrSold")? * 12 + number(house, "MoSold")?))
+        .collect()
+}
+
 /// The data-quality report of a read source.
 fn fetch_report(source: &str, md5: &str, policy: OnInvalid, table: &Table) -> FetchReport {
     let flatten = |rows: &[core_model::dataset::RowError]| -> Vec<Replacement> {
@@ -304,15 +323,26 @@ pub fn split(args: SplitArgs) -> Result<ExitCode> {
     let dataset = Table::read_path(&args.data)
         .and_then(Table::into_dataset)
         .map_err(|e| table_error(&args.data, e))?;
-    let (train_rows, test_rows) = splitting::train_test(dataset.len(), fraction, seed);
+    let hold_out = args
+        .hold_out
+        .unwrap_or(params.split.hold_out)
+        .resolve(params.fetch.include_sales);
+    let (train_rows, test_rows) = match hold_out {
+        HoldOut::Newest => splitting::newest(&sale_months(&dataset), fraction),
+        _ => splitting::train_test(dataset.len(), fraction, seed),
+    };
     for (path, rows) in [(&args.train, &train_rows), (&args.test, &test_rows)] {
         let part = dataset.select(rows);
         files::write_atomic(path, |w| {
             Ok(write_csv(w, &part.ids, &part.houses, Some(&part.prices))?)
         })?;
     }
+    let rule = match hold_out {
+        HoldOut::Newest => "newest sales held out".to_string(),
+        _ => format!("seed {seed}"),
+    };
     eprintln!(
-        "split {} houses (seed {seed}): {} train -> {}, {} test -> {}",
+        "split {} houses ({rule}): {} train -> {}, {} test -> {}",
         dataset.len(),
         train_rows.len(),
         args.train.display(),

@@ -375,6 +375,15 @@ pub fn training_batch(params: &Params, artifact: &Artifact) -> Batch {
         params.split.test_fraction,
     ));
     params_logged.push(KeyValue::new("split.seed", params.split.seed));
+    // The rule in force, not `auto`: what a reader comparing two runs needs to know.
+    params_logged.push(KeyValue::new(
+        "split.hold_out",
+        params
+            .split
+            .hold_out
+            .resolve(params.fetch.include_sales)
+            .name(),
+    ));
     params_logged.push(KeyValue::new("data.md5", &artifact.data_md5));
     let mut metrics = scores("cv", &cv.overall, 0, now);
     for (fold, m) in cv.folds.iter().enumerate() {
