@@ -198,7 +198,10 @@ async fn fetch_with_include_sales_appends_the_sales_with_their_houses_and_prices
     assert_eq!(test.len(), 292, "a fifth of 1,462 rows");
     assert_eq!(train.len(), 1462 - 292);
     for id in ["9001", "9002"] {
-        assert!(test.iter().any(|r| r[col("Id")] == id), "sale {id} held out");
+        assert!(
+            test.iter().any(|r| r[col("Id")] == id),
+            "sale {id} held out"
+        );
     }
     let newest_trained = train.iter().map(month).max().expect("train rows");
     let oldest_held_out = test.iter().map(month).min().expect("test rows");
