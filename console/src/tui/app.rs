@@ -21,7 +21,7 @@ use super::views::monitor::MonitorView;
 use super::views::pipeline::{PipelineView, RunEvent};
 use super::views::predict::PredictView;
 use super::views::predictions::PredictionsView;
-use super::views::{DrawContext, Intent};
+use super::views::{DrawContext, Intent, View};
 use super::widgets::confirm::{self, Confirm};
 use super::widgets::palette::{self, Entry, Palette};
 use super::widgets::toast::{self, Level, Toast};
@@ -122,25 +122,42 @@ impl App {
     /// Commands to run at start: the first view's data (and the log stream, which is cheap).
     pub fn start(&mut self, now: Instant) -> Vec<Command> {
         let mut commands = self.enter(self.view, now);
-        commands.extend(self.logs.on_enter());
+        commands.extend(self.logs.on_enter(now));
         // The header compares the live alias's model with what the endpoint serves from the
         // start, whichever view is open.
         commands.extend(self.deploy.on_enter(now));
         commands
     }
 
+    /// The one place that maps a view id to its state: everything else goes through
+    /// [`View`].
+    fn view_mut(&mut self, id: ViewId) -> &mut dyn View {
+        match id {
+            ViewId::Pipeline => &mut self.pipeline,
+            ViewId::Logs => &mut self.logs,
+            ViewId::Predictions => &mut self.predictions,
+            ViewId::Experiments => &mut self.experiments,
+            ViewId::Predict => &mut self.predict,
+            ViewId::Deploy => &mut self.deploy,
+            ViewId::Monitor => &mut self.monitor,
+        }
+    }
+
+    fn view_ref(&self, id: ViewId) -> &dyn View {
+        match id {
+            ViewId::Pipeline => &self.pipeline,
+            ViewId::Logs => &self.logs,
+            ViewId::Predictions => &self.predictions,
+            ViewId::Experiments => &self.experiments,
+            ViewId::Predict => &self.predict,
+            ViewId::Deploy => &self.deploy,
+            ViewId::Monitor => &self.monitor,
+        }
+    }
+
     fn enter(&mut self, view: ViewId, now: Instant) -> Vec<Command> {
         self.view = view;
-        let command = match view {
-            ViewId::Pipeline => self.pipeline.on_enter(now),
-            ViewId::Logs => self.logs.on_enter(),
-            ViewId::Predictions => self.predictions.on_enter(now),
-            ViewId::Experiments => self.experiments.on_enter(now),
-            ViewId::Predict => self.predict.on_enter(now),
-            ViewId::Deploy => self.deploy.on_enter(now),
-            ViewId::Monitor => self.monitor.on_enter(now),
-        };
-        command.into_iter().collect()
+        self.view_mut(view).on_enter(now).into_iter().collect()
     }
 
     /// Adds a notification.
@@ -214,12 +231,7 @@ impl App {
 
     /// Whether the view is taking typed text (global keys are then text).
     fn capturing_text(&self) -> bool {
-        match self.view {
-            ViewId::Predict => self.predict.editing,
-            ViewId::Logs => self.logs.searching(),
-            ViewId::Predictions => self.predictions.filtering(),
-            _ => false,
-        }
+        self.view_ref(self.view).capturing_text()
     }
 
     /// Handles one key press.
@@ -254,22 +266,14 @@ impl App {
                     let previous = (self.view.index() + ViewId::ALL.len() - 1) % ViewId::ALL.len();
                     return self.enter(ViewId::ALL[previous], now);
                 }
-                KeyCode::Char(c @ '1'..='7') => {
+                KeyCode::Char(c @ '1'..='9') if (c as usize - '1' as usize) < ViewId::ALL.len() => {
                     let index = c as usize - '1' as usize;
                     return self.enter(ViewId::ALL[index], now);
                 }
                 _ => {}
             }
         }
-        let intent = match self.view {
-            ViewId::Pipeline => self.pipeline.handle_key(key, now),
-            ViewId::Logs => self.logs.handle_key(key),
-            ViewId::Predictions => self.predictions.handle_key(key, now),
-            ViewId::Experiments => self.experiments.handle_key(key, now),
-            ViewId::Predict => self.predict.handle_key(key, now),
-            ViewId::Deploy => self.deploy.handle_key(key, now),
-            ViewId::Monitor => self.monitor.handle_key(key, now),
-        };
+        let intent = self.view_mut(self.view).handle_key(key, now);
         intent.map(|i| self.apply(i, now)).unwrap_or_default()
     }
 
@@ -354,15 +358,7 @@ impl App {
 
     /// Reloads the current view's data.
     pub fn refresh(&mut self, now: Instant) -> Vec<Command> {
-        match self.view {
-            ViewId::Pipeline => vec![self.pipeline.reload(now)],
-            ViewId::Deploy => vec![self.deploy.reload(now)],
-            ViewId::Monitor => vec![self.monitor.reload(now)],
-            ViewId::Logs => Vec::new(),
-            ViewId::Predictions | ViewId::Experiments | ViewId::Predict => {
-                self.on_key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::NONE), now)
-            }
-        }
+        self.view_mut(self.view).reload(now).into_iter().collect()
     }
 
     /// Takes the result of background work.
@@ -371,7 +367,7 @@ impl App {
             Loaded::Pipeline(result) => self.pipeline.on_loaded(result, now),
             Loaded::PipelineRun(event) => {
                 if self.pipeline.on_run(event) {
-                    return vec![self.pipeline.reload(now)];
+                    return self.pipeline.reload(now).into_iter().collect();
                 }
             }
             Loaded::Logs(event) => self.logs.on_event(event),
@@ -454,22 +450,17 @@ impl App {
 
     /// What a mutation changes shows up in these views.
     fn after_mutation(&mut self, now: Instant) -> Vec<Command> {
-        let mut commands = vec![self.pipeline.reload(now), self.deploy.reload(now)];
+        let mut commands: Vec<Command> = [self.pipeline.reload(now), self.deploy.reload(now)]
+            .into_iter()
+            .flatten()
+            .collect();
         self.predict.schema.start(now);
         commands.push(Command::LoadSchema);
         commands
     }
 
     fn keys(&self) -> &'static [(&'static str, &'static str)] {
-        match self.view {
-            ViewId::Pipeline => self.pipeline.keys(),
-            ViewId::Logs => self.logs.keys(),
-            ViewId::Predictions => self.predictions.keys(),
-            ViewId::Experiments => self.experiments.keys(),
-            ViewId::Predict => self.predict.keys(),
-            ViewId::Deploy => self.deploy.keys(),
-            ViewId::Monitor => self.monitor.keys(),
-        }
+        self.view_ref(self.view).keys()
     }
 
     /// Draws the whole screen. Any size works; tiny terminals get a notice.
@@ -541,15 +532,7 @@ impl App {
         };
         let body_block = Block::default().borders(Borders::NONE);
         let inner = body_block.inner(body);
-        match self.view {
-            ViewId::Pipeline => self.pipeline.draw(frame, inner, &ctx),
-            ViewId::Logs => self.logs.draw(frame, inner, &ctx),
-            ViewId::Predictions => self.predictions.draw(frame, inner, &ctx),
-            ViewId::Experiments => self.experiments.draw(frame, inner, &ctx),
-            ViewId::Predict => self.predict.draw(frame, inner, &ctx),
-            ViewId::Deploy => self.deploy.draw(frame, inner, &ctx),
-            ViewId::Monitor => self.monitor.draw(frame, inner, &ctx),
-        }
+        self.view_mut(self.view).draw(frame, inner, &ctx);
         let mut keys: Vec<Span> = Vec::new();
         for (k, what) in self.keys().iter().take(5) {
             keys.push(Span::styled(format!(" {k} "), theme.warn()));

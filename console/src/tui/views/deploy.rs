@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Row, Table};
 
-use super::{DrawContext, Intent};
+use super::{DrawContext, Intent, View};
 use crate::tui::action::{Command, Mutation};
 use crate::tui::widgets::status::{Remote, metric, status_line};
 
@@ -56,9 +56,8 @@ pub struct DeployView {
     pub status: Remote<DeployStatus>,
 }
 
-impl DeployView {
-    /// Keys for footer and help.
-    pub fn keys(&self) -> &'static [(&'static str, &'static str)] {
+impl View for DeployView {
+    fn keys(&self) -> &'static [(&'static str, &'static str)] {
         &[
             ("d", "deploy (gated)"),
             ("b", "roll back"),
@@ -67,30 +66,30 @@ impl DeployView {
         ]
     }
 
-    /// Loads status when first shown.
-    pub fn on_enter(&mut self, now: std::time::Instant) -> Option<Command> {
-        matches!(self.status, Remote::Idle).then(|| self.reload(now))
+    fn on_enter(&mut self, now: std::time::Instant) -> Option<Command> {
+        if matches!(self.status, Remote::Idle) {
+            self.reload(now)
+        } else {
+            None
+        }
     }
 
-    /// Asks for fresh status.
-    pub fn reload(&mut self, now: std::time::Instant) -> Command {
+    fn reload(&mut self, now: std::time::Instant) -> Option<Command> {
         self.status.start(now);
-        Command::LoadDeploy
+        Some(Command::LoadDeploy)
     }
 
-    /// Handles a key.
-    pub fn handle_key(&mut self, key: KeyEvent, now: std::time::Instant) -> Option<Intent> {
+    fn handle_key(&mut self, key: KeyEvent, now: std::time::Instant) -> Option<Intent> {
         match key.code {
             KeyCode::Char('d') => Some(Intent::Ask(Mutation::Deploy)),
             KeyCode::Char('b') => Some(Intent::Ask(Mutation::Rollback { to: None })),
             KeyCode::Char('F') => Some(Intent::Ask(Mutation::ForceDeploy)),
-            KeyCode::Char('r') => Some(Intent::Run(self.reload(now))),
+            KeyCode::Char('r') => self.reload(now).map(Intent::Run),
             _ => None,
         }
     }
 
-    /// Draws the view.
-    pub fn draw(&self, frame: &mut Frame, area: Rect, ctx: &DrawContext) {
+    fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &DrawContext) {
         let theme = &ctx.theme;
         let [status, body] =
             Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);

@@ -10,7 +10,7 @@ use ratatui::widgets::{
     Bar, BarChart, BarGroup, Block, Borders, Paragraph, Row, Table, TableState,
 };
 
-use super::{DrawContext, Intent};
+use super::{DrawContext, Intent, View};
 use crate::tui::action::Command;
 use crate::tui::widgets::status::{Remote, metric, status_line};
 
@@ -34,26 +34,6 @@ pub struct ExperimentsView {
 }
 
 impl ExperimentsView {
-    /// Keys for footer and help.
-    pub fn keys(&self) -> &'static [(&'static str, &'static str)] {
-        &[
-            ("↑/↓", "select run"),
-            ("space", "mark"),
-            ("c", "compare marked"),
-            ("o", "sort by next metric"),
-            ("esc", "close comparison"),
-            ("r", "refresh"),
-        ]
-    }
-
-    /// Loads runs when first shown.
-    pub fn on_enter(&mut self, now: std::time::Instant) -> Option<Command> {
-        matches!(self.runs, Remote::Idle).then(|| {
-            self.runs.start(now);
-            Command::LoadRuns
-        })
-    }
-
     /// Takes runs.
     pub fn on_loaded(&mut self, result: Result<Vec<RunRow>, String>, now: std::time::Instant) {
         self.runs.finish(result, now);
@@ -82,9 +62,34 @@ impl ExperimentsView {
             });
         }
     }
+}
 
-    /// Handles a key.
-    pub fn handle_key(&mut self, key: KeyEvent, now: std::time::Instant) -> Option<Intent> {
+impl View for ExperimentsView {
+    fn keys(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("↑/↓", "select run"),
+            ("space", "mark"),
+            ("c", "compare marked"),
+            ("o", "sort by next metric"),
+            ("esc", "close comparison"),
+            ("r", "refresh"),
+        ]
+    }
+
+    fn on_enter(&mut self, now: std::time::Instant) -> Option<Command> {
+        if matches!(self.runs, Remote::Idle) {
+            self.reload(now)
+        } else {
+            None
+        }
+    }
+
+    fn reload(&mut self, now: std::time::Instant) -> Option<Command> {
+        self.runs.start(now);
+        Some(Command::LoadRuns)
+    }
+
+    fn handle_key(&mut self, key: KeyEvent, now: std::time::Instant) -> Option<Intent> {
         let runs = self.runs.data().cloned().unwrap_or_default();
         let selected = self.table.selected().unwrap_or(0);
         match key.code {
@@ -117,17 +122,13 @@ impl ExperimentsView {
                 self.sort += 1;
                 self.sort_runs();
             }
-            KeyCode::Char('r') => {
-                self.runs.start(now);
-                return Some(Intent::Run(Command::LoadRuns));
-            }
+            KeyCode::Char('r') => return self.reload(now).map(Intent::Run),
             _ => {}
         }
         None
     }
 
-    /// Draws the view.
-    pub fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &DrawContext) {
+    fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &DrawContext) {
         let theme = &ctx.theme;
         let [status, body] =
             Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);

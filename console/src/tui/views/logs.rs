@@ -8,7 +8,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use super::{DrawContext, Intent};
+use super::{DrawContext, Intent, View};
 use crate::backend::logs::{LogEvent, LogLine};
 use crate::tui::action::Command;
 
@@ -143,19 +143,6 @@ impl LogsView {
         }
     }
 
-    /// Keys shown in the footer and help.
-    pub fn keys(&self) -> &'static [(&'static str, &'static str)] {
-        &[
-            ("↑/↓ pgup/pgdn", "scroll (pauses follow)"),
-            ("g / G", "top / bottom (G resumes follow)"),
-            ("/", "search"),
-            ("f", "filter by level"),
-            ("j", "pretty-print JSON"),
-            ("w", "wrap"),
-            ("t", "timestamps"),
-        ]
-    }
-
     /// Lines buffered now.
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -169,16 +156,6 @@ impl LogsView {
     /// Whether nothing is buffered.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
-    }
-
-    /// The command to start following, once.
-    pub fn on_enter(&mut self) -> Option<Command> {
-        if self.started {
-            None
-        } else {
-            self.started = true;
-            Some(Command::FollowLogs)
-        }
     }
 
     /// Takes a log event.
@@ -213,58 +190,6 @@ impl LogsView {
 
     fn matches(&self, entry: &Entry) -> bool {
         !self.search.is_empty() && entry.raw.contains(&self.search)
-    }
-
-    /// Handles a key.
-    pub fn handle_key(&mut self, key: KeyEvent) -> Option<Intent> {
-        if self.editing_search {
-            match key.code {
-                KeyCode::Enter | KeyCode::Esc => self.editing_search = false,
-                KeyCode::Backspace => {
-                    self.search.pop();
-                }
-                KeyCode::Char(c) => self.search.push(c),
-                _ => {}
-            }
-            return None;
-        }
-        match key.code {
-            KeyCode::Up | KeyCode::Char('k') => self.scroll_by(1),
-            KeyCode::Down => self.scroll_back(1),
-            KeyCode::PageUp => self.scroll_by(20),
-            KeyCode::PageDown => self.scroll_back(20),
-            KeyCode::Char('g') | KeyCode::Home => {
-                self.follow = false;
-                self.scroll = self.entries.len();
-            }
-            KeyCode::Char('G') | KeyCode::End => {
-                self.follow = true;
-                self.scroll = 0;
-            }
-            KeyCode::Char('/') => {
-                self.editing_search = true;
-                self.search.clear();
-            }
-            KeyCode::Char('f') => {
-                self.min_severity = match self.min_severity {
-                    Severity::Debug => Severity::Info,
-                    Severity::Info => Severity::Warn,
-                    Severity::Warn => Severity::Error,
-                    Severity::Error => Severity::Debug,
-                };
-                self.scroll = 0;
-                self.follow = true;
-            }
-            KeyCode::Char('j') => self.pretty = !self.pretty,
-            KeyCode::Char('w') => self.wrap = !self.wrap,
-            KeyCode::Char('t') => self.timestamps = !self.timestamps,
-            KeyCode::Char('r') if self.error.is_some() => {
-                self.started = false;
-                return self.on_enter().map(Intent::Run);
-            }
-            _ => {}
-        }
-        None
     }
 
     fn scroll_by(&mut self, n: usize) {
@@ -319,9 +244,93 @@ impl LogsView {
             out.push(Line::from(spans));
         }
     }
+}
 
-    /// Draws the view; only the lines on screen are formatted.
-    pub fn draw(&self, frame: &mut Frame, area: Rect, ctx: &DrawContext) {
+impl View for LogsView {
+    fn keys(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("↑/↓ pgup/pgdn", "scroll (pauses follow)"),
+            ("g / G", "top / bottom (G resumes follow)"),
+            ("/", "search"),
+            ("f", "filter by level"),
+            ("j", "pretty-print JSON"),
+            ("w", "wrap"),
+            ("t", "timestamps"),
+        ]
+    }
+
+    fn on_enter(&mut self, _now: std::time::Instant) -> Option<Command> {
+        if self.started {
+            None
+        } else {
+            self.started = true;
+            Some(Command::FollowLogs)
+        }
+    }
+
+    /// The stream is live; after an error this starts following again.
+    fn reload(&mut self, now: std::time::Instant) -> Option<Command> {
+        if self.error.is_some() {
+            self.started = false;
+            self.on_enter(now)
+        } else {
+            None
+        }
+    }
+
+    fn capturing_text(&self) -> bool {
+        self.editing_search
+    }
+
+    fn handle_key(&mut self, key: KeyEvent, now: std::time::Instant) -> Option<Intent> {
+        if self.editing_search {
+            match key.code {
+                KeyCode::Enter | KeyCode::Esc => self.editing_search = false,
+                KeyCode::Backspace => {
+                    self.search.pop();
+                }
+                KeyCode::Char(c) => self.search.push(c),
+                _ => {}
+            }
+            return None;
+        }
+        match key.code {
+            KeyCode::Up | KeyCode::Char('k') => self.scroll_by(1),
+            KeyCode::Down => self.scroll_back(1),
+            KeyCode::PageUp => self.scroll_by(20),
+            KeyCode::PageDown => self.scroll_back(20),
+            KeyCode::Char('g') | KeyCode::Home => {
+                self.follow = false;
+                self.scroll = self.entries.len();
+            }
+            KeyCode::Char('G') | KeyCode::End => {
+                self.follow = true;
+                self.scroll = 0;
+            }
+            KeyCode::Char('/') => {
+                self.editing_search = true;
+                self.search.clear();
+            }
+            KeyCode::Char('f') => {
+                self.min_severity = match self.min_severity {
+                    Severity::Debug => Severity::Info,
+                    Severity::Info => Severity::Warn,
+                    Severity::Warn => Severity::Error,
+                    Severity::Error => Severity::Debug,
+                };
+                self.scroll = 0;
+                self.follow = true;
+            }
+            KeyCode::Char('j') => self.pretty = !self.pretty,
+            KeyCode::Char('w') => self.wrap = !self.wrap,
+            KeyCode::Char('t') => self.timestamps = !self.timestamps,
+            KeyCode::Char('r') => return self.reload(now).map(Intent::Run),
+            _ => {}
+        }
+        None
+    }
+
+    fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &DrawContext) {
         let theme = &ctx.theme;
         let [status, body] =
             Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);

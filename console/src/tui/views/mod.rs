@@ -10,6 +10,10 @@ pub mod predictions;
 
 use std::time::Instant;
 
+use crossterm::event::KeyEvent;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+
 use super::action::{Command, Mutation};
 use super::theme::Theme;
 
@@ -35,4 +39,23 @@ pub struct DrawContext {
     pub now: Instant,
     /// Show ages as 0 for deterministic snapshots.
     pub frozen: bool,
+}
+
+/// What every view offers the app; [`crate::tui::app::App`] dispatches to the active one
+/// through this trait only, so adding a view touches the view list and its own file.
+pub trait View {
+    /// The view became visible: loads what it has not loaded yet.
+    fn on_enter(&mut self, now: Instant) -> Option<Command>;
+    /// Asks for fresh data now (`r`, the palette's refresh, after an action that changed it).
+    fn reload(&mut self, now: Instant) -> Option<Command>;
+    /// Handles a key the app did not take.
+    fn handle_key(&mut self, key: KeyEvent, now: Instant) -> Option<Intent>;
+    /// Keys for the footer and the help, most useful first.
+    fn keys(&self) -> &'static [(&'static str, &'static str)];
+    /// Whether the view is taking typed text (global keys are then text).
+    fn capturing_text(&self) -> bool {
+        false
+    }
+    /// Draws the view into `area`.
+    fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &DrawContext);
 }

@@ -8,7 +8,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState};
 
-use super::{DrawContext, Intent};
+use super::{DrawContext, Intent, View};
 use crate::tui::action::{Command, Mutation};
 use crate::tui::widgets::status::{Remote, metric, status_line};
 
@@ -48,28 +48,6 @@ pub struct PipelineView {
 }
 
 impl PipelineView {
-    /// Keys for footer and help.
-    pub fn keys(&self) -> &'static [(&'static str, &'static str)] {
-        &[
-            ("↑/↓", "select stage"),
-            ("enter", "details"),
-            ("r", "run the pipeline"),
-            ("s", "run the selected stage"),
-            ("u", "update status"),
-        ]
-    }
-
-    /// Loads status when first shown.
-    pub fn on_enter(&mut self, now: std::time::Instant) -> Option<Command> {
-        matches!(self.snapshot, Remote::Idle).then(|| self.reload(now))
-    }
-
-    /// Asks for fresh status.
-    pub fn reload(&mut self, now: std::time::Instant) -> Command {
-        self.snapshot.start(now);
-        Command::LoadPipeline
-    }
-
     /// Takes a status snapshot.
     pub fn on_loaded(&mut self, result: Result<PipelineSnapshot, String>, now: std::time::Instant) {
         self.snapshot.finish(result, now);
@@ -125,9 +103,33 @@ impl PipelineView {
         }
         false
     }
+}
 
-    /// Handles a key.
-    pub fn handle_key(&mut self, key: KeyEvent, now: std::time::Instant) -> Option<Intent> {
+impl View for PipelineView {
+    fn keys(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("↑/↓", "select stage"),
+            ("enter", "details"),
+            ("r", "run the pipeline"),
+            ("s", "run the selected stage"),
+            ("u", "update status"),
+        ]
+    }
+
+    fn on_enter(&mut self, now: std::time::Instant) -> Option<Command> {
+        if matches!(self.snapshot, Remote::Idle) {
+            self.reload(now)
+        } else {
+            None
+        }
+    }
+
+    fn reload(&mut self, now: std::time::Instant) -> Option<Command> {
+        self.snapshot.start(now);
+        Some(Command::LoadPipeline)
+    }
+
+    fn handle_key(&mut self, key: KeyEvent, now: std::time::Instant) -> Option<Intent> {
         let stages = self
             .snapshot
             .data()
@@ -139,7 +141,7 @@ impl PipelineView {
                 .table
                 .select(Some((selected + 1).min(stages.len().saturating_sub(1)))),
             KeyCode::Up | KeyCode::Char('k') => self.table.select(Some(selected.saturating_sub(1))),
-            KeyCode::Char('u') => return Some(Intent::Run(self.reload(now))),
+            KeyCode::Char('u') => return self.reload(now).map(Intent::Run),
             KeyCode::Char('r') if self.run_active => {
                 return Some(Intent::Note("a run is already in progress".to_string()));
             }
@@ -169,8 +171,7 @@ impl PipelineView {
         None
     }
 
-    /// Draws the view.
-    pub fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &DrawContext) {
+    fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &DrawContext) {
         let theme = &ctx.theme;
         let [status, table_area, bottom] = Layout::vertical([
             Constraint::Length(1),

@@ -7,7 +7,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState, Wrap};
 
-use super::{DrawContext, Intent};
+use super::{DrawContext, Intent, View};
 use crate::tui::action::Command;
 use crate::tui::widgets::status::{Remote, status_line};
 
@@ -166,27 +166,6 @@ pub struct PredictView {
 }
 
 impl PredictView {
-    /// Keys for footer and help.
-    pub fn keys(&self) -> &'static [(&'static str, &'static str)] {
-        &[
-            ("↑/↓", "field"),
-            ("←/→", "choose level"),
-            ("enter", "edit a number (enter again to finish)"),
-            ("x", "clear (impute)"),
-            ("s", "send the prediction"),
-            ("a", "all fields / important only"),
-            ("r", "reload schema"),
-        ]
-    }
-
-    /// Loads the schema when first shown.
-    pub fn on_enter(&mut self, now: std::time::Instant) -> Option<Command> {
-        matches!(self.schema, Remote::Idle).then(|| {
-            self.schema.start(now);
-            Command::LoadSchema
-        })
-    }
-
     /// Takes the schema, keeping values typed for fields that still exist.
     pub fn on_schema(&mut self, result: Result<FormSchema, String>, now: std::time::Instant) {
         if let Ok(schema) = &result {
@@ -267,9 +246,39 @@ impl PredictView {
         }
         serde_json::Value::Object(map)
     }
+}
 
-    /// Handles a key.
-    pub fn handle_key(&mut self, key: KeyEvent, now: std::time::Instant) -> Option<Intent> {
+impl View for PredictView {
+    fn keys(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("↑/↓", "field"),
+            ("←/→", "choose level"),
+            ("enter", "edit a number (enter again to finish)"),
+            ("x", "clear (impute)"),
+            ("s", "send the prediction"),
+            ("a", "all fields / important only"),
+            ("r", "reload schema"),
+        ]
+    }
+
+    fn on_enter(&mut self, now: std::time::Instant) -> Option<Command> {
+        if matches!(self.schema, Remote::Idle) {
+            self.reload(now)
+        } else {
+            None
+        }
+    }
+
+    fn reload(&mut self, now: std::time::Instant) -> Option<Command> {
+        self.schema.start(now);
+        Some(Command::LoadSchema)
+    }
+
+    fn capturing_text(&self) -> bool {
+        self.editing
+    }
+
+    fn handle_key(&mut self, key: KeyEvent, now: std::time::Instant) -> Option<Intent> {
         let selected = self.table.selected().unwrap_or(0);
         let field = self
             .schema
@@ -300,10 +309,7 @@ impl PredictView {
                 self.table
                     .select(Some(selected.min(self.shown().saturating_sub(1))));
             }
-            KeyCode::Char('r') => {
-                self.schema.start(now);
-                return Some(Intent::Run(Command::LoadSchema));
-            }
+            KeyCode::Char('r') => return self.reload(now).map(Intent::Run),
             KeyCode::Char('s') => {
                 if self.schema.data().is_none() {
                     return Some(Intent::Note(
@@ -341,8 +347,7 @@ impl PredictView {
         None
     }
 
-    /// Draws the view.
-    pub fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &DrawContext) {
+    fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &DrawContext) {
         let theme = &ctx.theme;
         let [status, body] =
             Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);

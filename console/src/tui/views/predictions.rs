@@ -8,7 +8,7 @@ use ratatui::widgets::{
     Bar, BarChart, BarGroup, Block, Borders, Paragraph, Row, Table, TableState,
 };
 
-use super::{DrawContext, Intent};
+use super::{DrawContext, Intent, View};
 use crate::tui::action::Command;
 use crate::tui::widgets::status::{Remote, status_line};
 
@@ -110,25 +110,9 @@ pub struct PredictionsView {
 }
 
 impl PredictionsView {
-    /// Keys for footer and help.
-    pub fn keys(&self) -> &'static [(&'static str, &'static str)] {
-        &[
-            ("↑/↓", "select"),
-            ("enter", "full record"),
-            ("n / p", "next / previous page"),
-            ("/", "filter"),
-            ("r", "refresh"),
-        ]
-    }
-
     /// Whether the filter box is taking keys.
     pub fn filtering(&self) -> bool {
         self.editing_filter
-    }
-
-    /// Loads the first page when first shown.
-    pub fn on_enter(&mut self, now: std::time::Instant) -> Option<Command> {
-        matches!(self.page, Remote::Idle).then(|| self.load(None, now))
     }
 
     fn load(&mut self, after: Option<String>, now: std::time::Instant) -> Command {
@@ -156,9 +140,32 @@ impl PredictionsView {
             })
             .unwrap_or_default()
     }
+}
 
-    /// Handles a key.
-    pub fn handle_key(&mut self, key: KeyEvent, now: std::time::Instant) -> Option<Intent> {
+impl View for PredictionsView {
+    fn keys(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("↑/↓", "select"),
+            ("enter", "full record"),
+            ("n / p", "next / previous page"),
+            ("/", "filter"),
+            ("r", "refresh"),
+        ]
+    }
+
+    fn on_enter(&mut self, now: std::time::Instant) -> Option<Command> {
+        matches!(self.page, Remote::Idle).then(|| self.load(None, now))
+    }
+
+    fn reload(&mut self, now: std::time::Instant) -> Option<Command> {
+        Some(self.load(self.current_cursor.clone(), now))
+    }
+
+    fn capturing_text(&self) -> bool {
+        self.editing_filter
+    }
+
+    fn handle_key(&mut self, key: KeyEvent, now: std::time::Instant) -> Option<Intent> {
         if self.editing_filter {
             match key.code {
                 KeyCode::Enter | KeyCode::Esc => self.editing_filter = false,
@@ -183,9 +190,7 @@ impl PredictionsView {
                 self.editing_filter = true;
                 self.filter.clear();
             }
-            KeyCode::Char('r') => {
-                return Some(Intent::Run(self.load(self.current_cursor.clone(), now)));
-            }
+            KeyCode::Char('r') => return self.reload(now).map(Intent::Run),
             KeyCode::Char('n') => {
                 let next = self.page.data().and_then(|p| p.next.clone());
                 if let Some(next) = next {
@@ -211,8 +216,7 @@ impl PredictionsView {
         None
     }
 
-    /// Draws the view.
-    pub fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &DrawContext) {
+    fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &DrawContext) {
         let theme = &ctx.theme;
         let [status, body, chart] = Layout::vertical([
             Constraint::Length(1),

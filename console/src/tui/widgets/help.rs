@@ -5,11 +5,12 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
+use crate::tui::action::ViewId;
 use crate::tui::theme::Theme;
 
 /// Keys valid everywhere.
+/// (The view keys, `1-N / tab`, come first, from [`ViewId::ALL`].)
 pub const GLOBAL_KEYS: &[(&str, &str)] = &[
-    ("1-7 / tab", "switch view"),
     ("?", "this help"),
     (":", "command palette"),
     ("R", "retrain and redeploy"),
@@ -39,6 +40,11 @@ pub fn draw(
     }));
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled("everywhere", theme.accent())));
+    let views = format!("1-{} / tab", ViewId::ALL.len());
+    lines.push(Line::from(vec![
+        Span::styled(format!("{views:>12}  "), theme.warn()),
+        Span::raw("switch view"),
+    ]));
     lines.extend(GLOBAL_KEYS.iter().map(|(k, what)| {
         Line::from(vec![
             Span::styled(format!("{k:>12}  "), theme.warn()),
