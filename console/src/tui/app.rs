@@ -24,6 +24,7 @@ use super::views::predictions::PredictionsView;
 use super::views::{DrawContext, Intent, View};
 use super::widgets::confirm::{self, Confirm};
 use super::widgets::palette::{self, Entry, Palette};
+use super::widgets::status::Remote;
 use super::widgets::toast::{self, Level, Toast};
 use super::widgets::{centered, help};
 
@@ -160,6 +161,20 @@ impl App {
         self.view_mut(view).on_enter(now).into_iter().collect()
     }
 
+    /// A tick of the clock: the visible view refreshes when its data is due (each view has
+    /// a timer suited to its source), and the header's deploy status now and then.
+    pub fn on_tick(&mut self, now: Instant) -> Vec<Command> {
+        let view = self.view;
+        let mut commands = Vec::new();
+        if self.view_ref(view).due(now) {
+            commands.extend(self.view_mut(view).reload(now));
+        }
+        if view != ViewId::Deploy && self.deploy.status.due(now, super::views::every::HEADER) {
+            commands.extend(self.deploy.reload(now));
+        }
+        commands
+    }
+
     /// Adds a notification.
     pub fn note(&mut self, message: impl Into<String>, level: Level, now: Instant) {
         self.toasts.push(Toast {
@@ -199,7 +214,7 @@ impl App {
             return Vec::new();
         }
         if let Mutation::RunPipeline { .. } | Mutation::Retrain = mutation {
-            self.pipeline.run_active = true;
+            self.pipeline.begin_run(short(&mutation).to_string());
         }
         self.busy = Some(mutation.clone());
         self.note(
@@ -217,6 +232,18 @@ impl App {
             Intent::Note(message) => {
                 self.note(message, Level::Info, now);
                 Vec::new()
+            }
+            Intent::LoadHouse { input, actual } => {
+                let filled = self.predict.load_house(&input, actual);
+                let commands = self.enter(ViewId::Predict, now);
+                if filled > 0 {
+                    self.note(
+                        format!("the form holds the house ({filled} fields given): s sends it"),
+                        Level::Info,
+                        now,
+                    );
+                }
+                commands
             }
             Intent::Detail(title, text) => {
                 self.overlay = Some(Overlay::Detail {
@@ -393,7 +420,14 @@ impl App {
                 }
                 self.predict.on_schema(result, now);
             }
-            Loaded::Prediction(result) => self.predict.on_outcome(result, now),
+            Loaded::Prediction(result) => {
+                let stored = matches!(&result, Ok(o) if o.remote.as_ref().is_ok_and(|r| r.stored));
+                self.predict.on_outcome(result, now);
+                // A stored prediction is a new record: the list shows it without a key press.
+                if stored && !matches!(self.predictions.page, Remote::Idle) {
+                    return self.predictions.reload(now).into_iter().collect();
+                }
+            }
             Loaded::Deploy(result) => {
                 if let Ok(status) = &result {
                     self.header.model_id = Some(status.model_id.clone());
@@ -456,6 +490,10 @@ impl App {
             .collect();
         self.predict.schema.start(now);
         commands.push(Command::LoadSchema);
+        // A retrain adds runs and any deploy moves the ★ of production.
+        if !matches!(self.experiments.runs, Remote::Idle) {
+            commands.extend(self.experiments.reload(now));
+        }
         commands
     }
 
@@ -475,10 +513,13 @@ impl App {
             );
             return;
         }
-        let [header, tabs, body, footer] = Layout::vertical([
+        let note = toast::live(&self.toasts, now).cloned();
+        let note_rows = note.as_ref().map_or(0, |t| toast::height(t, area.width));
+        let [header, tabs, body, notes, footer] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Length(1),
             Constraint::Min(3),
+            Constraint::Length(note_rows),
             Constraint::Length(1),
         ])
         .areas(area);
@@ -533,22 +574,21 @@ impl App {
         let body_block = Block::default().borders(Borders::NONE);
         let inner = body_block.inner(body);
         self.view_mut(self.view).draw(frame, inner, &ctx);
-        let mut keys: Vec<Span> = Vec::new();
-        for (k, what) in self.keys().iter().take(5) {
-            keys.push(Span::styled(format!(" {k} "), theme.warn()));
-            keys.push(Span::raw(format!("{what} ")));
+        let refused = self.refused_keys();
+        frame.render_widget(
+            Paragraph::new(footer_line(self.keys(), refused, footer.width, &theme)),
+            footer,
+        );
+        if let Some(note) = &note {
+            toast::draw(frame, notes, note, &theme);
         }
-        keys.push(Span::styled(" ? ", theme.warn()));
-        keys.push(Span::raw("help "));
-        keys.push(Span::styled(" q ", theme.warn()));
-        keys.push(Span::raw("quit"));
-        frame.render_widget(Paragraph::new(Line::from(keys)), footer);
         match &self.overlay {
             Some(Overlay::Help) => help::draw(
                 frame,
                 area,
                 self.view.title(),
                 self.keys(),
+                refused,
                 self.read_only,
                 &theme,
             ),
@@ -561,8 +601,63 @@ impl App {
             }) => draw_detail(frame, area, title, text, *scroll, &theme),
             None => {}
         }
-        toast::draw(frame, area, &self.toasts, now, &theme);
     }
+
+    /// Keys of the visible view that read-only refuses (none otherwise).
+    fn refused_keys(&self) -> &'static [&'static str] {
+        if self.read_only {
+            self.view_ref(self.view).mutating_keys()
+        } else {
+            &[]
+        }
+    }
+}
+
+/// The footer: as many of the view's keys as fit (full labels, else their first word),
+/// `… ` when some had to go, and `? help` and `q quit` always.
+fn footer_line(
+    keys: &[(&'static str, &'static str)],
+    hidden: &[&str],
+    width: u16,
+    theme: &Theme,
+) -> Line<'static> {
+    let shown: Vec<(&str, &str)> = keys
+        .iter()
+        .filter(|(k, _)| !hidden.contains(k))
+        .copied()
+        .collect();
+    let cost = |items: &[(&str, String)]| -> usize {
+        items
+            .iter()
+            .map(|(k, w)| k.chars().count() + w.chars().count() + 3)
+            .sum()
+    };
+    let tail = [("?", "help".to_string()), ("q", "quit".to_string())];
+    let width = usize::from(width);
+    let room = width.saturating_sub(cost(&tail));
+    let full: Vec<(&str, String)> = shown.iter().map(|(k, w)| (*k, w.to_string())).collect();
+    let mut chosen = if cost(&full) <= room {
+        full
+    } else {
+        shown
+            .iter()
+            .map(|(k, w)| (*k, w.split_whitespace().next().unwrap_or("").to_string()))
+            .collect()
+    };
+    let mut cut = false;
+    while !chosen.is_empty() && cost(&chosen) + if cut { 2 } else { 0 } > room {
+        chosen.pop();
+        cut = true;
+    }
+    let mut spans: Vec<Span> = Vec::new();
+    for (k, what) in chosen.iter().chain(tail.iter()) {
+        if cut && *k == "?" {
+            spans.push(Span::styled("… ", theme.dim()));
+        }
+        spans.push(Span::styled(format!(" {k} "), theme.warn()));
+        spans.push(Span::raw(format!("{what} ")));
+    }
+    Line::from(spans)
 }
 
 fn short(m: &Mutation) -> &'static str {
@@ -583,12 +678,13 @@ fn draw_detail(frame: &mut Frame, area: Rect, title: &str, text: &str, scroll: u
     );
     frame.render_widget(Clear, rect);
     frame.render_widget(
-        Paragraph::new(text.to_string()).scroll((scroll, 0)).block(
-            Block::default().borders(Borders::ALL).title(Span::styled(
+        Paragraph::new(text.to_string())
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0))
+            .block(Block::default().borders(Borders::ALL).title(Span::styled(
                 format!(" {title} · ↑/↓ scroll · esc close "),
                 theme.accent(),
-            )),
-        ),
+            ))),
         rect,
     );
 }

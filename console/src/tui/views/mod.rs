@@ -8,7 +8,7 @@ pub mod pipeline;
 pub mod predict;
 pub mod predictions;
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crossterm::event::KeyEvent;
 use ratatui::Frame;
@@ -16,6 +16,23 @@ use ratatui::layout::Rect;
 
 use super::action::{Command, Mutation};
 use super::theme::Theme;
+
+/// How often views refresh on their own while visible.
+pub mod every {
+    use super::Duration;
+    /// dvc.yaml, dvc.lock and the files they name: local reads.
+    pub const PIPELINE: Duration = Duration::from_secs(5);
+    /// One page of the record store.
+    pub const PREDICTIONS: Duration = Duration::from_secs(5);
+    /// The tracker, over HTTP.
+    pub const EXPERIMENTS: Duration = Duration::from_secs(15);
+    /// Function, versions, alias and health.
+    pub const DEPLOY: Duration = Duration::from_secs(10);
+    /// The header's deployed model while another view is visible.
+    pub const HEADER: Duration = Duration::from_secs(30);
+    /// Records, sales and day summaries of a month.
+    pub const MONITOR: Duration = Duration::from_secs(60);
+}
 
 /// What a key in a view asks the app to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +45,14 @@ pub enum Intent {
     Note(String),
     /// Show a detail overlay with this text.
     Detail(String, String),
+    /// Fill the Predict form with a house (a stored record's input, a test house) and open
+    /// it; `actual` is its known sale price.
+    LoadHouse {
+        /// The house's fields.
+        input: serde_json::Value,
+        /// Its sale price, when known.
+        actual: Option<f64>,
+    },
 }
 
 /// What drawing needs besides the view's state.
@@ -52,6 +77,16 @@ pub trait View {
     fn handle_key(&mut self, key: KeyEvent, now: Instant) -> Option<Intent>;
     /// Keys for the footer and the help, most useful first.
     fn keys(&self) -> &'static [(&'static str, &'static str)];
+    /// Whether its data is old enough to be fetched again (on its own timer, suited to its
+    /// source); the app asks on every tick while the view is visible.
+    fn due(&self, _now: Instant) -> bool {
+        false
+    }
+    /// Keys (as listed by [`View::keys`]) that change something outside the console:
+    /// hidden from the footer and marked in the help when read-only.
+    fn mutating_keys(&self) -> &'static [&'static str] {
+        &[]
+    }
     /// Whether the view is taking typed text (global keys are then text).
     fn capturing_text(&self) -> bool {
         false

@@ -54,11 +54,15 @@ impl View for MonitorView {
     }
 
     fn on_enter(&mut self, now: std::time::Instant) -> Option<Command> {
-        if matches!(self.report, Remote::Idle) {
+        if matches!(self.report, Remote::Idle) || self.due(now) {
             self.reload(now)
         } else {
             None
         }
+    }
+
+    fn due(&self, now: std::time::Instant) -> bool {
+        self.report.due(now, super::every::MONITOR)
     }
 
     fn reload(&mut self, now: std::time::Instant) -> Option<Command> {

@@ -25,6 +25,7 @@ pub fn draw(
     area: Rect,
     view: &str,
     keys: &[(&str, &str)],
+    refused: &[&str],
     read_only: bool,
     theme: &Theme,
 ) {
@@ -33,10 +34,17 @@ pub fn draw(
         theme.accent(),
     ))];
     lines.extend(keys.iter().map(|(k, what)| {
-        Line::from(vec![
-            Span::styled(format!("{k:>12}  "), theme.warn()),
-            Span::raw(*what),
-        ])
+        if refused.contains(k) {
+            Line::from(Span::styled(
+                format!("{k:>12}  {what} (refused: read-only)"),
+                theme.dim(),
+            ))
+        } else {
+            Line::from(vec![
+                Span::styled(format!("{k:>12}  "), theme.warn()),
+                Span::raw(*what),
+            ])
+        }
     }));
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled("everywhere", theme.accent())));
