@@ -554,10 +554,24 @@ impl App {
             spans.push(Span::styled(" READ-ONLY ", theme.error()));
         }
         frame.render_widget(Paragraph::new(Line::from(spans)), header);
+        // Every tab's number always shows: where the full titles do not fit, the others
+        // are cut to four letters.
+        let full: usize = ViewId::ALL
+            .iter()
+            .map(|v| v.title().chars().count() + 5)
+            .sum();
+        let narrow = full > usize::from(tabs.width);
         let titles: Vec<Line> = ViewId::ALL
             .iter()
             .enumerate()
-            .map(|(i, v)| Line::from(format!("{} {}", i + 1, v.title())))
+            .map(|(i, v)| {
+                let title: String = if narrow && *v != self.view {
+                    v.title().chars().take(4).collect()
+                } else {
+                    v.title().to_string()
+                };
+                Line::from(format!("{} {title}", i + 1))
+            })
             .collect();
         frame.render_widget(
             Tabs::new(titles)

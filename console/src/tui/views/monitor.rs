@@ -144,8 +144,10 @@ impl MonitorView {
             );
             return;
         }
+        // At 80 columns the table keeps the width; the sparklines need a wider screen.
+        let spark_width = if area.width >= 110 { 36 } else { 0 };
         let [table, sparks] =
-            Layout::horizontal([Constraint::Min(60), Constraint::Length(36)]).areas(area);
+            Layout::horizontal([Constraint::Min(60), Constraint::Length(spark_width)]).areas(area);
         let rows: Vec<Row> = report
             .performance
             .iter()

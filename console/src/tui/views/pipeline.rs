@@ -167,9 +167,9 @@ impl View for PipelineView {
         &[
             ("↑/↓", "select stage"),
             ("enter", "details"),
-            ("p", "run the pipeline"),
-            ("s", "run the selected stage"),
-            ("l", "run logs (scroll)"),
+            ("p", "pipeline run (what changed)"),
+            ("s", "stage run (the selected one)"),
+            ("l", "logs of the runs (scroll)"),
             ("r", "refresh status"),
         ]
     }

@@ -648,7 +648,7 @@ impl View for PredictView {
             })
             .collect();
         let title = format!(
-            " house · {} of {} fields · a {} · s send ",
+            " house · {} of {} fields · a {} ",
             self.shown(),
             schema.fields.len(),
             if self.show_all {

@@ -147,11 +147,19 @@ pub fn varying_fields(rows: &[&RecordRow]) -> Vec<String> {
             }
         }
     }
+    let seen_all: Vec<(String, usize, usize)> = seen
+        .iter()
+        .map(|(k, (n, values))| (k.clone(), *n, values.len()))
+        .collect();
     let mut fields: Vec<(String, usize, usize)> = seen
         .into_iter()
         .map(|(k, (n, values))| (k, n, values.len()))
         .filter(|(_, n, distinct)| *distinct > 1 || *n < rows.len())
         .collect();
+    // Rows that all give the same fields the same values still show what they gave.
+    if fields.is_empty() {
+        fields = seen_all;
+    }
     fields.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
     fields.into_iter().map(|(k, _, _)| k).collect()
 }
