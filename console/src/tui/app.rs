@@ -233,6 +233,13 @@ impl App {
                 self.note(message, Level::Info, now);
                 Vec::new()
             }
+            Intent::ShowLogs(text) => {
+                let mut commands = self.enter(ViewId::Logs, now);
+                if let Some(intent) = self.logs.search_for(&text) {
+                    commands.extend(self.apply(intent, now));
+                }
+                commands
+            }
             Intent::LoadHouse { input, actual } => {
                 let filled = self.predict.load_house(&input, actual);
                 let commands = self.enter(ViewId::Predict, now);

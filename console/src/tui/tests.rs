@@ -846,6 +846,12 @@ fn the_predictions_filter_matches_what_is_shown_and_e_fills_the_form() {
         other => panic!("expected the record, got {other:?}"),
     }
     app.on_key(key(KeyCode::Esc), now);
+    // l links the record to its log lines.
+    app.on_loaded(Loaded::Logs(LogEvent::Lines(fixtures::log_lines())), now);
+    app.on_key(key(KeyCode::Char('l')), now);
+    assert_eq!(app.view, ViewId::Logs);
+    assert!(app.logs.match_status().is_some());
+    app.on_key(key(KeyCode::Char('3')), now);
     app.on_key(key(KeyCode::Char('e')), now);
     assert_eq!(app.view, ViewId::Predict);
     let _ = app.on_loaded(Loaded::Schema(Ok(fixtures::schema())), now);

@@ -204,6 +204,16 @@ impl LogsView {
         self.editing_search
     }
 
+    /// Searches for `text` and moves to its newest match (a link from another view).
+    pub fn search_for(&mut self, text: &str) -> Option<Intent> {
+        self.search = text.to_string();
+        self.editing_search = false;
+        self.current = None;
+        self.follow = true;
+        self.scroll = 0;
+        self.jump(true)
+    }
+
     /// Whether nothing is buffered.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()

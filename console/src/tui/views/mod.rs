@@ -45,6 +45,8 @@ pub enum Intent {
     Note(String),
     /// Show a detail overlay with this text.
     Detail(String, String),
+    /// Open the Logs view searching for this text (a link from another view).
+    ShowLogs(String),
     /// Fill the Predict form with a house (a stored record's input, a test house) and open
     /// it; `actual` is its known sale price.
     LoadHouse {

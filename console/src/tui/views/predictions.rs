@@ -296,6 +296,7 @@ impl View for PredictionsView {
             ("/", "filter (price>300k Neighborhood=NridgHt)"),
             ("n/p", "next / previous page"),
             ("e", "edit in the Predict form"),
+            ("l", "log lines of this prediction"),
             ("r", "refresh"),
         ]
     }
@@ -365,6 +366,18 @@ impl View for PredictionsView {
                 let rows = self.visible();
                 if let Some(row) = self.table.selected().and_then(|i| rows.get(i)) {
                     return Some(Intent::Detail(row.key.clone(), detail_text(row)));
+                }
+            }
+            KeyCode::Char('l') => {
+                let rows = self.visible();
+                if let Some(row) = self.table.selected().and_then(|i| rows.get(i)) {
+                    // The log line of a prediction carries its price as the record does.
+                    let price = row
+                        .raw
+                        .get("price")
+                        .map(|p| p.to_string())
+                        .unwrap_or_default();
+                    return Some(Intent::ShowLogs(format!("price={price}")));
                 }
             }
             KeyCode::Char('e') => {
