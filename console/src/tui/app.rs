@@ -591,6 +591,7 @@ impl App {
             theme,
             now,
             frozen: self.frozen,
+            read_only: self.read_only,
         };
         let body_block = Block::default().borders(Borders::NONE);
         let inner = body_block.inner(body);

@@ -258,6 +258,7 @@ impl View for DeployView {
                 Block::default()
                     .borders(Borders::ALL)
                     .title(match self.rollback_target() {
+                        _ if ctx.read_only => " versions (read-only) ".to_string(),
                         Ok(v) => format!(" versions · d deploy · b back to {v} "),
                         Err(_) => " versions · d deploy ".to_string(),
                     }),

@@ -530,6 +530,7 @@ mod tests {
             theme: Theme { color: false },
             now: std::time::Instant::now(),
             frozen: true,
+            read_only: false,
         };
         terminal
             .draw(|frame| view.draw(frame, frame.area(), &ctx))

@@ -66,6 +66,8 @@ pub struct DrawContext {
     pub now: Instant,
     /// Show ages as 0 for deterministic snapshots.
     pub frozen: bool,
+    /// Actions are refused: views leave them out of their titles.
+    pub read_only: bool,
 }
 
 /// What every view offers the app; [`crate::tui::app::App`] dispatches to the active one
