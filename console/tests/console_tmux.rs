@@ -87,6 +87,11 @@ fn the_console_serves_predicts_lists_logs_and_restores_the_terminal() {
     tmux.wait_for("1 Pipeline", 240);
     tmux.wait_for("stages (DAG order)", 30);
 
+    // The Predictions view, loaded before anything is sent: it shows what is sent later
+    // without a key pressed in it.
+    tmux.keys(&["3"]);
+    tmux.wait_for("no predictions stored yet", 30);
+
     tmux.keys(&["5"]);
     tmux.wait_for("house ·", 30);
     // Neighborhood (select) → CollgCr; OverallQual 7; GrLivArea 1710.
@@ -96,9 +101,15 @@ fn the_console_serves_predicts_lists_logs_and_restores_the_terminal() {
     ]);
     let screen = tmux.wait_for("agree: identical to the last bit", 30);
     assert!(screen.contains("endpoint"), "{screen}");
+    // Two more: three predictions in all, and the change from the last estimate.
+    tmux.keys(&["s"]);
+    tmux.wait_for("from the last estimate", 30);
+    tmux.keys(&["s"]);
+    std::thread::sleep(Duration::from_secs(2));
 
     tmux.keys(&["3"]);
-    tmux.wait_for("GrLivArea=1710", 30);
+    let list = tmux.wait_for("3 of 3 records", 30);
+    assert!(list.contains("1710"), "{list}");
 
     tmux.keys(&["2"]);
     let logs = tmux.wait_for("path=/predict", 30);

@@ -250,8 +250,8 @@ async fn a_worse_model_is_refused_on_every_path_to_production() {
     );
     assert_eq!(live(&repo), production, "pipeline run");
 
-    // The console: R refuses without asking; r asks (it deploys), and its deploy stage
-    // refuses; d refuses without asking.
+    // The console: R refuses without asking; p (run the pipeline) asks (it deploys), and its
+    // deploy stage refuses; d refuses without asking.
     let mut console = Console::open(repo.path());
     console.press(KeyCode::Char('R'));
     let outcome = console.finish(true).await;
@@ -260,20 +260,20 @@ async fn a_worse_model_is_refused_on_every_path_to_production() {
     assert_eq!(live(&repo), production, "console R");
 
     console.press(KeyCode::Char('1'));
-    console.press(KeyCode::Char('r'));
+    console.press(KeyCode::Char('p'));
     let outcome = console.finish(true).await;
     assert!(
         refused(&outcome).contains("pipeline failed in stage deploy"),
         "{outcome:?}"
     );
-    assert_eq!(console.asked.len(), 1, "r asks once: {:?}", console.asked);
+    assert_eq!(console.asked.len(), 1, "p asks once: {:?}", console.asked);
     assert!(console.asked[0].contains("'deploy'"), "{:?}", console.asked);
     assert!(
         console.seen.iter().any(|l| l.contains("refused")),
         "{:?}",
         console.seen
     );
-    assert_eq!(live(&repo), production, "console r");
+    assert_eq!(live(&repo), production, "console p");
 
     console.press(KeyCode::Char('6'));
     console.press(KeyCode::Char('d'));

@@ -52,6 +52,19 @@ impl ViewId {
         }
     }
 
+    /// Its name in the command palette.
+    pub fn command(self) -> &'static str {
+        match self {
+            ViewId::Pipeline => "pipeline",
+            ViewId::Logs => "logs",
+            ViewId::Predictions => "predictions",
+            ViewId::Experiments => "experiments",
+            ViewId::Predict => "predict",
+            ViewId::Deploy => "deploy view",
+            ViewId::Monitor => "monitor",
+        }
+    }
+
     /// Position in [`ViewId::ALL`].
     pub fn index(self) -> usize {
         ViewId::ALL.iter().position(|v| *v == self).unwrap_or(0)

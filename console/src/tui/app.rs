@@ -21,9 +21,10 @@ use super::views::monitor::MonitorView;
 use super::views::pipeline::{PipelineView, RunEvent};
 use super::views::predict::PredictView;
 use super::views::predictions::PredictionsView;
-use super::views::{DrawContext, Intent};
+use super::views::{DrawContext, Intent, View};
 use super::widgets::confirm::{self, Confirm};
 use super::widgets::palette::{self, Entry, Palette};
+use super::widgets::status::Remote;
 use super::widgets::toast::{self, Level, Toast};
 use super::widgets::{centered, help};
 
@@ -122,25 +123,56 @@ impl App {
     /// Commands to run at start: the first view's data (and the log stream, which is cheap).
     pub fn start(&mut self, now: Instant) -> Vec<Command> {
         let mut commands = self.enter(self.view, now);
-        commands.extend(self.logs.on_enter());
+        commands.extend(self.logs.on_enter(now));
         // The header compares the live alias's model with what the endpoint serves from the
         // start, whichever view is open.
         commands.extend(self.deploy.on_enter(now));
         commands
     }
 
+    /// The one place that maps a view id to its state: everything else goes through
+    /// [`View`].
+    fn view_mut(&mut self, id: ViewId) -> &mut dyn View {
+        match id {
+            ViewId::Pipeline => &mut self.pipeline,
+            ViewId::Logs => &mut self.logs,
+            ViewId::Predictions => &mut self.predictions,
+            ViewId::Experiments => &mut self.experiments,
+            ViewId::Predict => &mut self.predict,
+            ViewId::Deploy => &mut self.deploy,
+            ViewId::Monitor => &mut self.monitor,
+        }
+    }
+
+    fn view_ref(&self, id: ViewId) -> &dyn View {
+        match id {
+            ViewId::Pipeline => &self.pipeline,
+            ViewId::Logs => &self.logs,
+            ViewId::Predictions => &self.predictions,
+            ViewId::Experiments => &self.experiments,
+            ViewId::Predict => &self.predict,
+            ViewId::Deploy => &self.deploy,
+            ViewId::Monitor => &self.monitor,
+        }
+    }
+
     fn enter(&mut self, view: ViewId, now: Instant) -> Vec<Command> {
         self.view = view;
-        let command = match view {
-            ViewId::Pipeline => self.pipeline.on_enter(now),
-            ViewId::Logs => self.logs.on_enter(),
-            ViewId::Predictions => self.predictions.on_enter(now),
-            ViewId::Experiments => self.experiments.on_enter(now),
-            ViewId::Predict => self.predict.on_enter(now),
-            ViewId::Deploy => self.deploy.on_enter(now),
-            ViewId::Monitor => self.monitor.on_enter(now),
-        };
-        command.into_iter().collect()
+        self.view_mut(view).on_enter(now).into_iter().collect()
+    }
+
+    /// A tick of the clock: the visible view refreshes when its data is due (each view has
+    /// a timer suited to its source), and the header's deploy status now and then.
+    pub fn on_tick(&mut self, now: Instant) -> Vec<Command> {
+        let view = self.view;
+        let mut commands = Vec::new();
+        if self.view_ref(view).due(now) {
+            commands.extend(self.view_mut(view).reload(now));
+        }
+        if view != ViewId::Deploy && self.deploy.status.due(now, super::views::every::HEADER) {
+            commands.extend(self.deploy.reload(now));
+        }
+        commands
     }
 
     /// Adds a notification.
@@ -182,7 +214,7 @@ impl App {
             return Vec::new();
         }
         if let Mutation::RunPipeline { .. } | Mutation::Retrain = mutation {
-            self.pipeline.run_active = true;
+            self.pipeline.begin_run(short(&mutation).to_string());
         }
         self.busy = Some(mutation.clone());
         self.note(
@@ -201,6 +233,25 @@ impl App {
                 self.note(message, Level::Info, now);
                 Vec::new()
             }
+            Intent::ShowLogs(text) => {
+                let mut commands = self.enter(ViewId::Logs, now);
+                if let Some(intent) = self.logs.search_for(&text) {
+                    commands.extend(self.apply(intent, now));
+                }
+                commands
+            }
+            Intent::LoadHouse { input, actual } => {
+                let filled = self.predict.load_house(&input, actual);
+                let commands = self.enter(ViewId::Predict, now);
+                if filled > 0 {
+                    self.note(
+                        format!("the form holds the house ({filled} fields given): s sends it"),
+                        Level::Info,
+                        now,
+                    );
+                }
+                commands
+            }
             Intent::Detail(title, text) => {
                 self.overlay = Some(Overlay::Detail {
                     title,
@@ -214,12 +265,7 @@ impl App {
 
     /// Whether the view is taking typed text (global keys are then text).
     fn capturing_text(&self) -> bool {
-        match self.view {
-            ViewId::Predict => self.predict.editing,
-            ViewId::Logs => self.logs.searching(),
-            ViewId::Predictions => self.predictions.filtering(),
-            _ => false,
-        }
+        self.view_ref(self.view).capturing_text()
     }
 
     /// Handles one key press.
@@ -254,22 +300,14 @@ impl App {
                     let previous = (self.view.index() + ViewId::ALL.len() - 1) % ViewId::ALL.len();
                     return self.enter(ViewId::ALL[previous], now);
                 }
-                KeyCode::Char(c @ '1'..='7') => {
+                KeyCode::Char(c @ '1'..='9') if (c as usize - '1' as usize) < ViewId::ALL.len() => {
                     let index = c as usize - '1' as usize;
                     return self.enter(ViewId::ALL[index], now);
                 }
                 _ => {}
             }
         }
-        let intent = match self.view {
-            ViewId::Pipeline => self.pipeline.handle_key(key, now),
-            ViewId::Logs => self.logs.handle_key(key),
-            ViewId::Predictions => self.predictions.handle_key(key, now),
-            ViewId::Experiments => self.experiments.handle_key(key, now),
-            ViewId::Predict => self.predict.handle_key(key, now),
-            ViewId::Deploy => self.deploy.handle_key(key, now),
-            ViewId::Monitor => self.monitor.handle_key(key, now),
-        };
+        let intent = self.view_mut(self.view).handle_key(key, now);
         intent.map(|i| self.apply(i, now)).unwrap_or_default()
     }
 
@@ -354,15 +392,7 @@ impl App {
 
     /// Reloads the current view's data.
     pub fn refresh(&mut self, now: Instant) -> Vec<Command> {
-        match self.view {
-            ViewId::Pipeline => vec![self.pipeline.reload(now)],
-            ViewId::Deploy => vec![self.deploy.reload(now)],
-            ViewId::Monitor => vec![self.monitor.reload(now)],
-            ViewId::Logs => Vec::new(),
-            ViewId::Predictions | ViewId::Experiments | ViewId::Predict => {
-                self.on_key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::NONE), now)
-            }
-        }
+        self.view_mut(self.view).reload(now).into_iter().collect()
     }
 
     /// Takes the result of background work.
@@ -371,7 +401,7 @@ impl App {
             Loaded::Pipeline(result) => self.pipeline.on_loaded(result, now),
             Loaded::PipelineRun(event) => {
                 if self.pipeline.on_run(event) {
-                    return vec![self.pipeline.reload(now)];
+                    return self.pipeline.reload(now).into_iter().collect();
                 }
             }
             Loaded::Logs(event) => self.logs.on_event(event),
@@ -397,7 +427,14 @@ impl App {
                 }
                 self.predict.on_schema(result, now);
             }
-            Loaded::Prediction(result) => self.predict.on_outcome(result, now),
+            Loaded::Prediction(result) => {
+                let stored = matches!(&result, Ok(o) if o.remote.as_ref().is_ok_and(|r| r.stored));
+                self.predict.on_outcome(result, now);
+                // A stored prediction is a new record: the list shows it without a key press.
+                if stored && !matches!(self.predictions.page, Remote::Idle) {
+                    return self.predictions.reload(now).into_iter().collect();
+                }
+            }
             Loaded::Deploy(result) => {
                 if let Ok(status) = &result {
                     self.header.model_id = Some(status.model_id.clone());
@@ -454,22 +491,21 @@ impl App {
 
     /// What a mutation changes shows up in these views.
     fn after_mutation(&mut self, now: Instant) -> Vec<Command> {
-        let mut commands = vec![self.pipeline.reload(now), self.deploy.reload(now)];
+        let mut commands: Vec<Command> = [self.pipeline.reload(now), self.deploy.reload(now)]
+            .into_iter()
+            .flatten()
+            .collect();
         self.predict.schema.start(now);
         commands.push(Command::LoadSchema);
+        // A retrain adds runs and any deploy moves the ★ of production.
+        if !matches!(self.experiments.runs, Remote::Idle) {
+            commands.extend(self.experiments.reload(now));
+        }
         commands
     }
 
     fn keys(&self) -> &'static [(&'static str, &'static str)] {
-        match self.view {
-            ViewId::Pipeline => self.pipeline.keys(),
-            ViewId::Logs => self.logs.keys(),
-            ViewId::Predictions => self.predictions.keys(),
-            ViewId::Experiments => self.experiments.keys(),
-            ViewId::Predict => self.predict.keys(),
-            ViewId::Deploy => self.deploy.keys(),
-            ViewId::Monitor => self.monitor.keys(),
-        }
+        self.view_ref(self.view).keys()
     }
 
     /// Draws the whole screen. Any size works; tiny terminals get a notice.
@@ -484,10 +520,13 @@ impl App {
             );
             return;
         }
-        let [header, tabs, body, footer] = Layout::vertical([
+        let note = toast::live(&self.toasts, now).cloned();
+        let note_rows = note.as_ref().map_or(0, |t| toast::height(t, area.width));
+        let [header, tabs, body, notes, footer] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Length(1),
             Constraint::Min(3),
+            Constraint::Length(note_rows),
             Constraint::Length(1),
         ])
         .areas(area);
@@ -522,10 +561,24 @@ impl App {
             spans.push(Span::styled(" READ-ONLY ", theme.error()));
         }
         frame.render_widget(Paragraph::new(Line::from(spans)), header);
+        // Every tab's number always shows: where the full titles do not fit, the others
+        // are cut to four letters.
+        let full: usize = ViewId::ALL
+            .iter()
+            .map(|v| v.title().chars().count() + 5)
+            .sum();
+        let narrow = full > usize::from(tabs.width);
         let titles: Vec<Line> = ViewId::ALL
             .iter()
             .enumerate()
-            .map(|(i, v)| Line::from(format!("{} {}", i + 1, v.title())))
+            .map(|(i, v)| {
+                let title: String = if narrow && *v != self.view {
+                    v.title().chars().take(4).collect()
+                } else {
+                    v.title().to_string()
+                };
+                Line::from(format!("{} {title}", i + 1))
+            })
             .collect();
         frame.render_widget(
             Tabs::new(titles)
@@ -538,34 +591,26 @@ impl App {
             theme,
             now,
             frozen: self.frozen,
+            read_only: self.read_only,
         };
         let body_block = Block::default().borders(Borders::NONE);
         let inner = body_block.inner(body);
-        match self.view {
-            ViewId::Pipeline => self.pipeline.draw(frame, inner, &ctx),
-            ViewId::Logs => self.logs.draw(frame, inner, &ctx),
-            ViewId::Predictions => self.predictions.draw(frame, inner, &ctx),
-            ViewId::Experiments => self.experiments.draw(frame, inner, &ctx),
-            ViewId::Predict => self.predict.draw(frame, inner, &ctx),
-            ViewId::Deploy => self.deploy.draw(frame, inner, &ctx),
-            ViewId::Monitor => self.monitor.draw(frame, inner, &ctx),
+        self.view_mut(self.view).draw(frame, inner, &ctx);
+        let refused = self.refused_keys();
+        frame.render_widget(
+            Paragraph::new(footer_line(self.keys(), refused, footer.width, &theme)),
+            footer,
+        );
+        if let Some(note) = &note {
+            toast::draw(frame, notes, note, &theme);
         }
-        let mut keys: Vec<Span> = Vec::new();
-        for (k, what) in self.keys().iter().take(5) {
-            keys.push(Span::styled(format!(" {k} "), theme.warn()));
-            keys.push(Span::raw(format!("{what} ")));
-        }
-        keys.push(Span::styled(" ? ", theme.warn()));
-        keys.push(Span::raw("help "));
-        keys.push(Span::styled(" q ", theme.warn()));
-        keys.push(Span::raw("quit"));
-        frame.render_widget(Paragraph::new(Line::from(keys)), footer);
         match &self.overlay {
             Some(Overlay::Help) => help::draw(
                 frame,
                 area,
                 self.view.title(),
                 self.keys(),
+                refused,
                 self.read_only,
                 &theme,
             ),
@@ -578,8 +623,63 @@ impl App {
             }) => draw_detail(frame, area, title, text, *scroll, &theme),
             None => {}
         }
-        toast::draw(frame, area, &self.toasts, now, &theme);
     }
+
+    /// Keys of the visible view that read-only refuses (none otherwise).
+    fn refused_keys(&self) -> &'static [&'static str] {
+        if self.read_only {
+            self.view_ref(self.view).mutating_keys()
+        } else {
+            &[]
+        }
+    }
+}
+
+/// The footer: as many of the view's keys as fit (full labels, else their first word),
+/// `… ` when some had to go, and `? help` and `q quit` always.
+fn footer_line(
+    keys: &[(&'static str, &'static str)],
+    hidden: &[&str],
+    width: u16,
+    theme: &Theme,
+) -> Line<'static> {
+    let shown: Vec<(&str, &str)> = keys
+        .iter()
+        .filter(|(k, _)| !hidden.contains(k))
+        .copied()
+        .collect();
+    let cost = |items: &[(&str, String)]| -> usize {
+        items
+            .iter()
+            .map(|(k, w)| k.chars().count() + w.chars().count() + 3)
+            .sum()
+    };
+    let tail = [("?", "help".to_string()), ("q", "quit".to_string())];
+    let width = usize::from(width);
+    let room = width.saturating_sub(cost(&tail));
+    let full: Vec<(&str, String)> = shown.iter().map(|(k, w)| (*k, w.to_string())).collect();
+    let mut chosen = if cost(&full) <= room {
+        full
+    } else {
+        shown
+            .iter()
+            .map(|(k, w)| (*k, w.split_whitespace().next().unwrap_or("").to_string()))
+            .collect()
+    };
+    let mut cut = false;
+    while !chosen.is_empty() && cost(&chosen) + if cut { 2 } else { 0 } > room {
+        chosen.pop();
+        cut = true;
+    }
+    let mut spans: Vec<Span> = Vec::new();
+    for (k, what) in chosen.iter().chain(tail.iter()) {
+        if cut && *k == "?" {
+            spans.push(Span::styled("… ", theme.dim()));
+        }
+        spans.push(Span::styled(format!(" {k} "), theme.warn()));
+        spans.push(Span::raw(format!("{what} ")));
+    }
+    Line::from(spans)
 }
 
 fn short(m: &Mutation) -> &'static str {
@@ -600,12 +700,13 @@ fn draw_detail(frame: &mut Frame, area: Rect, title: &str, text: &str, scroll: u
     );
     frame.render_widget(Clear, rect);
     frame.render_widget(
-        Paragraph::new(text.to_string()).scroll((scroll, 0)).block(
-            Block::default().borders(Borders::ALL).title(Span::styled(
+        Paragraph::new(text.to_string())
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0))
+            .block(Block::default().borders(Borders::ALL).title(Span::styled(
                 format!(" {title} · ↑/↓ scroll · esc close "),
                 theme.accent(),
-            )),
-        ),
+            ))),
         rect,
     );
 }

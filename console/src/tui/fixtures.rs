@@ -202,14 +202,31 @@ pub fn schema() -> FormSchema {
             .collect(),
         unit: None,
         default: default.into(),
+        min: None,
+        max: None,
     };
     let number = |name: &str, unit: &str, default: &str| FormField {
         name: name.into(),
         description: format!("{name} of the house"),
-        kind: "real".into(),
+        kind: if unit == "grade" || unit == "count" || unit == "year" {
+            "integer".into()
+        } else {
+            "real".into()
+        },
         levels: Vec::new(),
         unit: Some(unit.into()),
         default: default.into(),
+        min: Some(match unit {
+            "grade" => 1.0,
+            "year" => 1872.0,
+            _ => 0.0,
+        }),
+        max: Some(match unit {
+            "grade" => 10.0,
+            "year" => 2010.0,
+            "count" => 5.0,
+            _ => 6_000.0,
+        }),
     };
     FormSchema {
         model_id: "3f9a1c2b7d10".into(),

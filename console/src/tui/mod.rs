@@ -92,7 +92,11 @@ async fn event_loop(
                     }
                 }
             }
-            _ = tick.tick() => {}
+            _ = tick.tick() => {
+                for command in app.on_tick(Instant::now()) {
+                    runtime.execute(command);
+                }
+            }
         }
         if app.should_quit {
             return Ok(());

@@ -106,16 +106,20 @@ pub fn buffer_to_svg(buffer: &Buffer) -> String {
 pub fn screens() -> Vec<(String, String)> {
     let now = Instant::now();
     let mut out = Vec::new();
-    for (i, view) in ViewId::ALL.iter().enumerate() {
-        let mut app = fixtures::app(false);
-        app.theme = Theme { color: true };
-        fixtures::show(&mut app, *view, State::Data, now);
-        let mut terminal = Terminal::new(TestBackend::new(120, 34)).unwrap_or_else(|e| match e {});
-        if terminal.draw(|frame| app.draw(frame, now)).is_ok() {
-            out.push((
-                format!("{}-{}", i + 1, view.title().to_lowercase()),
-                buffer_to_svg(terminal.backend().buffer()),
-            ));
+    // The usual size, and the smallest terminal every view is made for.
+    for (width, height, suffix) in [(120, 34, ""), (80, 24, "-80x24")] {
+        for (i, view) in ViewId::ALL.iter().enumerate() {
+            let mut app = fixtures::app(false);
+            app.theme = Theme { color: true };
+            fixtures::show(&mut app, *view, State::Data, now);
+            let mut terminal =
+                Terminal::new(TestBackend::new(width, height)).unwrap_or_else(|e| match e {});
+            if terminal.draw(|frame| app.draw(frame, now)).is_ok() {
+                out.push((
+                    format!("{}-{}{suffix}", i + 1, view.title().to_lowercase()),
+                    buffer_to_svg(terminal.backend().buffer()),
+                ));
+            }
         }
     }
     out

@@ -128,7 +128,13 @@ fn confirm_then_accept_answers_exactly_once_and_nothing_else_starts_meanwhile() 
     let mut app = fixtures::app(false);
     fixtures::show(&mut app, ViewId::Deploy, State::Data, now);
     let commands = app.on_key(key(KeyCode::Char('b')), now);
-    assert_eq!(mutations(&commands), vec![Mutation::Rollback { to: None }]);
+    assert_eq!(
+        mutations(&commands),
+        vec![Mutation::Rollback {
+            to: Some("2".into())
+        }],
+        "b names the version it moves to"
+    );
     app.on_loaded(
         Loaded::Confirm {
             id: 1,
@@ -475,4 +481,394 @@ fn smoke_test_records_are_left_out_of_the_list_the_counts_and_drift() {
         "{shown}"
     );
     assert!(!shown.contains("5m0k3t35t000"), "{shown}");
+}
+
+fn screen_at(app: &mut App, now: Instant, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| app.draw(frame, now)).unwrap();
+    terminal.backend().to_string()
+}
+
+macro_rules! small_screen_snapshots {
+    ($($name:ident: $view:expr;)*) => {
+        $(
+            #[test]
+            fn $name() {
+                let now = Instant::now();
+                let mut app = fixtures::app(false);
+                fixtures::show(&mut app, $view, State::Data, now);
+                let shown = screen_at(&mut app, now, 80, 24);
+                assert!(shown.contains(" ? help"), "{shown}");
+                insta::assert_snapshot!(shown);
+            }
+        )*
+    };
+}
+
+small_screen_snapshots! {
+    pipeline_80x24: ViewId::Pipeline;
+    logs_80x24: ViewId::Logs;
+    predictions_80x24: ViewId::Predictions;
+    experiments_80x24: ViewId::Experiments;
+    predict_80x24: ViewId::Predict;
+    deploy_80x24: ViewId::Deploy;
+    monitor_80x24: ViewId::Monitor;
+}
+
+fn type_text(app: &mut App, text: &str, now: Instant) {
+    for c in text.chars() {
+        app.on_key(key(KeyCode::Char(c)), now);
+    }
+}
+
+#[test]
+fn every_visible_view_refreshes_on_its_timer_and_r_refreshes_now() {
+    let start = Instant::now();
+    let mut app = fixtures::app(false);
+    fixtures::show(&mut app, ViewId::Predictions, State::Data, start);
+    assert!(
+        app.on_tick(start).is_empty(),
+        "fresh data is not fetched again"
+    );
+    let later = start + std::time::Duration::from_secs(6);
+    assert!(
+        app.on_tick(later)
+            .contains(&Command::LoadRecords { after: None }),
+        "the list refreshes on its own"
+    );
+    assert!(
+        app.on_tick(later).is_empty(),
+        "never twice while a request is in flight"
+    );
+    fixtures::show(&mut app, ViewId::Pipeline, State::Data, start);
+    assert_eq!(
+        app.on_key(key(KeyCode::Char('r')), start),
+        vec![Command::LoadPipeline],
+        "r refreshes the Pipeline view too"
+    );
+    assert_eq!(
+        mutations(&app.on_key(key(KeyCode::Char('p')), start)),
+        vec![Mutation::RunPipeline { stage: None }],
+        "p runs the pipeline"
+    );
+}
+
+#[test]
+fn a_stored_prediction_reloads_the_predictions_list_at_once() {
+    let now = Instant::now();
+    let mut app = fixtures::app(false);
+    fixtures::show(&mut app, ViewId::Predictions, State::Empty, now);
+    fixtures::show(&mut app, ViewId::Predict, State::Loading, now);
+    let _ = app.on_loaded(Loaded::Schema(Ok(fixtures::schema())), now);
+    let commands = app.on_loaded(Loaded::Prediction(Ok(fixtures::outcome())), now);
+    assert_eq!(commands, vec![Command::LoadRecords { after: None }]);
+}
+
+#[test]
+fn the_form_edits_in_place_replaces_on_first_key_and_escape_discards() {
+    let now = Instant::now();
+    let mut app = fixtures::app(false);
+    fixtures::show(&mut app, ViewId::Predict, State::Data, now);
+    app.on_key(key(KeyCode::Down), now); // OverallQual = 7
+    app.on_key(key(KeyCode::Enter), now);
+    type_text(&mut app, "8", now);
+    app.on_key(key(KeyCode::Enter), now);
+    let body = app.predict.body();
+    assert_eq!(body["OverallQual"], 8, "the first key replaced 7: {body}");
+    // A typed error shows beside the field and enter keeps editing.
+    app.on_key(key(KeyCode::Enter), now);
+    type_text(&mut app, "12", now);
+    assert_eq!(
+        app.predict.edit_error().as_deref(),
+        Some("between 1 and 10 grade")
+    );
+    assert!(screen(&mut app, now).contains("✗ between 1 and 10 grade"));
+    app.on_key(key(KeyCode::Enter), now);
+    assert!(app.predict.editing, "an invalid value is not taken");
+    app.on_key(key(KeyCode::Esc), now);
+    assert!(!app.predict.editing);
+    assert_eq!(
+        app.predict.body()["OverallQual"],
+        8,
+        "esc discarded the edit"
+    );
+    // ↓ while editing takes the value and edits the next field.
+    app.on_key(key(KeyCode::Enter), now);
+    type_text(&mut app, "9", now);
+    app.on_key(key(KeyCode::Down), now);
+    assert!(app.predict.editing);
+    type_text(&mut app, "2000", now);
+    app.on_key(key(KeyCode::Tab), now);
+    let body = app.predict.body();
+    assert_eq!(
+        (body["OverallQual"].clone(), body["GrLivArea"].clone()),
+        (serde_json::json!(9), serde_json::json!(2000))
+    );
+    app.on_key(key(KeyCode::Esc), now);
+    // Letters are refused beside a number, not dropped silently.
+    app.on_key(key(KeyCode::Enter), now);
+    type_text(&mut app, "abc", now);
+    assert_eq!(app.predict.edit_error().as_deref(), Some("not a number"));
+    app.on_key(key(KeyCode::Esc), now);
+}
+
+#[test]
+fn levels_are_found_by_name_and_whole_numbers_step_with_arrows() {
+    let now = Instant::now();
+    let mut app = fixtures::app(false);
+    fixtures::show(&mut app, ViewId::Predict, State::Data, now);
+    app.on_key(key(KeyCode::Enter), now); // Neighborhood
+    type_text(&mut app, "old", now);
+    assert!(screen(&mut app, now).contains("→ Old Town (OldTown)"));
+    app.on_key(key(KeyCode::Enter), now);
+    assert_eq!(app.predict.body()["Neighborhood"], "OldTown");
+    assert!(screen(&mut app, now).contains("‹ Old Town ›"));
+    app.on_key(key(KeyCode::Down), now);
+    app.on_key(key(KeyCode::Right), now);
+    assert_eq!(app.predict.body()["OverallQual"], 8);
+}
+
+#[test]
+fn the_result_shows_separators_the_change_and_more_imputed_fields() {
+    let now = Instant::now();
+    let mut app = fixtures::app(false);
+    fixtures::show(&mut app, ViewId::Predict, State::Data, now);
+    let mut second = fixtures::outcome();
+    if let Ok(reply) = &mut second.remote {
+        reply.price = 211_000.4;
+        reply.imputed = (0..20).map(|i| format!("F{i}")).collect();
+    }
+    app.on_loaded(Loaded::Prediction(Ok(second)), now);
+    let shown = screen_at(&mut app, now, 160, 45);
+    assert!(shown.contains("$211,000"), "{shown}");
+    assert!(shown.contains("+$2,877 from the last estimate"), "{shown}");
+    assert!(shown.contains("+8 more"), "{shown}");
+}
+
+#[test]
+fn log_search_marks_only_what_is_shown_and_n_moves_between_matches() {
+    let now = Instant::now();
+    let mut app = fixtures::app(false);
+    fixtures::show(&mut app, ViewId::Logs, State::Data, now);
+    let hidden = LogLine {
+        timestamp_ms: None,
+        text: r#"{"level":"INFO","message":"started","target":"predictor::api"}"#.into(),
+    };
+    app.on_loaded(Loaded::Logs(LogEvent::Lines(vec![hidden])), now);
+    app.on_key(key(KeyCode::Char('/')), now);
+    type_text(&mut app, "REJECTED", now);
+    app.on_key(key(KeyCode::Enter), now);
+    assert_eq!(app.logs.match_status(), Some((None, 6)), "case-insensitive");
+    app.on_key(key(KeyCode::Char('/')), now);
+    type_text(&mut app, "predictor::api", now);
+    app.on_key(key(KeyCode::Enter), now);
+    assert_eq!(
+        app.logs.match_status(),
+        Some((None, 0)),
+        "the hidden target field is not searched"
+    );
+    app.on_key(key(KeyCode::Char('/')), now);
+    type_text(&mut app, "rejected", now);
+    app.on_key(key(KeyCode::Enter), now);
+    app.on_key(key(KeyCode::Char('n')), now);
+    assert_eq!(app.logs.match_status(), Some((Some(1), 6)));
+    app.on_key(key(KeyCode::Char('n')), now);
+    assert_eq!(app.logs.match_status(), Some((Some(2), 6)));
+    app.on_key(key(KeyCode::Char('N')), now);
+    assert_eq!(app.logs.match_status(), Some((Some(1), 6)));
+    assert!(screen(&mut app, now).contains("match 1 of 6"));
+}
+
+#[test]
+fn log_follow_keeps_the_newest_line_visible_with_wrap_and_after_g() {
+    let now = Instant::now();
+    let mut app = fixtures::app(false);
+    fixtures::show(&mut app, ViewId::Logs, State::Data, now);
+    app.on_key(key(KeyCode::Char('w')), now);
+    let shown = screen_at(&mut app, now, 80, 24);
+    assert!(
+        shown.contains("req-039"),
+        "the newest line is on screen:\n{shown}"
+    );
+    // g with every line fitting shows them all, never an empty pane.
+    let mut app = fixtures::app(false);
+    fixtures::show(&mut app, ViewId::Logs, State::Data, now);
+    app.on_key(key(KeyCode::Char('g')), now);
+    let shown = screen_at(&mut app, now, 160, 60);
+    assert!(
+        shown.contains("req-000") && shown.contains("req-039"),
+        "{shown}"
+    );
+    assert!(shown.contains("paused (0 lines below)"), "{shown}");
+}
+
+#[test]
+fn log_lines_keep_path_status_price_and_latency_at_80_columns() {
+    let now = Instant::now();
+    let mut app = fixtures::app(false);
+    fixtures::show(&mut app, ViewId::Logs, State::Data, now);
+    let shown = screen_at(&mut app, now, 80, 24);
+    let line = shown
+        .lines()
+        .find(|l| l.contains("10:00:39"))
+        .unwrap_or_default();
+    for part in ["path=/predict", "status=200", "price=247500", "latency_us="] {
+        assert!(line.contains(part), "{part} in {line:?}");
+    }
+    // The level filter says how much it hides, also when it hides everything.
+    let lines: Vec<LogLine> = (0..5)
+        .map(|i| LogLine {
+            timestamp_ms: None,
+            text: format!(r#"{{"level":"INFO","message":"m{i}"}}"#),
+        })
+        .collect();
+    let mut app = fixtures::app(false);
+    fixtures::show(&mut app, ViewId::Logs, State::Empty, now);
+    app.on_loaded(Loaded::Logs(LogEvent::Lines(lines)), now);
+    for _ in 0..3 {
+        app.on_key(key(KeyCode::Char('f')), now);
+    }
+    let shown = screen(&mut app, now);
+    assert!(shown.contains("0 of 5 lines shown"), "{shown}");
+    assert!(
+        shown.contains("0 of 5 shown · f changes the level"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn the_pipeline_shows_the_current_status_and_the_last_run_apart() {
+    use super::views::pipeline::RunEvent;
+    let now = Instant::now();
+    let mut app = fixtures::app(false);
+    fixtures::show(&mut app, ViewId::Pipeline, State::Data, now);
+    app.on_key(key(KeyCode::Char('p')), now);
+    for event in [
+        RunEvent::Started("train".into()),
+        RunEvent::Output(format!("a long line {}", "x".repeat(200))),
+        RunEvent::Skipped("fetch".into()),
+        RunEvent::Done(true),
+    ] {
+        app.on_loaded(Loaded::PipelineRun(event), now);
+    }
+    app.on_loaded(Loaded::Mutated(Ok("pipeline run finished".into())), now);
+    app.on_loaded(Loaded::Pipeline(Ok(fixtures::pipeline())), now);
+    let shown = screen_at(&mut app, now, 160, 45);
+    let train = shown
+        .lines()
+        .find(|l| l.contains(" train "))
+        .unwrap_or_default();
+    assert!(
+        train.contains("changed"),
+        "the current status wins: {train}"
+    );
+    assert!(
+        train.contains("running") || train.contains("last"),
+        "{train}"
+    );
+    app.on_key(key(KeyCode::Char('l')), now);
+    match &app.overlay {
+        Some(Overlay::Detail { text, .. }) => {
+            assert!(text.contains(&"x".repeat(200)), "full lines")
+        }
+        other => panic!("expected the run log, got {other:?}"),
+    }
+}
+
+#[test]
+fn read_only_hides_refused_keys_from_the_footer_and_marks_them_in_help() {
+    let now = Instant::now();
+    let mut app = fixtures::app(true);
+    fixtures::show(&mut app, ViewId::Deploy, State::Data, now);
+    let shown = screen_at(&mut app, now, 80, 24);
+    let footer = shown.lines().last().unwrap_or_default();
+    assert!(!footer.contains(" d "), "{footer}");
+    assert!(footer.contains(" ? help"), "{footer}");
+    app.on_key(key(KeyCode::Char('?')), now);
+    assert!(screen(&mut app, now).contains("(refused: read-only)"));
+}
+
+#[test]
+fn rollback_names_the_version_and_refuses_at_the_first() {
+    let now = Instant::now();
+    let mut app = fixtures::app(false);
+    fixtures::show(&mut app, ViewId::Deploy, State::Data, now);
+    assert!(screen(&mut app, now).contains("b back to 2"));
+    let mut first = fixtures::deploy();
+    first.alias_version = "1".into();
+    app.on_loaded(Loaded::Deploy(Ok(first)), now);
+    assert!(mutations(&app.on_key(key(KeyCode::Char('b')), now)).is_empty());
+    let note = app
+        .toasts
+        .last()
+        .map(|t| t.message.clone())
+        .unwrap_or_default();
+    assert!(note.contains("nothing to roll back to"), "{note}");
+    // A version picked in the list is where b goes.
+    app.on_loaded(Loaded::Deploy(Ok(fixtures::deploy())), now);
+    app.on_key(key(KeyCode::Down), now);
+    app.on_key(key(KeyCode::Down), now);
+    app.on_key(key(KeyCode::Down), now);
+    assert_eq!(
+        mutations(&app.on_key(key(KeyCode::Char('b')), now)),
+        vec![Mutation::Rollback {
+            to: Some("1".into())
+        }]
+    );
+}
+
+#[test]
+fn the_predictions_filter_matches_what_is_shown_and_e_fills_the_form() {
+    let now = Instant::now();
+    let mut app = fixtures::app(false);
+    fixtures::show(&mut app, ViewId::Predictions, State::Data, now);
+    app.on_key(key(KeyCode::Char('/')), now);
+    type_text(&mut app, "neighborhood=nridght price>200k", now);
+    app.on_key(key(KeyCode::Enter), now);
+    let shown = screen_at(&mut app, now, 160, 45);
+    assert!(
+        shown.contains("page 1 · 2 of 30 records (filtered)"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("NridgHt") && !shown.contains("CollgCr"),
+        "{shown}"
+    );
+    app.on_key(key(KeyCode::Enter), now);
+    match &app.overlay {
+        Some(Overlay::Detail { text, .. }) => {
+            assert!(text.starts_with("price      $"), "{text}");
+            assert!(
+                text.find("given").unwrap() < text.find("imputed").unwrap(),
+                "{text}"
+            );
+        }
+        other => panic!("expected the record, got {other:?}"),
+    }
+    app.on_key(key(KeyCode::Esc), now);
+    // l links the record to its log lines.
+    app.on_loaded(Loaded::Logs(LogEvent::Lines(fixtures::log_lines())), now);
+    app.on_key(key(KeyCode::Char('l')), now);
+    assert_eq!(app.view, ViewId::Logs);
+    assert!(app.logs.match_status().is_some());
+    app.on_key(key(KeyCode::Char('3')), now);
+    app.on_key(key(KeyCode::Char('e')), now);
+    assert_eq!(app.view, ViewId::Predict);
+    let _ = app.on_loaded(Loaded::Schema(Ok(fixtures::schema())), now);
+    assert_eq!(app.predict.body()["Neighborhood"], "NridgHt");
+}
+
+#[test]
+fn experiments_show_the_parameter_that_differs_and_a_run_detail() {
+    let now = Instant::now();
+    let mut app = fixtures::app(false);
+    fixtures::show(&mut app, ViewId::Experiments, State::Data, now);
+    let shown = screen_at(&mut app, now, 80, 24);
+    assert!(
+        shown.contains("alpha") && shown.contains("0.0005"),
+        "{shown}"
+    );
+    assert!(shown.contains("alpha-0.0005"), "full names: {shown}");
+    app.on_key(key(KeyCode::Enter), now);
+    assert!(matches!(app.overlay, Some(Overlay::Detail { .. })));
 }

@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Row, Table};
 
-use super::{DrawContext, Intent};
+use super::{DrawContext, Intent, View};
 use crate::tui::action::{Command, Mutation};
 use crate::tui::widgets::status::{Remote, metric, status_line};
 
@@ -54,43 +54,85 @@ pub struct DeployStatus {
 pub struct DeployView {
     /// Status.
     pub status: Remote<DeployStatus>,
+    /// The version picked in the list (`↑/↓`), what `b` rolls back to.
+    picked: Option<usize>,
 }
 
 impl DeployView {
-    /// Keys for footer and help.
-    pub fn keys(&self) -> &'static [(&'static str, &'static str)] {
+    /// The version `b` moves the alias to: the picked one, else the one before the live
+    /// version; or why there is none.
+    pub fn rollback_target(&self) -> Result<String, String> {
+        let s = self.status.data().ok_or("no deployment status yet")?;
+        let live = s.versions.iter().position(|v| v.version == s.alias_version);
+        let target = match self.picked {
+            Some(i) if Some(i) != live => s.versions.get(i),
+            _ => live.and_then(|i| s.versions.get(i + 1)),
+        };
+        match target {
+            Some(v) => Ok(v.version.clone()),
+            None => Err(format!(
+                "nothing to roll back to: version {} is the first one published",
+                s.alias_version
+            )),
+        }
+    }
+}
+
+impl View for DeployView {
+    fn keys(&self) -> &'static [(&'static str, &'static str)] {
         &[
             ("d", "deploy (gated)"),
-            ("b", "roll back"),
+            ("b", "roll back (to the picked or previous version)"),
+            ("↑/↓", "pick a version"),
             ("r", "refresh"),
             ("F", "force past the gate (typed)"),
         ]
     }
 
-    /// Loads status when first shown.
-    pub fn on_enter(&mut self, now: std::time::Instant) -> Option<Command> {
-        matches!(self.status, Remote::Idle).then(|| self.reload(now))
+    fn mutating_keys(&self) -> &'static [&'static str] {
+        &["d", "b", "F"]
     }
 
-    /// Asks for fresh status.
-    pub fn reload(&mut self, now: std::time::Instant) -> Command {
+    fn on_enter(&mut self, now: std::time::Instant) -> Option<Command> {
+        if matches!(self.status, Remote::Idle) || self.due(now) {
+            self.reload(now)
+        } else {
+            None
+        }
+    }
+
+    fn due(&self, now: std::time::Instant) -> bool {
+        self.status.due(now, super::every::DEPLOY)
+    }
+
+    fn reload(&mut self, now: std::time::Instant) -> Option<Command> {
         self.status.start(now);
-        Command::LoadDeploy
+        Some(Command::LoadDeploy)
     }
 
-    /// Handles a key.
-    pub fn handle_key(&mut self, key: KeyEvent, now: std::time::Instant) -> Option<Intent> {
+    fn handle_key(&mut self, key: KeyEvent, now: std::time::Instant) -> Option<Intent> {
         match key.code {
             KeyCode::Char('d') => Some(Intent::Ask(Mutation::Deploy)),
-            KeyCode::Char('b') => Some(Intent::Ask(Mutation::Rollback { to: None })),
+            KeyCode::Char('b') => Some(match self.rollback_target() {
+                Ok(version) => Intent::Ask(Mutation::Rollback { to: Some(version) }),
+                Err(why) => Intent::Note(why),
+            }),
+            KeyCode::Down | KeyCode::Char('j') => {
+                let n = self.status.data().map_or(0, |s| s.versions.len());
+                self.picked = Some(self.picked.map_or(0, |i| i + 1).min(n.saturating_sub(1)));
+                None
+            }
+            KeyCode::Up | KeyCode::Char('k') => {
+                self.picked = Some(self.picked.unwrap_or(0).saturating_sub(1));
+                None
+            }
             KeyCode::Char('F') => Some(Intent::Ask(Mutation::ForceDeploy)),
-            KeyCode::Char('r') => Some(Intent::Run(self.reload(now))),
+            KeyCode::Char('r') => self.reload(now).map(Intent::Run),
             _ => None,
         }
     }
 
-    /// Draws the view.
-    pub fn draw(&self, frame: &mut Frame, area: Rect, ctx: &DrawContext) {
+    fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &DrawContext) {
         let theme = &ctx.theme;
         let [status, body] =
             Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
@@ -177,8 +219,11 @@ impl DeployView {
         let rows: Vec<Row> = s
             .versions
             .iter()
-            .map(|v| {
-                let style = if v.version == s.alias_version {
+            .enumerate()
+            .map(|(i, v)| {
+                let style = if self.picked == Some(i) {
+                    theme.selected()
+                } else if v.version == s.alias_version {
                     theme.ok()
                 } else {
                     ratatui::style::Style::default()
@@ -212,7 +257,11 @@ impl DeployView {
             .block(
                 Block::default()
                     .borders(Borders::ALL)
-                    .title(" versions · d deploy · b rollback "),
+                    .title(match self.rollback_target() {
+                        _ if ctx.read_only => " versions (read-only) ".to_string(),
+                        Ok(v) => format!(" versions · d deploy · b back to {v} "),
+                        Err(_) => " versions · d deploy ".to_string(),
+                    }),
             ),
             versions,
         );

@@ -10,14 +10,92 @@ use ratatui::widgets::{
     Bar, BarChart, BarGroup, Block, Borders, Paragraph, Row, Table, TableState,
 };
 
-use super::{DrawContext, Intent};
+use super::{DrawContext, Intent, View};
 use crate::tui::action::Command;
-use crate::tui::widgets::status::{Remote, metric, status_line};
+use crate::tui::widgets::status::{Remote, status_line};
 
 pub use crate::project::RunRow;
 
 /// Metrics the table shows, in order.
 const SHOWN_METRICS: &[&str] = &["cv_rmse_log", "test_rmse_log", "cv_mae", "test_r2"];
+
+/// Parameters whose values differ between runs.
+pub fn varying_params(runs: &[RunRow]) -> Vec<String> {
+    let keys: BTreeSet<&String> = runs.iter().flat_map(|r| r.params.keys()).collect();
+    keys.into_iter()
+        .filter(|k| {
+            let values: BTreeSet<Option<&String>> = runs.iter().map(|r| r.params.get(*k)).collect();
+            values.len() > 1
+        })
+        .cloned()
+        .collect()
+}
+
+/// A metric formatted by its kind: counts and sizes as integers, dollars with separators,
+/// ratios and log errors with four decimals.
+pub fn value_of(key: &str, v: f64) -> String {
+    let k = key.to_lowercase();
+    let dollars = crate::tui::widgets::status::dollars;
+    if k.contains("log") || k.contains("r2") || k.contains("ratio") || k.contains("alpha") {
+        format!("{v:.4}")
+    } else if k.ends_with("mae") || k.ends_with("rmse") || k.contains("price") {
+        dollars(v)
+    } else if k.contains("rows")
+        || k.contains("count")
+        || k.ends_with("_n")
+        || k.contains("features")
+        || (v.fract() == 0.0 && v.abs() >= 1.0 && v.abs() < 1e15)
+    {
+        dollars(v).replacen('$', "", 1)
+    } else if v.abs() >= 100.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
+/// A difference formatted like its metric, with its sign.
+fn delta_of(key: &str, d: f64) -> String {
+    let sign = if d < 0.0 { "-" } else { "+" };
+    format!("{sign}{}", value_of(key, d.abs()))
+}
+
+/// The metric the deploy gate compares, else the cross-validated one.
+fn gate_metric(runs: &[&RunRow]) -> &'static str {
+    if runs.iter().any(|r| r.metrics.contains_key("test_rmse_log")) {
+        "test_rmse_log"
+    } else {
+        "cv_rmse_log"
+    }
+}
+
+/// A run as a reader wants it.
+pub fn run_detail(run: &RunRow) -> String {
+    let mut lines = vec![
+        format!("run        {}", run.run_id),
+        format!("name       {}", run.name),
+        format!("started    {}", run.start_time.replace('T', " ")),
+        format!(
+            "production {}",
+            if run.production {
+                "yes: its model is the registry's production version (Deploy view, 6)"
+            } else {
+                "no"
+            }
+        ),
+        String::new(),
+        format!("params ({})", run.params.len()),
+    ];
+    lines.extend(run.params.iter().map(|(k, v)| format!("  {k:<28} {v}")));
+    lines.push(String::new());
+    lines.push(format!("metrics ({})", run.metrics.len()));
+    lines.extend(
+        run.metrics
+            .iter()
+            .map(|(k, v)| format!("  {k:<28} {}", value_of(k, *v))),
+    );
+    lines.join("\n")
+}
 
 /// State of the Experiments view.
 #[derive(Debug, Default)]
@@ -31,29 +109,11 @@ pub struct ExperimentsView {
     pub comparing: Option<Vec<String>>,
     /// Runs waiting in the outbox for the tracker to be reachable again.
     pub waiting: usize,
+    /// First row of the comparison shown.
+    compare_scroll: u16,
 }
 
 impl ExperimentsView {
-    /// Keys for footer and help.
-    pub fn keys(&self) -> &'static [(&'static str, &'static str)] {
-        &[
-            ("↑/↓", "select run"),
-            ("space", "mark"),
-            ("c", "compare marked"),
-            ("o", "sort by next metric"),
-            ("esc", "close comparison"),
-            ("r", "refresh"),
-        ]
-    }
-
-    /// Loads runs when first shown.
-    pub fn on_enter(&mut self, now: std::time::Instant) -> Option<Command> {
-        matches!(self.runs, Remote::Idle).then(|| {
-            self.runs.start(now);
-            Command::LoadRuns
-        })
-    }
-
     /// Takes runs.
     pub fn on_loaded(&mut self, result: Result<Vec<RunRow>, String>, now: std::time::Instant) {
         self.runs.finish(result, now);
@@ -82,13 +142,54 @@ impl ExperimentsView {
             });
         }
     }
+}
 
-    /// Handles a key.
-    pub fn handle_key(&mut self, key: KeyEvent, now: std::time::Instant) -> Option<Intent> {
+impl View for ExperimentsView {
+    fn keys(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("↑/↓", "select run"),
+            ("enter", "run detail"),
+            ("space", "mark"),
+            ("c", "compare marked"),
+            ("o", "sort by next metric"),
+            ("esc", "close comparison"),
+            ("r", "refresh"),
+        ]
+    }
+
+    fn on_enter(&mut self, now: std::time::Instant) -> Option<Command> {
+        if matches!(self.runs, Remote::Idle) || self.due(now) {
+            self.reload(now)
+        } else {
+            None
+        }
+    }
+
+    fn due(&self, now: std::time::Instant) -> bool {
+        self.runs.due(now, super::every::EXPERIMENTS)
+    }
+
+    fn reload(&mut self, now: std::time::Instant) -> Option<Command> {
+        self.runs.start(now);
+        Some(Command::LoadRuns)
+    }
+
+    fn handle_key(&mut self, key: KeyEvent, now: std::time::Instant) -> Option<Intent> {
         let runs = self.runs.data().cloned().unwrap_or_default();
         let selected = self.table.selected().unwrap_or(0);
         match key.code {
             KeyCode::Esc if self.comparing.is_some() => self.comparing = None,
+            KeyCode::Down | KeyCode::Char('j') if self.comparing.is_some() => {
+                self.compare_scroll = self.compare_scroll.saturating_add(1);
+            }
+            KeyCode::Up | KeyCode::Char('k') if self.comparing.is_some() => {
+                self.compare_scroll = self.compare_scroll.saturating_sub(1);
+            }
+            KeyCode::Enter => {
+                if let Some(run) = runs.get(selected) {
+                    return Some(Intent::Detail(format!("run {}", run.name), run_detail(run)));
+                }
+            }
             KeyCode::Down | KeyCode::Char('j') => self
                 .table
                 .select(Some((selected + 1).min(runs.len().saturating_sub(1)))),
@@ -106,6 +207,7 @@ impl ExperimentsView {
                         "mark two or more runs with space, then c".to_string(),
                     ));
                 }
+                self.compare_scroll = 0;
                 self.comparing = Some(
                     runs.iter()
                         .filter(|r| self.marked.contains(&r.run_id))
@@ -117,17 +219,13 @@ impl ExperimentsView {
                 self.sort += 1;
                 self.sort_runs();
             }
-            KeyCode::Char('r') => {
-                self.runs.start(now);
-                return Some(Intent::Run(Command::LoadRuns));
-            }
+            KeyCode::Char('r') => return self.reload(now).map(Intent::Run),
             _ => {}
         }
         None
     }
 
-    /// Draws the view.
-    pub fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &DrawContext) {
+    fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &DrawContext) {
         let theme = &ctx.theme;
         let [status, body] =
             Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
@@ -179,11 +277,51 @@ impl ExperimentsView {
                 .iter()
                 .filter_map(|id| runs.iter().find(|r| &r.run_id == id))
                 .collect();
-            draw_comparison(frame, body, &chosen, ctx);
+            draw_comparison(frame, body, &chosen, self.compare_scroll, ctx);
             return;
         }
-        let mut header = vec!["", "run", "name", "started"];
-        header.extend(SHOWN_METRICS.iter().copied());
+        // The name column fits the longest name; parameters that differ between runs get
+        // columns next (the one thing changed is what a reader looks for); the start time
+        // only where there is room.
+        let name_width = runs
+            .iter()
+            .map(|r| r.name.chars().count())
+            .max()
+            .unwrap_or(4)
+            .clamp(4, 40);
+        let metric_width = |m: &str| m.chars().count().max(8) + 1;
+        let metrics_width: usize = SHOWN_METRICS.iter().map(|m| metric_width(m)).sum();
+        // Every column is followed by one space of the table's spacing.
+        let mut room = usize::from(body.width)
+            .saturating_sub(3 + 9 + name_width + 1 + metrics_width + SHOWN_METRICS.len());
+        let mut params: Vec<(String, usize)> = Vec::new();
+        for key in varying_params(runs) {
+            let short = key.rsplit('.').next().unwrap_or(&key).to_string();
+            let width = runs
+                .iter()
+                .filter_map(|r| r.params.get(&key))
+                .map(|v| v.chars().count())
+                .chain(std::iter::once(short.chars().count()))
+                .max()
+                .unwrap_or(4)
+                .min(14);
+            if width + 1 > room {
+                break;
+            }
+            room -= width + 1;
+            params.push((key, width));
+        }
+        let started = room >= 17;
+        let mut header: Vec<String> = vec![String::new(), "run".into(), "name".into()];
+        header.extend(
+            params
+                .iter()
+                .map(|(k, _)| k.rsplit('.').next().unwrap_or(k).to_string()),
+        );
+        if started {
+            header.push("started".into());
+        }
+        header.extend(SHOWN_METRICS.iter().map(|m| m.to_string()));
         let rows: Vec<Row> = runs
             .iter()
             .map(|r| {
@@ -196,19 +334,24 @@ impl ExperimentsView {
                     },
                     if r.production { "★" } else { " " }
                 );
-                let mut cells = vec![
-                    mark,
-                    r.run_id.chars().take(8).collect(),
-                    r.name.clone(),
-                    r.start_time
-                        .get(..16)
-                        .unwrap_or(&r.start_time)
-                        .replace('T', " "),
-                ];
+                let mut cells = vec![mark, r.run_id.chars().take(8).collect(), r.name.clone()];
+                cells.extend(
+                    params
+                        .iter()
+                        .map(|(k, _)| r.params.get(k).cloned().unwrap_or_else(|| "–".to_string())),
+                );
+                if started {
+                    cells.push(
+                        r.start_time
+                            .get(..16)
+                            .unwrap_or(&r.start_time)
+                            .replace('T', " "),
+                    );
+                }
                 cells.extend(SHOWN_METRICS.iter().map(|m| {
                     r.metrics
                         .get(*m)
-                        .map(|v| metric(*v))
+                        .map(|v| value_of(m, *v))
                         .unwrap_or_else(|| "–".to_string())
                 }));
                 Row::new(cells)
@@ -216,30 +359,73 @@ impl ExperimentsView {
             .collect();
         let mut widths = vec![
             Constraint::Length(2),
-            Constraint::Length(9),
-            Constraint::Length(18),
-            Constraint::Length(17),
+            Constraint::Length(8),
+            Constraint::Length(name_width as u16),
         ];
-        widths.extend(SHOWN_METRICS.iter().map(|_| Constraint::Length(14)));
+        widths.extend(params.iter().map(|(_, w)| Constraint::Length(*w as u16)));
+        if started {
+            widths.push(Constraint::Length(16));
+        }
+        widths.extend(
+            SHOWN_METRICS
+                .iter()
+                .map(|m| Constraint::Length(metric_width(m) as u16)),
+        );
         let table = Table::new(rows, widths)
             .header(Row::new(header).style(theme.accent()))
             .row_highlight_style(theme.selected())
             .block(
                 Block::default()
                     .borders(Borders::TOP)
-                    .title(" runs · ★ production · ● marked "),
+                    .title(" runs · ★ production · ● marked · enter detail "),
             );
         frame.render_stateful_widget(table, body, &mut self.table);
     }
 }
 
-fn draw_comparison(frame: &mut Frame, area: Rect, runs: &[&RunRow], ctx: &DrawContext) {
+fn draw_comparison(
+    frame: &mut Frame,
+    area: Rect,
+    runs: &[&RunRow],
+    scroll: u16,
+    ctx: &DrawContext,
+) {
     let theme = &ctx.theme;
     let [table_area, chart_area] =
         Layout::vertical([Constraint::Min(5), Constraint::Length(8)]).areas(area);
     let keys: BTreeSet<&String> = runs.iter().flat_map(|r| r.params.keys()).collect();
-    let metric_keys: BTreeSet<&String> = runs.iter().flat_map(|r| r.metrics.keys()).collect();
+    let gate = gate_metric(runs);
+    // The gate's metric first: it decides deploys.
+    let mut metric_keys: Vec<&String> = runs
+        .iter()
+        .flat_map(|r| r.metrics.keys())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    metric_keys.sort_by_key(|k| k.as_str() != gate);
     let mut rows = Vec::new();
+    for key in &metric_keys {
+        let base = runs.first().and_then(|r| r.metrics.get(*key)).copied();
+        let mut cells = vec![Line::from(Span::styled(
+            format!(
+                "  {key}{}",
+                if key.as_str() == gate { " (gate)" } else { "" }
+            ),
+            theme.accent(),
+        ))];
+        cells.extend(
+            runs.iter()
+                .enumerate()
+                .map(|(i, r)| match (r.metrics.get(*key), base) {
+                    (Some(v), Some(b)) if i > 0 => {
+                        Line::from(format!("{} ({})", value_of(key, *v), delta_of(key, v - b)))
+                    }
+                    (Some(v), _) => Line::from(value_of(key, *v)),
+                    (None, _) => Line::from("–"),
+                }),
+        );
+        rows.push(Row::new(cells));
+    }
     for key in &keys {
         let values: Vec<String> = runs
             .iter()
@@ -258,63 +444,76 @@ fn draw_comparison(frame: &mut Frame, area: Rect, runs: &[&RunRow], ctx: &DrawCo
         cells.extend(values.into_iter().map(Line::from));
         rows.push(Row::new(cells));
     }
-    for key in &metric_keys {
-        let base = runs.first().and_then(|r| r.metrics.get(*key)).copied();
-        let mut cells = vec![Line::from(Span::styled(format!("  {key}"), theme.accent()))];
-        cells.extend(
-            runs.iter()
-                .enumerate()
-                .map(|(i, r)| match (r.metrics.get(*key), base) {
-                    (Some(v), Some(b)) if i > 0 => Line::from(format!("{v:.4} ({:+.4})", v - b)),
-                    (Some(v), _) => Line::from(format!("{v:.4}")),
-                    (None, _) => Line::from("–"),
-                }),
-        );
-        rows.push(Row::new(cells));
-    }
-    let mut header = vec![Line::from("param / metric")];
+    let total = rows.len();
+    let visible = usize::from(table_area.height.saturating_sub(2)).max(1);
+    let first = usize::from(scroll).min(total.saturating_sub(visible));
+    let rows: Vec<Row> = rows.into_iter().skip(first).collect();
+    let mut header = vec![Line::from("metric / param")];
     header.extend(runs.iter().map(|r| {
         Line::from(format!(
             "{}{}",
-            r.run_id.chars().take(8).collect::<String>(),
+            r.name,
             if r.production { " ★" } else { "" }
         ))
     }));
-    let mut widths = vec![Constraint::Length(26)];
-    widths.extend(runs.iter().map(|_| Constraint::Length(20)));
+    let label_width = metric_keys
+        .iter()
+        .chain(keys.iter())
+        .map(|k| k.chars().count() + 9)
+        .max()
+        .unwrap_or(20)
+        .min(34) as u16;
+    let mut widths = vec![Constraint::Length(label_width)];
+    widths.extend(runs.iter().map(|_| Constraint::Min(22)));
     frame.render_widget(
         Table::new(rows, widths)
             .header(Row::new(header).style(theme.accent()))
-            .block(
-                Block::default()
-                    .borders(Borders::TOP)
-                    .title(" compare · ≠ differs · deltas vs first · esc back "),
-            ),
+            .block(Block::default().borders(Borders::TOP).title(format!(
+                " compare · rows {}–{} of {total} · ↑/↓ scroll · ≠ differs · deltas vs first · esc back ",
+                first + 1,
+                (first + visible).min(total)
+            ))),
         table_area,
     );
-    let metric = "cv_rmse_log";
+    // Bars scaled to the metric's range across the runs, so 0.1094 and 0.1082 differ.
+    let values: Vec<f64> = runs
+        .iter()
+        .filter_map(|r| r.metrics.get(gate))
+        .copied()
+        .collect();
+    let (lo, hi) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
     let bars: Vec<Bar> = runs
         .iter()
         .filter_map(|r| {
-            r.metrics.get(metric).map(|v| {
+            r.metrics.get(gate).map(|v| {
+                let scaled = if hi > lo {
+                    10.0 + 90.0 * (v - lo) / (hi - lo)
+                } else {
+                    50.0
+                };
                 Bar::default()
-                    .value((v * 10_000.0) as u64)
+                    .value(scaled as u64)
                     .text_value(format!("{v:.4}"))
-                    .label(Line::from(r.run_id.chars().take(8).collect::<String>()))
+                    .label(Line::from(r.name.chars().take(12).collect::<String>()))
             })
         })
         .collect();
     frame.render_widget(
         BarChart::default()
             .data(BarGroup::default().bars(&bars))
-            .bar_width(10)
+            .bar_width(12)
             .bar_gap(2)
+            .max(100)
             .bar_style(theme.accent())
-            .block(
-                Block::default()
-                    .borders(Borders::TOP)
-                    .title(format!(" {metric} (lower is better) ")),
-            ),
+            .block(Block::default().borders(Borders::TOP).title(format!(
+                " {gate} (lower is better; bars span {} to {}) ",
+                value_of(gate, lo),
+                value_of(gate, hi)
+            ))),
         chart_area,
     );
 }
@@ -331,6 +530,7 @@ mod tests {
             theme: Theme { color: false },
             now: std::time::Instant::now(),
             frozen: true,
+            read_only: false,
         };
         terminal
             .draw(|frame| view.draw(frame, frame.area(), &ctx))

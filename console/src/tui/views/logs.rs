@@ -8,7 +8,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use super::{DrawContext, Intent};
+use super::{DrawContext, Intent, View};
 use crate::backend::logs::{LogEvent, LogLine};
 use crate::tui::action::Command;
 
@@ -41,6 +41,10 @@ pub struct Entry {
     pub summary: String,
 }
 
+/// Fields shown first, in this order: what a request was and how it went, so that path,
+/// status, price and latency stay visible at 80 columns.
+const FIRST_FIELDS: &[&str] = &["path", "status", "price", "latency_us"];
+
 fn parse(line: LogLine) -> Entry {
     let json = serde_json::from_str::<serde_json::Value>(&line.text).ok();
     let field = |k: &str| {
@@ -70,17 +74,23 @@ fn parse(line: LogLine) -> Entry {
                 .get("message")
                 .and_then(|m| m.as_str())
                 .unwrap_or_default();
-            let fields = map
+            let show = |k: &str, v: &serde_json::Value| match v {
+                serde_json::Value::String(s) => format!("{k}={s}"),
+                other => format!("{k}={other}"),
+            };
+            let first = FIRST_FIELDS
+                .iter()
+                .filter_map(|k| map.get(*k).map(|v| show(k, v)));
+            let rest = map
                 .iter()
                 .filter(|(k, _)| {
                     !matches!(k.as_str(), "timestamp" | "level" | "target" | "message")
+                        && !FIRST_FIELDS.contains(&k.as_str())
                 })
-                .map(|(k, v)| match v {
-                    serde_json::Value::String(s) => format!("{k}={s}"),
-                    other => format!("{k}={other}"),
-                });
-            std::iter::once(message.to_string())
-                .chain(fields)
+                .map(|(k, v)| show(k, v));
+            first
+                .chain((!message.is_empty()).then(|| message.to_string()))
+                .chain(rest)
                 .collect::<Vec<_>>()
                 .join(" ")
         }
@@ -94,6 +104,41 @@ fn parse(line: LogLine) -> Entry {
     }
 }
 
+/// The time of day of an RFC 3339 timestamp (`10:00:07.123`); other stamps as they are.
+fn short_time(timestamp: &str) -> &str {
+    if timestamp.len() >= 23 && timestamp.as_bytes().get(10) == Some(&b'T') {
+        timestamp.get(11..23).unwrap_or(timestamp)
+    } else {
+        timestamp
+    }
+}
+
+/// Byte ranges of `needle` in `haystack`, ASCII case-insensitive.
+pub fn find_all(haystack: &str, needle: &str) -> Vec<(usize, usize)> {
+    if needle.is_empty() {
+        return Vec::new();
+    }
+    let hay = haystack.to_ascii_lowercase();
+    let needle = needle.to_ascii_lowercase();
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(i) = hay.get(from..).and_then(|h| h.find(&needle)) {
+        let start = from + i;
+        found.push((start, start + needle.len()));
+        from = start + needle.len();
+    }
+    found
+}
+
+fn level_name(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "ERROR",
+        Severity::Warn => "WARN ",
+        Severity::Info => "INFO ",
+        Severity::Debug => "DEBUG",
+    }
+}
+
 /// State of the Logs view.
 #[derive(Debug)]
 pub struct LogsView {
@@ -101,19 +146,23 @@ pub struct LogsView {
     capacity: usize,
     /// Lines dropped because the buffer was full.
     pub dropped: u64,
-    /// Lines above the bottom of the (filtered) stream; 0 = following.
+    /// Shown lines below the bottom of the pane (of the level-filtered stream); 0 = newest.
     scroll: usize,
     /// Keep the newest line in view.
     pub follow: bool,
     min_severity: Severity,
     search: String,
     editing_search: bool,
+    /// The match `n`/`N` moved to, as its distance from the newest shown line.
+    current: Option<usize>,
     pretty: bool,
     wrap: bool,
     timestamps: bool,
     mode: String,
     error: Option<String>,
     started: bool,
+    /// Rows of the pane at the last draw (for `g`, `n` and page keys).
+    height: usize,
 }
 
 impl Default for LogsView {
@@ -134,26 +183,15 @@ impl LogsView {
             min_severity: Severity::Debug,
             search: String::new(),
             editing_search: false,
+            current: None,
             pretty: false,
             wrap: false,
             timestamps: true,
             mode: String::new(),
             error: None,
             started: false,
+            height: 20,
         }
-    }
-
-    /// Keys shown in the footer and help.
-    pub fn keys(&self) -> &'static [(&'static str, &'static str)] {
-        &[
-            ("↑/↓ pgup/pgdn", "scroll (pauses follow)"),
-            ("g / G", "top / bottom (G resumes follow)"),
-            ("/", "search"),
-            ("f", "filter by level"),
-            ("j", "pretty-print JSON"),
-            ("w", "wrap"),
-            ("t", "timestamps"),
-        ]
     }
 
     /// Lines buffered now.
@@ -166,19 +204,19 @@ impl LogsView {
         self.editing_search
     }
 
+    /// Searches for `text` and moves to its newest match (a link from another view).
+    pub fn search_for(&mut self, text: &str) -> Option<Intent> {
+        self.search = text.to_string();
+        self.editing_search = false;
+        self.current = None;
+        self.follow = true;
+        self.scroll = 0;
+        self.jump(true)
+    }
+
     /// Whether nothing is buffered.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
-    }
-
-    /// The command to start following, once.
-    pub fn on_enter(&mut self) -> Option<Command> {
-        if self.started {
-            None
-        } else {
-            self.started = true;
-            Some(Command::FollowLogs)
-        }
     }
 
     /// Takes a log event.
@@ -202,8 +240,13 @@ impl LogsView {
         }
         let visible = self.visible(&entry);
         self.entries.push_back(entry);
-        if !self.follow && visible {
-            self.scroll += 1; // keep the same lines on screen while paused
+        if visible {
+            if !self.follow {
+                self.scroll += 1; // keep the same lines on screen while paused
+            }
+            if let Some(current) = &mut self.current {
+                *current += 1;
+            }
         }
     }
 
@@ -211,65 +254,99 @@ impl LogsView {
         entry.severity >= self.min_severity
     }
 
-    fn matches(&self, entry: &Entry) -> bool {
-        !self.search.is_empty() && entry.raw.contains(&self.search)
+    /// The text a line shows (what search looks at: never the hidden fields).
+    fn shown_text(&self, entry: &Entry) -> String {
+        let mut text = String::new();
+        if self.timestamps && !entry.timestamp.is_empty() {
+            text.push_str(short_time(&entry.timestamp));
+            text.push(' ');
+        }
+        text.push_str(level_name(entry.severity));
+        text.push(' ');
+        text.push_str(&entry.summary);
+        text
     }
 
-    /// Handles a key.
-    pub fn handle_key(&mut self, key: KeyEvent) -> Option<Intent> {
-        if self.editing_search {
-            match key.code {
-                KeyCode::Enter | KeyCode::Esc => self.editing_search = false,
-                KeyCode::Backspace => {
-                    self.search.pop();
-                }
-                KeyCode::Char(c) => self.search.push(c),
-                _ => {}
-            }
-            return None;
+    fn matches(&self, entry: &Entry) -> bool {
+        !self.search.is_empty() && !find_all(&self.shown_text(entry), &self.search).is_empty()
+    }
+
+    /// Shown lines (level filter) and how many there are in all.
+    pub fn counts(&self) -> (usize, usize) {
+        (
+            self.entries.iter().filter(|e| self.visible(e)).count(),
+            self.entries.len(),
+        )
+    }
+
+    /// Distances from the newest shown line of the lines matching the search, newest first.
+    pub fn match_positions(&self) -> Vec<usize> {
+        if self.search.is_empty() {
+            return Vec::new();
         }
-        match key.code {
-            KeyCode::Up | KeyCode::Char('k') => self.scroll_by(1),
-            KeyCode::Down => self.scroll_back(1),
-            KeyCode::PageUp => self.scroll_by(20),
-            KeyCode::PageDown => self.scroll_back(20),
-            KeyCode::Char('g') | KeyCode::Home => {
-                self.follow = false;
-                self.scroll = self.entries.len();
-            }
-            KeyCode::Char('G') | KeyCode::End => {
-                self.follow = true;
-                self.scroll = 0;
-            }
-            KeyCode::Char('/') => {
-                self.editing_search = true;
-                self.search.clear();
-            }
-            KeyCode::Char('f') => {
-                self.min_severity = match self.min_severity {
-                    Severity::Debug => Severity::Info,
-                    Severity::Info => Severity::Warn,
-                    Severity::Warn => Severity::Error,
-                    Severity::Error => Severity::Debug,
-                };
-                self.scroll = 0;
-                self.follow = true;
-            }
-            KeyCode::Char('j') => self.pretty = !self.pretty,
-            KeyCode::Char('w') => self.wrap = !self.wrap,
-            KeyCode::Char('t') => self.timestamps = !self.timestamps,
-            KeyCode::Char('r') if self.error.is_some() => {
-                self.started = false;
-                return self.on_enter().map(Intent::Run);
-            }
-            _ => {}
+        self.entries
+            .iter()
+            .rev()
+            .filter(|e| self.visible(e))
+            .enumerate()
+            .filter(|(_, e)| self.matches(e))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// Moves to the next older (`older`) or newer match and shows it mid-pane.
+    fn jump(&mut self, older: bool) -> Option<Intent> {
+        let positions = self.match_positions();
+        if positions.is_empty() {
+            return Some(Intent::Note(if self.search.is_empty() {
+                "no search: / to search".to_string()
+            } else {
+                format!("no line matches {:?}", self.search)
+            }));
+        }
+        let from = self.current.unwrap_or(self.scroll);
+        let next = if older {
+            positions
+                .iter()
+                .find(|p| self.current.map_or(**p >= from, |c| **p > c))
+                .or(positions.first())
+        } else {
+            positions
+                .iter()
+                .rev()
+                .find(|p| **p < from)
+                .or(positions.last())
+        };
+        if let Some(&p) = next {
+            self.current = Some(p);
+            self.scroll = p.saturating_sub(self.height / 2);
+            self.follow = self.scroll == 0 && p < self.height;
         }
         None
     }
 
+    /// Where `n`/`N` stand: `(index of the current match, 1-based, and the count)`.
+    pub fn match_status(&self) -> Option<(Option<usize>, usize)> {
+        if self.search.is_empty() {
+            return None;
+        }
+        let positions = self.match_positions();
+        let at = self
+            .current
+            .and_then(|c| positions.iter().position(|p| *p == c))
+            .map(|i| i + 1);
+        Some((at, positions.len()))
+    }
+
+    /// Whether the newest shown line is on screen.
+    pub fn newest_visible(&self) -> bool {
+        self.scroll == 0
+    }
+
     fn scroll_by(&mut self, n: usize) {
         self.follow = false;
-        self.scroll = (self.scroll + n).min(self.entries.len());
+        let (shown, _) = self.counts();
+        self.scroll = (self.scroll + n).min(shown.saturating_sub(self.height.max(1)));
     }
 
     fn scroll_back(&mut self, n: usize) {
@@ -279,7 +356,13 @@ impl LogsView {
         }
     }
 
-    fn render_entry(&self, entry: &Entry, ctx: &DrawContext, out: &mut Vec<Line<'static>>) {
+    fn render_entry(
+        &self,
+        entry: &Entry,
+        current: bool,
+        ctx: &DrawContext,
+        out: &mut Vec<Line<'static>>,
+    ) {
         let theme = &ctx.theme;
         let level_style = match entry.severity {
             Severity::Error => theme.error(),
@@ -287,21 +370,21 @@ impl LogsView {
             Severity::Info => theme.ok(),
             Severity::Debug => theme.dim(),
         };
-        let level = match entry.severity {
-            Severity::Error => "ERROR",
-            Severity::Warn => "WARN ",
-            Severity::Info => "INFO ",
-            Severity::Debug => "DEBUG",
-        };
         let mut spans = Vec::new();
         if self.timestamps && !entry.timestamp.is_empty() {
-            spans.push(Span::styled(format!("{} ", entry.timestamp), theme.dim()));
+            spans.push(Span::styled(
+                format!("{} ", short_time(&entry.timestamp)),
+                theme.dim(),
+            ));
         }
-        spans.push(Span::styled(format!("{level} "), level_style));
-        let body_style = if self.matches(entry) {
-            theme.highlight()
+        spans.push(Span::styled(
+            format!("{} ", level_name(entry.severity)),
+            level_style,
+        ));
+        let mark = if current {
+            theme.selected()
         } else {
-            ratatui::style::Style::default()
+            theme.highlight()
         };
         if self.pretty {
             let pretty = serde_json::from_str::<serde_json::Value>(&entry.raw)
@@ -309,22 +392,139 @@ impl LogsView {
                 .and_then(|v| serde_json::to_string_pretty(&v).ok())
                 .unwrap_or_else(|| entry.raw.clone());
             out.push(Line::from(spans));
-            out.extend(
-                pretty
-                    .lines()
-                    .map(|l| Line::from(Span::styled(format!("  {l}"), body_style))),
-            );
+            out.extend(pretty.lines().map(|l| {
+                let mut spans = vec![Span::raw("  ")];
+                spans.extend(highlighted(l, &self.search, mark));
+                Line::from(spans)
+            }));
         } else {
-            spans.push(Span::styled(entry.summary.clone(), body_style));
+            spans.extend(highlighted(&entry.summary, &self.search, mark));
             out.push(Line::from(spans));
         }
     }
+}
+
+/// `text` as spans with every occurrence of `search` (case-insensitive) marked.
+fn highlighted(text: &str, search: &str, mark: ratatui::style::Style) -> Vec<Span<'static>> {
+    let mut spans = Vec::new();
+    let mut at = 0;
+    for (start, end) in find_all(text, search) {
+        if start > at {
+            spans.push(Span::raw(text.get(at..start).unwrap_or("").to_string()));
+        }
+        spans.push(Span::styled(
+            text.get(start..end).unwrap_or("").to_string(),
+            mark,
+        ));
+        at = end;
+    }
+    if at < text.len() {
+        spans.push(Span::raw(text.get(at..).unwrap_or("").to_string()));
+    }
+    spans
+}
+
+impl View for LogsView {
+    fn keys(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("↑/↓", "scroll (pauses follow)"),
+            ("G", "follow (newest line)"),
+            ("/", "search"),
+            ("n/N", "older / newer match"),
+            ("f", "level filter"),
+            ("w", "wrap"),
+            ("t", "timestamps"),
+            ("j", "pretty JSON"),
+            ("g", "oldest lines"),
+            ("pgup/pgdn", "page"),
+        ]
+    }
+
+    fn on_enter(&mut self, _now: std::time::Instant) -> Option<Command> {
+        if self.started {
+            None
+        } else {
+            self.started = true;
+            Some(Command::FollowLogs)
+        }
+    }
+
+    /// The stream is live; after an error this starts following again.
+    fn reload(&mut self, now: std::time::Instant) -> Option<Command> {
+        if self.error.is_some() {
+            self.started = false;
+            self.on_enter(now)
+        } else {
+            None
+        }
+    }
+
+    fn capturing_text(&self) -> bool {
+        self.editing_search
+    }
+
+    fn handle_key(&mut self, key: KeyEvent, now: std::time::Instant) -> Option<Intent> {
+        if self.editing_search {
+            match key.code {
+                KeyCode::Enter | KeyCode::Esc => self.editing_search = false,
+                KeyCode::Backspace => {
+                    self.search.pop();
+                }
+                KeyCode::Char(c) => self.search.push(c),
+                _ => {}
+            }
+            self.current = None;
+            return None;
+        }
+        let page = self.height.max(2) - 1;
+        match key.code {
+            KeyCode::Up | KeyCode::Char('k') => self.scroll_by(1),
+            KeyCode::Down => self.scroll_back(1),
+            KeyCode::PageUp => self.scroll_by(page),
+            KeyCode::PageDown => self.scroll_back(page),
+            KeyCode::Char('g') | KeyCode::Home => self.scroll_by(usize::MAX / 2),
+            KeyCode::Char('G') | KeyCode::End => {
+                self.follow = true;
+                self.scroll = 0;
+            }
+            KeyCode::Char('/') => {
+                self.editing_search = true;
+                self.search.clear();
+                self.current = None;
+            }
+            KeyCode::Char('n') => return self.jump(true),
+            KeyCode::Char('N') => return self.jump(false),
+            KeyCode::Char('f') => {
+                self.min_severity = match self.min_severity {
+                    Severity::Debug => Severity::Info,
+                    Severity::Info => Severity::Warn,
+                    Severity::Warn => Severity::Error,
+                    Severity::Error => Severity::Debug,
+                };
+                self.scroll = 0;
+                self.follow = true;
+                self.current = None;
+            }
+            KeyCode::Char('j') => self.pretty = !self.pretty,
+            KeyCode::Char('w') => self.wrap = !self.wrap,
+            KeyCode::Char('t') => self.timestamps = !self.timestamps,
+            KeyCode::Char('r') => return self.reload(now).map(Intent::Run),
+            _ => {}
+        }
+        None
+    }
 
     /// Draws the view; only the lines on screen are formatted.
-    pub fn draw(&self, frame: &mut Frame, area: Rect, ctx: &DrawContext) {
+    fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &DrawContext) {
         let theme = &ctx.theme;
         let [status, body] =
             Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+        let block = Block::default().borders(Borders::TOP);
+        let inner = block.inner(body);
+        self.height = usize::from(inner.height).max(1);
+        let (shown, total) = self.counts();
+        // `g` and scrolling stop where the oldest line reaches the top: never an empty pane.
+        self.scroll = self.scroll.min(shown.saturating_sub(self.height));
         let follow = if self.follow {
             Span::styled("● following", theme.ok())
         } else {
@@ -333,26 +533,33 @@ impl LogsView {
                 theme.warn(),
             )
         };
-        let mut parts = vec![
-            follow,
-            Span::styled(format!(" · {} lines", self.entries.len()), theme.dim()),
-        ];
+        let mut parts = vec![follow];
+        if self.min_severity > Severity::Debug {
+            parts.push(Span::styled(
+                format!(
+                    " · {shown} of {total} lines shown (level ≥ {:?})",
+                    self.min_severity
+                ),
+                theme.warn(),
+            ));
+        } else {
+            parts.push(Span::styled(format!(" · {total} lines"), theme.dim()));
+        }
         if self.dropped > 0 {
             parts.push(Span::styled(
                 format!(" · {} dropped (buffer {})", self.dropped, self.capacity),
                 theme.warn(),
             ));
         }
-        if self.min_severity > Severity::Debug {
-            parts.push(Span::styled(
-                format!(" · level ≥ {:?}", self.min_severity),
-                theme.warn(),
-            ));
-        }
         if self.editing_search || !self.search.is_empty() {
+            let count = match self.match_status() {
+                Some((Some(at), n)) => format!(" · match {at} of {n} · n/N"),
+                Some((None, n)) => format!(" · {n} matches · n/N"),
+                None => String::new(),
+            };
             parts.push(Span::styled(
                 format!(
-                    " · /{}{}",
+                    " · /{}{}{count}",
                     self.search,
                     if self.editing_search { "▏" } else { "" }
                 ),
@@ -365,9 +572,6 @@ impl LogsView {
             parts.push(Span::styled(format!(" · {}", self.mode), theme.dim()));
         }
         frame.render_widget(Paragraph::new(Line::from(parts)), status);
-
-        let block = Block::default().borders(Borders::TOP);
-        let inner = block.inner(body);
         frame.render_widget(block, body);
         if self.entries.is_empty() {
             let message = if self.error.is_some() {
@@ -381,26 +585,47 @@ impl LogsView {
             );
             return;
         }
+        if shown == 0 {
+            frame.render_widget(
+                Paragraph::new(Span::styled(
+                    format!(
+                        "no line at level ≥ {:?}: 0 of {total} shown · f changes the level",
+                        self.min_severity
+                    ),
+                    theme.dim(),
+                ))
+                .centered(),
+                inner,
+            );
+            return;
+        }
         // Walk back from the newest visible line: cost is proportional to the screen, not the buffer.
-        let height = inner.height as usize;
-        let mut skipped = 0;
-        let mut picked: Vec<&Entry> = Vec::with_capacity(height);
-        for entry in self.entries.iter().rev().filter(|e| self.visible(e)) {
-            if skipped < self.scroll {
-                skipped += 1;
-                continue;
-            }
-            picked.push(entry);
+        let height = self.height;
+        let mut picked: Vec<(usize, &Entry)> = Vec::with_capacity(height);
+        for (i, entry) in self
+            .entries
+            .iter()
+            .rev()
+            .filter(|e| self.visible(e))
+            .enumerate()
+            .skip(self.scroll)
+        {
+            picked.push((i, entry));
             if picked.len() >= height {
                 break;
             }
         }
         let mut lines = Vec::with_capacity(height);
-        for entry in picked.iter().rev() {
-            self.render_entry(entry, ctx, &mut lines);
+        for (i, entry) in picked.iter().rev() {
+            self.render_entry(entry, self.current == Some(*i), ctx, &mut lines);
         }
-        let start = lines.len().saturating_sub(height);
-        let mut paragraph = Paragraph::new(lines.split_off(start));
+        let lines = if self.wrap {
+            crate::tui::widgets::tail_rows(lines, inner.width, height)
+        } else {
+            let start = lines.len().saturating_sub(height);
+            lines.split_off(start)
+        };
+        let mut paragraph = Paragraph::new(lines);
         if self.wrap {
             paragraph = paragraph.wrap(Wrap { trim: false });
         }

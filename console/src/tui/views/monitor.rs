@@ -7,7 +7,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Row, Table};
 
-use super::{DrawContext, Intent};
+use super::{DrawContext, Intent, View};
 use crate::operations::monitor::Report;
 use crate::operations::monitor::performance::WeekPerformance;
 use crate::tui::action::Command;
@@ -48,33 +48,36 @@ pub fn sparkline(values: &[f64]) -> String {
         .collect()
 }
 
-impl MonitorView {
-    /// Keys for footer and help.
-    pub fn keys(&self) -> &'static [(&'static str, &'static str)] {
+impl View for MonitorView {
+    fn keys(&self) -> &'static [(&'static str, &'static str)] {
         &[("r", "refresh")]
     }
 
-    /// Loads the report when first shown.
-    pub fn on_enter(&mut self, now: std::time::Instant) -> Option<Command> {
-        matches!(self.report, Remote::Idle).then(|| self.reload(now))
+    fn on_enter(&mut self, now: std::time::Instant) -> Option<Command> {
+        if matches!(self.report, Remote::Idle) || self.due(now) {
+            self.reload(now)
+        } else {
+            None
+        }
     }
 
-    /// Asks for a fresh report.
-    pub fn reload(&mut self, now: std::time::Instant) -> Command {
+    fn due(&self, now: std::time::Instant) -> bool {
+        self.report.due(now, super::every::MONITOR)
+    }
+
+    fn reload(&mut self, now: std::time::Instant) -> Option<Command> {
         self.report.start(now);
-        Command::LoadMonitor
+        Some(Command::LoadMonitor)
     }
 
-    /// Handles a key.
-    pub fn handle_key(&mut self, key: KeyEvent, now: std::time::Instant) -> Option<Intent> {
+    fn handle_key(&mut self, key: KeyEvent, now: std::time::Instant) -> Option<Intent> {
         match key.code {
-            KeyCode::Char('r') => Some(Intent::Run(self.reload(now))),
+            KeyCode::Char('r') => self.reload(now).map(Intent::Run),
             _ => None,
         }
     }
 
-    /// Draws the view.
-    pub fn draw(&self, frame: &mut Frame, area: Rect, ctx: &DrawContext) {
+    fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &DrawContext) {
         let theme = &ctx.theme;
         let [status, body] =
             Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
@@ -117,7 +120,9 @@ impl MonitorView {
         self.draw_performance(frame, performance, report, ctx);
         self.draw_drift(frame, drift, report, ctx);
     }
+}
 
+impl MonitorView {
     fn draw_performance(&self, frame: &mut Frame, area: Rect, report: &Report, ctx: &DrawContext) {
         let theme = &ctx.theme;
         let block = Block::default()
@@ -139,8 +144,10 @@ impl MonitorView {
             );
             return;
         }
+        // At 80 columns the table keeps the width; the sparklines need a wider screen.
+        let spark_width = if area.width >= 110 { 36 } else { 0 };
         let [table, sparks] =
-            Layout::horizontal([Constraint::Min(60), Constraint::Length(36)]).areas(area);
+            Layout::horizontal([Constraint::Min(60), Constraint::Length(spark_width)]).areas(area);
         let rows: Vec<Row> = report
             .performance
             .iter()

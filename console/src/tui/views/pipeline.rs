@@ -8,7 +8,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState};
 
-use super::{DrawContext, Intent};
+use super::{DrawContext, Intent, View};
 use crate::tui::action::{Command, Mutation};
 use crate::tui::widgets::status::{Remote, metric, status_line};
 
@@ -31,8 +31,17 @@ pub enum RunEvent {
     Done(bool),
 }
 
-/// Output lines kept for the run pane.
-const OUTPUT_LINES: usize = 200;
+/// Output lines kept per run.
+const OUTPUT_LINES: usize = 2_000;
+/// Runs whose logs are kept.
+const RUNS_KEPT: usize = 10;
+
+/// The log of one run (pipeline run or retrain).
+#[derive(Debug, Default, Clone)]
+struct RunLog {
+    title: String,
+    lines: VecDeque<String>,
+}
 
 /// State of the Pipeline view.
 #[derive(Debug, Default)]
@@ -40,36 +49,17 @@ pub struct PipelineView {
     /// Status.
     pub snapshot: Remote<PipelineSnapshot>,
     table: TableState,
-    /// Live run state per stage (overrides status while running).
+    /// Live run state per stage (shown instead of the status while a run is in progress).
     running: Vec<(String, String)>,
-    output: VecDeque<String>,
+    /// What the last finished run did per stage: history, shown apart from the status.
+    last_run: Vec<(String, String)>,
+    /// Logs of the last runs, oldest first.
+    runs: VecDeque<RunLog>,
     /// Whether a run is in progress.
     pub run_active: bool,
 }
 
 impl PipelineView {
-    /// Keys for footer and help.
-    pub fn keys(&self) -> &'static [(&'static str, &'static str)] {
-        &[
-            ("↑/↓", "select stage"),
-            ("enter", "details"),
-            ("r", "run the pipeline"),
-            ("s", "run the selected stage"),
-            ("u", "update status"),
-        ]
-    }
-
-    /// Loads status when first shown.
-    pub fn on_enter(&mut self, now: std::time::Instant) -> Option<Command> {
-        matches!(self.snapshot, Remote::Idle).then(|| self.reload(now))
-    }
-
-    /// Asks for fresh status.
-    pub fn reload(&mut self, now: std::time::Instant) -> Command {
-        self.snapshot.start(now);
-        Command::LoadPipeline
-    }
-
     /// Takes a status snapshot.
     pub fn on_loaded(&mut self, result: Result<PipelineSnapshot, String>, now: std::time::Instant) {
         self.snapshot.finish(result, now);
@@ -78,9 +68,58 @@ impl PipelineView {
         }
     }
 
-    /// The run pane's lines, oldest first.
+    /// A run starts: its output goes to a new log.
+    pub fn begin_run(&mut self, title: String) {
+        self.run_active = true;
+        self.running.clear();
+        self.runs.push_back(RunLog {
+            title,
+            lines: VecDeque::new(),
+        });
+        while self.runs.len() > RUNS_KEPT {
+            self.runs.pop_front();
+        }
+    }
+
+    /// The last run's lines, oldest first.
     pub fn run_output(&self) -> impl Iterator<Item = &str> {
-        self.output.iter().map(String::as_str)
+        self.runs
+            .back()
+            .into_iter()
+            .flat_map(|r| r.lines.iter().map(String::as_str))
+    }
+
+    fn push_output(&mut self, line: String) {
+        if self.runs.is_empty() {
+            self.runs.push_back(RunLog {
+                title: "run".to_string(),
+                lines: VecDeque::new(),
+            });
+        }
+        if let Some(run) = self.runs.back_mut() {
+            run.lines.push_back(line);
+            while run.lines.len() > OUTPUT_LINES {
+                run.lines.pop_front();
+            }
+        }
+    }
+
+    /// Every kept run's log, newest first, for the scrollable detail.
+    pub fn run_logs(&self) -> String {
+        let mut text = Vec::new();
+        for (i, run) in self.runs.iter().rev().enumerate() {
+            text.push(format!(
+                "── {}{} ──",
+                run.title,
+                if i == 0 { " (latest)" } else { "" }
+            ));
+            text.extend(run.lines.iter().cloned());
+            text.push(String::new());
+        }
+        if text.is_empty() {
+            text.push("no run yet: p runs the pipeline, s the selected stage".to_string());
+        }
+        text.join("\n")
     }
 
     /// Takes a run event; returns true when the run ended (status should be reloaded).
@@ -95,39 +134,68 @@ impl PipelineView {
             RunEvent::Started(stage) => {
                 self.run_active = true;
                 set(stage.clone(), "running".to_string());
-                self.output.push_back(format!("▶ {stage}"));
+                self.push_output(format!("▶ {stage}"));
             }
-            RunEvent::Skipped(stage) => set(stage, "up to date (skipped)".to_string()),
+            RunEvent::Skipped(stage) => set(stage, "skipped (up to date)".to_string()),
             RunEvent::Finished(stage, seconds) => {
-                self.output.push_back(format!("✓ {stage} ({seconds:.1} s)"));
-                set(stage, format!("done in {seconds:.1} s"));
+                set(stage.clone(), format!("ran in {seconds:.1} s"));
+                self.push_output(format!("✓ {stage} ({seconds:.1} s)"));
             }
             RunEvent::Failed(stage, message) => {
-                self.output.push_back(format!("✗ {stage}: {message}"));
-                set(stage, "failed".to_string());
+                set(stage.clone(), "failed".to_string());
+                self.push_output(format!("✗ {stage}: {message}"));
             }
-            RunEvent::Output(line) => self.output.push_back(line),
+            RunEvent::Output(line) => self.push_output(line),
             RunEvent::Done(ok) => {
                 self.run_active = false;
-                self.output.push_back(if ok {
+                // What the run did is history now; the status comes from the next snapshot.
+                self.last_run = std::mem::take(&mut self.running);
+                self.push_output(if ok {
                     "run finished".to_string()
                 } else {
                     "run FAILED".to_string()
                 });
-                while self.output.len() > OUTPUT_LINES {
-                    self.output.pop_front();
-                }
                 return true;
             }
         }
-        while self.output.len() > OUTPUT_LINES {
-            self.output.pop_front();
-        }
         false
     }
+}
 
-    /// Handles a key.
-    pub fn handle_key(&mut self, key: KeyEvent, now: std::time::Instant) -> Option<Intent> {
+impl View for PipelineView {
+    fn keys(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("↑/↓", "select stage"),
+            ("enter", "details"),
+            ("p", "pipeline run (what changed)"),
+            ("s", "stage run (the selected one)"),
+            ("l", "logs of the runs (scroll)"),
+            ("r", "refresh status"),
+        ]
+    }
+
+    fn mutating_keys(&self) -> &'static [&'static str] {
+        &["p", "s"]
+    }
+
+    fn on_enter(&mut self, now: std::time::Instant) -> Option<Command> {
+        if matches!(self.snapshot, Remote::Idle) || self.due(now) {
+            self.reload(now)
+        } else {
+            None
+        }
+    }
+
+    fn due(&self, now: std::time::Instant) -> bool {
+        self.snapshot.due(now, super::every::PIPELINE)
+    }
+
+    fn reload(&mut self, now: std::time::Instant) -> Option<Command> {
+        self.snapshot.start(now);
+        Some(Command::LoadPipeline)
+    }
+
+    fn handle_key(&mut self, key: KeyEvent, now: std::time::Instant) -> Option<Intent> {
         let stages = self
             .snapshot
             .data()
@@ -139,11 +207,14 @@ impl PipelineView {
                 .table
                 .select(Some((selected + 1).min(stages.len().saturating_sub(1)))),
             KeyCode::Up | KeyCode::Char('k') => self.table.select(Some(selected.saturating_sub(1))),
-            KeyCode::Char('u') => return Some(Intent::Run(self.reload(now))),
-            KeyCode::Char('r') if self.run_active => {
+            KeyCode::Char('r') => return self.reload(now).map(Intent::Run),
+            KeyCode::Char('p') if self.run_active => {
                 return Some(Intent::Note("a run is already in progress".to_string()));
             }
-            KeyCode::Char('r') => return Some(Intent::Ask(Mutation::RunPipeline { stage: None })),
+            KeyCode::Char('p') => return Some(Intent::Ask(Mutation::RunPipeline { stage: None })),
+            KeyCode::Char('l') => {
+                return Some(Intent::Detail("run logs".to_string(), self.run_logs()));
+            }
             KeyCode::Char('s') => {
                 if let Some(stage) = stages.get(selected) {
                     return Some(Intent::Ask(Mutation::RunPipeline {
@@ -169,8 +240,7 @@ impl PipelineView {
         None
     }
 
-    /// Draws the view.
-    pub fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &DrawContext) {
+    fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &DrawContext) {
         let theme = &ctx.theme;
         let [status, table_area, bottom] = Layout::vertical([
             Constraint::Length(1),
@@ -178,7 +248,7 @@ impl PipelineView {
             Constraint::Length(10),
         ])
         .areas(area);
-        let mut line = status_line(&self.snapshot, ctx.now, ctx.frozen, theme, "u");
+        let mut line = status_line(&self.snapshot, ctx.now, ctx.frozen, theme, "r");
         if let Some(s) = self.snapshot.data() {
             line.spans.push(Span::styled(
                 if s.dvc { " · runs use dvc repro" } else { " · DVC not installed: runs execute the stage commands (pip install \"dvc[s3]==3.67.1\")" },
@@ -190,7 +260,7 @@ impl PipelineView {
             let message = if self.snapshot.is_loading() {
                 "reading dvc.yaml and dvc.lock…"
             } else {
-                "no pipeline status: u to retry"
+                "no pipeline status: r to retry"
             };
             frame.render_widget(
                 Paragraph::new(Span::styled(message, theme.dim())).centered(),
@@ -204,65 +274,86 @@ impl PipelineView {
                 table_area,
             );
         }
+        // At 80 columns the command gives way to why a stage will run.
+        let wide = table_area.width >= 110;
         let rows: Vec<Row> = snapshot
             .stages
             .iter()
             .map(|s| {
+                // While a run is in progress its live state is the truth; otherwise the
+                // snapshot's status is, and what the last run did is history beside it.
                 let live = self
-                    .running
-                    .iter()
-                    .find(|(n, _)| *n == s.name)
+                    .run_active
+                    .then(|| self.running.iter().find(|(n, _)| *n == s.name))
+                    .flatten()
                     .map(|(_, st)| st.clone());
                 let status = live.unwrap_or_else(|| s.status.clone());
-                let style = if status.starts_with("up to date") || status.starts_with("done") {
+                let style = if status.starts_with("up to date")
+                    || status.starts_with("ran")
+                    || status.starts_with("skipped")
+                {
                     theme.ok()
                 } else if status == "failed" {
                     theme.error()
                 } else {
                     theme.warn()
                 };
-                Row::new(vec![
+                let last = self
+                    .last_run
+                    .iter()
+                    .find(|(n, _)| *n == s.name)
+                    .map(|(_, st)| st.clone())
+                    .unwrap_or_default();
+                let mut cells = vec![
                     Line::from(s.name.clone()),
                     Line::from(Span::styled(status, style)),
+                    Line::from(Span::styled(last, theme.dim())),
                     Line::from(s.why.clone()),
-                    Line::from(Span::styled(s.cmd.clone(), theme.dim())),
-                ])
+                ];
+                if wide {
+                    cells.push(Line::from(Span::styled(s.cmd.clone(), theme.dim())));
+                }
+                Row::new(cells)
             })
             .collect();
-        let table = Table::new(
-            rows,
-            [
-                Constraint::Length(12),
-                Constraint::Length(22),
-                Constraint::Percentage(40),
-                Constraint::Min(10),
-            ],
-        )
-        .header(Row::new(vec!["stage", "status", "why", "command"]).style(theme.accent()))
-        .row_highlight_style(theme.selected())
-        .block(
-            Block::default()
-                .borders(Borders::TOP)
-                .title(" stages (DAG order) "),
-        );
+        let mut widths = vec![
+            Constraint::Length(10),
+            Constraint::Length(16),
+            Constraint::Length(if self.last_run.is_empty() { 8 } else { 20 }),
+            Constraint::Min(16),
+        ];
+        let mut header = vec!["stage", "status", "last run", "why"];
+        if wide {
+            widths.push(Constraint::Percentage(35));
+            header.push("command");
+        }
+        let table = Table::new(rows, widths)
+            .header(Row::new(header).style(theme.accent()))
+            .row_highlight_style(theme.selected())
+            .block(
+                Block::default()
+                    .borders(Borders::TOP)
+                    .title(" stages (DAG order) "),
+            );
         frame.render_stateful_widget(table, table_area, &mut self.table);
         let [output, metrics] =
             Layout::horizontal([Constraint::Percentage(65), Constraint::Percentage(35)])
                 .areas(bottom);
         let height = output.height.saturating_sub(2) as usize;
-        let lines: Vec<Line> = self
-            .output
-            .iter()
-            .skip(self.output.len().saturating_sub(height))
-            .map(|l| Line::from(l.clone()))
+        let lines: Vec<Line<'static>> = self
+            .run_output()
+            .map(|l| Line::from(l.to_string()))
             .collect();
+        let lines = crate::tui::widgets::tail_rows(lines, output.width.saturating_sub(2), height);
         let run_title = if self.run_active {
-            " run output · running "
+            " run output · running · l full log "
         } else {
-            " run output "
+            " run output · l full log "
         };
         frame.render_widget(
-            Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(run_title)),
+            Paragraph::new(lines)
+                .wrap(ratatui::widgets::Wrap { trim: false })
+                .block(Block::default().borders(Borders::ALL).title(run_title)),
             output,
         );
         // The fetch report's summary, one part per line (`2,930 rows`, `1 value imputed…`).

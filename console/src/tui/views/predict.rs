@@ -7,9 +7,9 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState, Wrap};
 
-use super::{DrawContext, Intent};
+use super::{DrawContext, Intent, View};
 use crate::tui::action::Command;
-use crate::tui::widgets::status::{Remote, status_line};
+use crate::tui::widgets::status::{Remote, dollars, status_line};
 
 /// Fields shown before "all fields" is toggled on.
 pub const FIRST_FIELDS: usize = 14;
@@ -29,12 +29,100 @@ pub struct FormField {
     pub unit: Option<String>,
     /// What the model imputes when empty.
     pub default: String,
+    /// Smallest plausible value of a numeric field.
+    pub min: Option<f64>,
+    /// Largest plausible value of a numeric field.
+    pub max: Option<f64>,
 }
 
 impl FormField {
     /// Whether values are picked from levels.
     pub fn is_select(&self) -> bool {
         !self.levels.is_empty()
+    }
+
+    /// The label of a level code (the code itself when undocumented).
+    pub fn label<'a>(&'a self, code: &'a str) -> &'a str {
+        self.levels
+            .iter()
+            .find(|(c, _)| c == code)
+            .map_or(code, |(_, l)| l.as_str())
+    }
+
+    /// Whether typed text is a value the model takes: empty (imputed), a number of the
+    /// right kind within the plausible range, or a level named by code or label.
+    pub fn validate(&self, text: &str) -> Result<(), String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(());
+        }
+        if self.is_select() {
+            return self
+                .level_matching(text)
+                .map(|_| ())
+                .ok_or_else(|| format!("no level matches {text:?}"));
+        }
+        let x: f64 = text.parse().map_err(|_| "not a number".to_string())?;
+        if self.kind == "integer" && x.fract() != 0.0 {
+            return Err("a whole number".to_string());
+        }
+        let unit = self
+            .unit
+            .as_deref()
+            .map(|u| format!(" {u}"))
+            .unwrap_or_default();
+        match (self.min, self.max) {
+            (Some(lo), Some(hi)) if x < lo || x > hi => Err(format!(
+                "between {} and {}{unit}",
+                core_model::house::format_number(lo),
+                core_model::house::format_number(hi)
+            )),
+            (Some(lo), None) if x < lo => Err(format!(
+                "at least {}{unit}",
+                core_model::house::format_number(lo)
+            )),
+            (None, Some(hi)) if x > hi => Err(format!(
+                "at most {}{unit}",
+                core_model::house::format_number(hi)
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// The first level whose code or label starts with `query` (else contains it),
+    /// case-insensitive: type-to-search over levels.
+    pub fn level_matching(&self, query: &str) -> Option<&str> {
+        let q = query.trim().to_lowercase();
+        if q.is_empty() {
+            return None;
+        }
+        let starts = self.levels.iter().find(|(c, l)| {
+            c.to_lowercase() == q
+                || l.to_lowercase().starts_with(&q)
+                || c.to_lowercase().starts_with(&q)
+        });
+        starts
+            .or_else(|| {
+                self.levels
+                    .iter()
+                    .find(|(c, l)| l.to_lowercase().contains(&q) || c.to_lowercase().contains(&q))
+            })
+            .map(|(c, _)| c.as_str())
+    }
+
+    /// The range and unit as a hint (`1–10 grade`, `sq ft`).
+    pub fn hint(&self) -> String {
+        let unit = self.unit.clone().unwrap_or_default();
+        match (self.min, self.max) {
+            (Some(lo), Some(hi)) => format!(
+                "{}–{} {unit}",
+                core_model::house::format_number(lo),
+                core_model::house::format_number(hi)
+            )
+            .trim()
+            .to_string(),
+            _ => unit,
+        }
     }
 }
 
@@ -78,6 +166,8 @@ impl FormSchema {
                         })
                         .unwrap_or_default(),
                     unit: f.get("unit").and_then(|u| u.as_str()).map(str::to_string),
+                    min: f.get("min").and_then(|x| x.as_f64()),
+                    max: f.get("max").and_then(|x| x.as_f64()),
                     default: match f.get("default") {
                         Some(serde_json::Value::String(s)) => s.clone(),
                         Some(serde_json::Value::Null) | None => String::new(),
@@ -161,32 +251,21 @@ pub struct PredictView {
     show_all: bool,
     /// The last outcome.
     pub outcome: Remote<PredictOutcome>,
-    /// A numeric field is being typed into.
+    /// A field is being edited in place (a number typed, or a level searched by name).
     pub editing: bool,
+    /// The text being edited: committed by enter, ↑/↓ or tab, discarded by esc.
+    buffer: String,
+    /// Nothing typed yet: the first keystroke replaces the value.
+    fresh: bool,
+    /// The price of the estimate before the last one, for the change.
+    previous_price: Option<f64>,
+    /// A held-out test house's actual price, when the form holds one.
+    pub actual: Option<f64>,
+    /// A house to fill in once the schema arrives.
+    pending: Option<(serde_json::Value, Option<f64>)>,
 }
 
 impl PredictView {
-    /// Keys for footer and help.
-    pub fn keys(&self) -> &'static [(&'static str, &'static str)] {
-        &[
-            ("↑/↓", "field"),
-            ("←/→", "choose level"),
-            ("enter", "edit a number (enter again to finish)"),
-            ("x", "clear (impute)"),
-            ("s", "send the prediction"),
-            ("a", "all fields / important only"),
-            ("r", "reload schema"),
-        ]
-    }
-
-    /// Loads the schema when first shown.
-    pub fn on_enter(&mut self, now: std::time::Instant) -> Option<Command> {
-        matches!(self.schema, Remote::Idle).then(|| {
-            self.schema.start(now);
-            Command::LoadSchema
-        })
-    }
-
     /// Takes the schema, keeping values typed for fields that still exist.
     pub fn on_schema(&mut self, result: Result<FormSchema, String>, now: std::time::Instant) {
         if let Ok(schema) = &result {
@@ -214,11 +293,133 @@ impl PredictView {
             self.table.select(Some(0));
         }
         self.schema.finish(result, now);
+        if let Some((input, actual)) = self.pending.take() {
+            self.load_house(&input, actual);
+        }
     }
 
     /// Takes a prediction outcome.
     pub fn on_outcome(&mut self, result: Result<PredictOutcome, String>, now: std::time::Instant) {
+        self.previous_price = self
+            .outcome
+            .data()
+            .and_then(|o| o.remote.as_ref().ok())
+            .map(|r| r.price);
         self.outcome.finish(result, now);
+    }
+
+    /// Fills the form from a stored record's inputs (or a test house): every field the
+    /// record gives, the rest left to imputation; `actual` is a known sale price.
+    pub fn load_house(&mut self, input: &serde_json::Value, actual: Option<f64>) -> usize {
+        let Some(schema) = self.schema.data() else {
+            self.pending = Some((input.clone(), actual));
+            return 0;
+        };
+        let mut filled = 0;
+        self.values = schema
+            .fields
+            .iter()
+            .map(|f| match input.get(&f.name) {
+                Some(serde_json::Value::String(s)) => {
+                    filled += 1;
+                    s.clone()
+                }
+                Some(serde_json::Value::Number(n)) => {
+                    filled += 1;
+                    n.as_f64()
+                        .map(core_model::house::format_number)
+                        .unwrap_or_else(|| n.to_string())
+                }
+                _ => String::new(),
+            })
+            .collect();
+        self.actual = actual;
+        self.editing = false;
+        filled
+    }
+
+    /// The field under the cursor.
+    fn field(&self, index: usize) -> Option<FormField> {
+        self.schema
+            .data()
+            .and_then(|s| s.fields.get(index))
+            .cloned()
+    }
+
+    /// The edit's problem, if any (shown beside the field as it is typed).
+    pub fn edit_error(&self) -> Option<String> {
+        if !self.editing {
+            return None;
+        }
+        let field = self.field(self.table.selected().unwrap_or(0))?;
+        field.validate(&self.buffer).err()
+    }
+
+    /// Ends the edit: keeps a valid value (a level found by name becomes its code);
+    /// returns false (and keeps editing) when the text is not valid.
+    fn commit(&mut self) -> bool {
+        let selected = self.table.selected().unwrap_or(0);
+        let Some(field) = self.field(selected) else {
+            self.editing = false;
+            return true;
+        };
+        if field.validate(&self.buffer).is_err() {
+            return false;
+        }
+        let value = if field.is_select() {
+            field
+                .level_matching(&self.buffer)
+                .map(str::to_string)
+                .unwrap_or_default()
+        } else {
+            self.buffer.trim().to_string()
+        };
+        if let Some(slot) = self.values.get_mut(selected) {
+            *slot = value;
+        }
+        self.editing = false;
+        true
+    }
+
+    fn start_edit(&mut self, selected: usize) {
+        self.editing = true;
+        self.fresh = true;
+        self.buffer = self.values.get(selected).cloned().unwrap_or_default();
+        if let Some(field) = self.field(selected).filter(FormField::is_select) {
+            self.buffer = field.label(&self.buffer).to_string();
+        }
+    }
+
+    fn edit_key(&mut self, key: KeyEvent, selected: usize) -> Option<Intent> {
+        match key.code {
+            KeyCode::Esc => self.editing = false,
+            KeyCode::Enter => {
+                self.commit();
+            }
+            KeyCode::Down | KeyCode::Up | KeyCode::Tab | KeyCode::BackTab if self.commit() => {
+                let last = self.shown().saturating_sub(1);
+                let next = if matches!(key.code, KeyCode::Down | KeyCode::Tab) {
+                    (selected + 1).min(last)
+                } else {
+                    selected.saturating_sub(1)
+                };
+                self.table.select(Some(next));
+                self.start_edit(next);
+            }
+            KeyCode::Backspace => {
+                self.fresh = false;
+                self.buffer.pop();
+            }
+            KeyCode::Char(c) => {
+                if self.fresh {
+                    self.buffer.clear();
+                    self.fresh = false;
+                }
+                self.buffer.push(c);
+            }
+            _ => {}
+        }
+        None
     }
 
     /// Sets a field's value by name (used by tests and scripted input).
@@ -267,9 +468,42 @@ impl PredictView {
         }
         serde_json::Value::Object(map)
     }
+}
 
-    /// Handles a key.
-    pub fn handle_key(&mut self, key: KeyEvent, now: std::time::Instant) -> Option<Intent> {
+impl View for PredictView {
+    fn keys(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("s", "send the prediction"),
+            ("↑/↓", "field"),
+            (
+                "enter",
+                "edit (type a number or a level's name; esc discards)",
+            ),
+            ("←/→", "previous / next level or number"),
+            ("x", "clear (impute)"),
+            ("a", "all fields / important only"),
+            ("r", "reload schema"),
+        ]
+    }
+
+    fn on_enter(&mut self, now: std::time::Instant) -> Option<Command> {
+        if matches!(self.schema, Remote::Idle) {
+            self.reload(now)
+        } else {
+            None
+        }
+    }
+
+    fn reload(&mut self, now: std::time::Instant) -> Option<Command> {
+        self.schema.start(now);
+        Some(Command::LoadSchema)
+    }
+
+    fn capturing_text(&self) -> bool {
+        self.editing
+    }
+
+    fn handle_key(&mut self, key: KeyEvent, now: std::time::Instant) -> Option<Intent> {
         let selected = self.table.selected().unwrap_or(0);
         let field = self
             .schema
@@ -277,18 +511,7 @@ impl PredictView {
             .and_then(|s| s.fields.get(selected))
             .cloned();
         if self.editing {
-            let value = self.values.get_mut(selected);
-            match (key.code, value) {
-                (KeyCode::Enter | KeyCode::Esc, _) => self.editing = false,
-                (KeyCode::Backspace, Some(value)) => {
-                    value.pop();
-                }
-                (KeyCode::Char(c), Some(value)) if c.is_ascii_digit() || c == '.' || c == '-' => {
-                    value.push(c)
-                }
-                _ => {}
-            }
-            return None;
+            return self.edit_key(key, selected);
         }
         match key.code {
             KeyCode::Down | KeyCode::Char('j') => self
@@ -300,10 +523,7 @@ impl PredictView {
                 self.table
                     .select(Some(selected.min(self.shown().saturating_sub(1))));
             }
-            KeyCode::Char('r') => {
-                self.schema.start(now);
-                return Some(Intent::Run(Command::LoadSchema));
-            }
+            KeyCode::Char('r') => return self.reload(now).map(Intent::Run),
             KeyCode::Char('s') => {
                 if self.schema.data().is_none() {
                     return Some(Intent::Note(
@@ -313,10 +533,33 @@ impl PredictView {
                 self.outcome.start(now);
                 return Some(Intent::Run(Command::SubmitPrediction(self.body())));
             }
-            KeyCode::Enter if field.as_ref().is_some_and(|f| !f.is_select()) => self.editing = true,
+            KeyCode::Enter | KeyCode::Char('i') if field.is_some() => self.start_edit(selected),
             KeyCode::Backspace | KeyCode::Char('x') => {
                 if let Some(value) = self.values.get_mut(selected) {
                     value.clear();
+                }
+            }
+            KeyCode::Left | KeyCode::Right
+                if field
+                    .as_ref()
+                    .is_some_and(|f| !f.is_select() && f.kind == "integer") =>
+            {
+                // Whole numbers step by one from the value (or the imputed default),
+                // within the plausible range.
+                if let (Some(field), Some(value)) = (field, self.values.get_mut(selected)) {
+                    let from = value
+                        .parse::<f64>()
+                        .or_else(|_| field.default.parse::<f64>())
+                        .unwrap_or(0.0);
+                    let step = if key.code == KeyCode::Right {
+                        1.0
+                    } else {
+                        -1.0
+                    };
+                    let next = (from + step)
+                        .max(field.min.unwrap_or(f64::MIN))
+                        .min(field.max.unwrap_or(f64::MAX));
+                    *value = core_model::house::format_number(next);
                 }
             }
             KeyCode::Left | KeyCode::Right => {
@@ -341,8 +584,7 @@ impl PredictView {
         None
     }
 
-    /// Draws the view.
-    pub fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &DrawContext) {
+    fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &DrawContext) {
         let theme = &ctx.theme;
         let [status, body] =
             Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
@@ -373,39 +615,40 @@ impl PredictView {
             .take(self.shown())
             .enumerate()
             .map(|(i, (f, v))| {
-                let shown = if v.is_empty() {
-                    Span::styled(
-                        format!(
-                            "({})",
-                            if f.default.is_empty() {
-                                "impute"
-                            } else {
-                                &f.default
+                let value = if self.editing && i == selected {
+                    // Edit in place: the text, what it names, and what is wrong with it.
+                    let mut spans = vec![Span::styled(format!("{}▏", self.buffer), theme.warn())];
+                    match f.validate(&self.buffer) {
+                        Err(e) => spans.push(Span::styled(format!(" ✗ {e}"), theme.error())),
+                        Ok(()) if f.is_select() => {
+                            if let Some(code) = f.level_matching(&self.buffer) {
+                                spans.push(Span::styled(
+                                    format!(" → {} ({code})", f.label(code)),
+                                    theme.ok(),
+                                ));
                             }
-                        ),
-                        theme.dim(),
-                    )
+                        }
+                        Ok(()) => spans.push(Span::styled(format!(" {}", f.hint()), theme.dim())),
+                    }
+                    Line::from(spans)
+                } else if v.is_empty() {
+                    let default = match f.default.as_str() {
+                        "" => "imputed".to_string(),
+                        "NA" if f.is_select() => "imputed: none".to_string(),
+                        d if f.is_select() => format!("imputed: {}", f.label(d)),
+                        d => format!("imputed: {d}"),
+                    };
+                    Line::from(Span::styled(format!("({default})"), theme.dim()))
                 } else if f.is_select() {
-                    let label = f
-                        .levels
-                        .iter()
-                        .find(|(c, _)| c == v)
-                        .map(|(_, l)| l.as_str())
-                        .unwrap_or("");
-                    Span::raw(format!("‹ {v} › {label}"))
+                    Line::from(format!("‹ {} ›", f.label(v)))
                 } else {
-                    Span::raw(format!("{v} {}", f.unit.as_deref().unwrap_or("")))
+                    Line::from(format!("{v} {}", f.unit.as_deref().unwrap_or("")))
                 };
-                let shown = if self.editing && i == selected {
-                    Span::styled(format!("{v}▏"), theme.warn())
-                } else {
-                    shown
-                };
-                Row::new(vec![Line::from(f.name.clone()), Line::from(shown)])
+                Row::new(vec![Line::from(f.name.clone()), value])
             })
             .collect();
         let title = format!(
-            " house · {} of {} fields · a {} · s send ",
+            " house · {} of {} fields · a {} ",
             self.shown(),
             schema.fields.len(),
             if self.show_all {
@@ -421,8 +664,13 @@ impl PredictView {
 
         let mut lines: Vec<Line> = Vec::new();
         if let Some(field) = self.table.selected().and_then(|i| schema.fields.get(i)) {
+            let hint = field.hint();
             lines.push(Line::from(Span::styled(
-                field.description.clone(),
+                if hint.is_empty() {
+                    field.description.clone()
+                } else {
+                    format!("{} · {hint}", field.description)
+                },
                 theme.dim(),
             )));
             lines.push(Line::from(""));
@@ -435,7 +683,12 @@ impl PredictView {
                 format!("error: {error}"),
                 theme.error(),
             ))),
-            (_, Some(outcome)) => lines.extend(outcome_lines(outcome, ctx)),
+            (_, Some(outcome)) => lines.extend(outcome_lines(
+                outcome,
+                self.previous_price,
+                self.actual,
+                ctx,
+            )),
             _ => lines.push(Line::from(Span::styled(
                 "fill what you know, then s to send",
                 theme.dim(),
@@ -450,21 +703,47 @@ impl PredictView {
     }
 }
 
-fn outcome_lines(outcome: &PredictOutcome, ctx: &DrawContext) -> Vec<Line<'static>> {
+fn outcome_lines(
+    outcome: &PredictOutcome,
+    previous: Option<f64>,
+    actual: Option<f64>,
+    ctx: &DrawContext,
+) -> Vec<Line<'static>> {
     let theme = &ctx.theme;
     let mut lines = Vec::new();
     match &outcome.remote {
         Ok(reply) => {
             lines.push(Line::from(vec![
                 Span::raw("endpoint   "),
-                Span::styled(format!("${:.0}", reply.price), theme.accent()),
+                Span::styled(dollars(reply.price), theme.accent()),
             ]));
             lines.push(Line::from(format!(
-                "{:.0}% range  ${:.0} – ${:.0}",
+                "{:.0}% range  {} – {}",
                 reply.level * 100.0,
-                reply.low,
-                reply.high
+                dollars(reply.low),
+                dollars(reply.high)
             )));
+            if let Some(before) = previous {
+                let change = reply.price - before;
+                lines.push(Line::from(Span::styled(
+                    format!(
+                        "change     {}{} from the last estimate",
+                        if change < 0.0 { "-" } else { "+" },
+                        dollars(change.abs())
+                    ),
+                    theme.dim(),
+                )));
+            }
+            if let Some(actual) = actual {
+                lines.push(Line::from(Span::styled(
+                    format!(
+                        "actual     {} (error {:+.1} %)",
+                        dollars(actual),
+                        100.0 * (reply.price - actual) / actual
+                    ),
+                    theme.accent(),
+                )));
+            }
             if !reply.method.is_empty() {
                 lines.push(Line::from(Span::styled(
                     format!("method     {}", reply.method.replace('_', " ")),
@@ -491,7 +770,7 @@ fn outcome_lines(outcome: &PredictOutcome, ctx: &DrawContext) -> Vec<Line<'stati
         ))),
     }
     match &outcome.local_price {
-        Ok(p) => lines.push(Line::from(format!("core-model ${p:.0}"))),
+        Ok(p) => lines.push(Line::from(format!("core-model {}", dollars(*p)))),
         Err(e) => lines.push(Line::from(Span::styled(
             format!("core-model error: {e}"),
             theme.error(),
@@ -516,7 +795,7 @@ fn outcome_lines(outcome: &PredictOutcome, ctx: &DrawContext) -> Vec<Line<'stati
             lines.push(Line::from(""));
             lines.push(Line::from(Span::styled(
                 format!(
-                    "imputed {} fields: {}",
+                    "imputed {} fields: {}{}",
                     reply.imputed.len(),
                     reply
                         .imputed
@@ -524,7 +803,12 @@ fn outcome_lines(outcome: &PredictOutcome, ctx: &DrawContext) -> Vec<Line<'stati
                         .take(12)
                         .cloned()
                         .collect::<Vec<_>>()
-                        .join(", ")
+                        .join(", "),
+                    if reply.imputed.len() > 12 {
+                        format!(" +{} more", reply.imputed.len() - 12)
+                    } else {
+                        String::new()
+                    }
                 ),
                 theme.dim(),
             )));

@@ -8,9 +8,10 @@ use ratatui::widgets::{
     Bar, BarChart, BarGroup, Block, Borders, Paragraph, Row, Table, TableState,
 };
 
-use super::{DrawContext, Intent};
+use super::{DrawContext, Intent, View};
 use crate::tui::action::Command;
-use crate::tui::widgets::status::{Remote, status_line};
+use crate::tui::widgets::filter::Filter;
+use crate::tui::widgets::status::{Remote, dollars, status_line};
 
 /// One record as listed.
 #[derive(Debug, Clone, PartialEq)]
@@ -109,30 +110,131 @@ pub struct PredictionsView {
     editing_filter: bool,
 }
 
-impl PredictionsView {
-    /// Keys for footer and help.
-    pub fn keys(&self) -> &'static [(&'static str, &'static str)] {
-        &[
-            ("↑/↓", "select"),
-            ("enter", "full record"),
-            ("n / p", "next / previous page"),
-            ("/", "filter"),
-            ("r", "refresh"),
-        ]
-    }
+/// Columns always shown before the inputs that vary.
+const FIXED_COLUMNS: [&str; 3] = ["time (UTC)", "price", "model"];
 
+/// A record's field as the list shows it, by lower-case name: `price`, `model`, `time`, or
+/// an input field.
+fn field_of(row: &RecordRow, key: &str) -> Option<String> {
+    match key {
+        "price" => Some(format!("{:.0}", row.price)),
+        "model" | "model_id" => Some(row.model_id.clone()),
+        "time" | "timestamp" => Some(row.timestamp.clone()),
+        _ => row
+            .raw
+            .get("input")?
+            .as_object()?
+            .iter()
+            .find_map(|(k, v)| {
+                k.eq_ignore_ascii_case(key).then(|| match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+            }),
+    }
+}
+
+/// Input fields whose values differ between `rows`, most often given first.
+pub fn varying_fields(rows: &[&RecordRow]) -> Vec<String> {
+    let mut seen: std::collections::BTreeMap<String, (usize, std::collections::BTreeSet<String>)> =
+        std::collections::BTreeMap::new();
+    for row in rows {
+        if let Some(input) = row.raw.get("input").and_then(|i| i.as_object()) {
+            for (k, v) in input {
+                let entry = seen.entry(k.clone()).or_default();
+                entry.0 += 1;
+                entry.1.insert(v.to_string());
+            }
+        }
+    }
+    let seen_all: Vec<(String, usize, usize)> = seen
+        .iter()
+        .map(|(k, (n, values))| (k.clone(), *n, values.len()))
+        .collect();
+    let mut fields: Vec<(String, usize, usize)> = seen
+        .into_iter()
+        .map(|(k, (n, values))| (k, n, values.len()))
+        .filter(|(_, n, distinct)| *distinct > 1 || *n < rows.len())
+        .collect();
+    // Rows that all give the same fields the same values still show what they gave.
+    if fields.is_empty() {
+        fields = seen_all;
+    }
+    fields.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
+    fields.into_iter().map(|(k, _, _)| k).collect()
+}
+
+fn short_time(timestamp: &str) -> String {
+    timestamp.get(..19).unwrap_or(timestamp).replace('T', " ")
+}
+
+/// The record as a reader wants it: price first, then what was given, then what was imputed.
+pub fn detail_text(row: &RecordRow) -> String {
+    let raw = &row.raw;
+    let text = |k: &str| {
+        raw.get(k)
+            .and_then(|v| v.as_str())
+            .unwrap_or("–")
+            .to_string()
+    };
+    let mut lines = vec![
+        format!("price      {}", dollars(row.price)),
+        format!("model      {}", row.model_id),
+        format!("time       {} UTC", short_time(&row.timestamp)),
+        format!("id         {}", text("id")),
+    ];
+    if let Some(us) = raw.get("latency_us").and_then(|v| v.as_f64()) {
+        lines.push(format!("latency    {:.1} ms", us / 1000.0));
+    }
+    lines.push(String::new());
+    let input = raw.get("input").and_then(|i| i.as_object());
+    lines.push(format!("given ({} fields)", input.map_or(0, |m| m.len())));
+    for (k, v) in input.into_iter().flatten() {
+        let v = match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        lines.push(format!("  {k:<16} {v}"));
+    }
+    let list = |k: &str| -> Vec<String> {
+        raw.get(k)
+            .and_then(|v| v.as_array())
+            .map(|a| {
+                a.iter()
+                    .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for (title, key) in [
+        ("unknown levels", "unknown_levels"),
+        ("out of range (clipped)", "out_of_range"),
+        ("imputed", "imputed"),
+    ] {
+        let values = list(key);
+        if values.is_empty() {
+            continue;
+        }
+        lines.push(String::new());
+        lines.push(format!("{title} ({})", values.len()));
+        for chunk in values.chunks(6) {
+            lines.push(format!("  {}", chunk.join(", ")));
+        }
+    }
+    lines.join("\n")
+}
+
+impl PredictionsView {
     /// Whether the filter box is taking keys.
     pub fn filtering(&self) -> bool {
         self.editing_filter
     }
 
-    /// Loads the first page when first shown.
-    pub fn on_enter(&mut self, now: std::time::Instant) -> Option<Command> {
-        matches!(self.page, Remote::Idle).then(|| self.load(None, now))
-    }
-
     fn load(&mut self, after: Option<String>, now: std::time::Instant) -> Command {
         self.page.start(now);
+        if self.current_cursor != after {
+            self.table.select(None);
+        }
         self.current_cursor = after.clone();
         Command::LoadRecords { after }
     }
@@ -140,25 +242,88 @@ impl PredictionsView {
     /// Takes a loaded page.
     pub fn on_loaded(&mut self, result: Result<RecordPage, String>, now: std::time::Instant) {
         self.page.finish(result, now);
+        // A refresh keeps the selected row (clamped); a new page starts at its top.
+        let count = self.visible().len();
+        let selected = self.table.selected().unwrap_or(0);
         self.table
-            .select(self.page.data().filter(|p| !p.rows.is_empty()).map(|_| 0));
+            .select((count > 0).then(|| selected.min(count - 1)));
     }
 
-    fn visible(&self) -> Vec<&RecordRow> {
+    fn parsed_filter(&self) -> Result<Filter, String> {
+        Filter::parse(&self.filter)
+    }
+
+    fn row_text(row: &RecordRow, columns: &[String]) -> String {
+        let mut text = format!(
+            "{} {} {}",
+            short_time(&row.timestamp),
+            dollars(row.price),
+            row.model_id
+        );
+        for c in columns {
+            text.push(' ');
+            text.push_str(&field_of(row, &c.to_lowercase()).unwrap_or_default());
+        }
+        text
+    }
+
+    /// The page's real records (smoke tests left out).
+    fn real(&self) -> Vec<&RecordRow> {
         self.page
             .data()
-            .map(|p| {
-                p.rows
-                    .iter()
-                    .filter(|r| !r.smoke)
-                    .filter(|r| self.filter.is_empty() || r.raw.to_string().contains(&self.filter))
-                    .collect()
-            })
+            .map(|p| p.rows.iter().filter(|r| !r.smoke).collect())
             .unwrap_or_default()
     }
 
-    /// Handles a key.
-    pub fn handle_key(&mut self, key: KeyEvent, now: std::time::Instant) -> Option<Intent> {
+    fn visible(&self) -> Vec<&RecordRow> {
+        let real = self.real();
+        let columns = varying_fields(&real);
+        // An unfinished or wrong filter shows everything (and says why in the status line).
+        let Ok(filter) = self.parsed_filter() else {
+            return real;
+        };
+        real.into_iter()
+            .filter(|r| filter.matches(&|k: &str| field_of(r, k), &Self::row_text(r, &columns)))
+            .collect()
+    }
+}
+
+impl View for PredictionsView {
+    fn keys(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("↑/↓", "select"),
+            ("enter", "record"),
+            ("/", "filter (price>300k Neighborhood=NridgHt)"),
+            ("n/p", "next / previous page"),
+            ("e", "edit in the Predict form"),
+            ("l", "log lines of this prediction"),
+            ("r", "refresh"),
+        ]
+    }
+
+    fn on_enter(&mut self, now: std::time::Instant) -> Option<Command> {
+        if matches!(self.page, Remote::Idle) {
+            Some(self.load(None, now))
+        } else if self.due(now) {
+            self.reload(now)
+        } else {
+            None
+        }
+    }
+
+    fn due(&self, now: std::time::Instant) -> bool {
+        self.page.due(now, super::every::PREDICTIONS)
+    }
+
+    fn reload(&mut self, now: std::time::Instant) -> Option<Command> {
+        Some(self.load(self.current_cursor.clone(), now))
+    }
+
+    fn capturing_text(&self) -> bool {
+        self.editing_filter
+    }
+
+    fn handle_key(&mut self, key: KeyEvent, now: std::time::Instant) -> Option<Intent> {
         if self.editing_filter {
             match key.code {
                 KeyCode::Enter | KeyCode::Esc => self.editing_filter = false,
@@ -183,9 +348,7 @@ impl PredictionsView {
                 self.editing_filter = true;
                 self.filter.clear();
             }
-            KeyCode::Char('r') => {
-                return Some(Intent::Run(self.load(self.current_cursor.clone(), now)));
-            }
+            KeyCode::Char('r') => return self.reload(now).map(Intent::Run),
             KeyCode::Char('n') => {
                 let next = self.page.data().and_then(|p| p.next.clone());
                 if let Some(next) = next {
@@ -202,8 +365,28 @@ impl PredictionsView {
             KeyCode::Enter => {
                 let rows = self.visible();
                 if let Some(row) = self.table.selected().and_then(|i| rows.get(i)) {
-                    let text = serde_json::to_string_pretty(&row.raw).unwrap_or_default();
-                    return Some(Intent::Detail(row.key.clone(), text));
+                    return Some(Intent::Detail(row.key.clone(), detail_text(row)));
+                }
+            }
+            KeyCode::Char('l') => {
+                let rows = self.visible();
+                if let Some(row) = self.table.selected().and_then(|i| rows.get(i)) {
+                    // The log line of a prediction carries its price as the record does.
+                    let price = row
+                        .raw
+                        .get("price")
+                        .map(|p| p.to_string())
+                        .unwrap_or_default();
+                    return Some(Intent::ShowLogs(format!("price={price}")));
+                }
+            }
+            KeyCode::Char('e') => {
+                let rows = self.visible();
+                if let Some(row) = self.table.selected().and_then(|i| rows.get(i)) {
+                    return Some(Intent::LoadHouse {
+                        input: row.raw.get("input").cloned().unwrap_or_default(),
+                        actual: None,
+                    });
                 }
             }
             _ => {}
@@ -211,13 +394,13 @@ impl PredictionsView {
         None
     }
 
-    /// Draws the view.
-    pub fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &DrawContext) {
+    fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &DrawContext) {
         let theme = &ctx.theme;
+        let chart_rows = if area.height >= 24 { 9 } else { 6 };
         let [status, body, chart] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Min(4),
-            Constraint::Length(9),
+            Constraint::Length(chart_rows),
         ])
         .areas(area);
         let mut status_spans = status_line(&self.page, ctx.now, ctx.frozen, theme, "r").spans;
@@ -230,6 +413,9 @@ impl PredictionsView {
                 ),
                 theme.accent(),
             ));
+            if let Err(e) = self.parsed_filter() {
+                status_spans.push(Span::styled(format!(" ✗ {e}"), theme.error()));
+            }
         }
         frame.render_widget(Paragraph::new(Line::from(status_spans)), status);
         let rows: Vec<RecordRow> = self.visible().into_iter().cloned().collect();
@@ -245,35 +431,65 @@ impl PredictionsView {
             );
             return;
         };
+        let real: Vec<&RecordRow> = page.rows.iter().filter(|r| !r.smoke).collect();
         if rows.is_empty() {
-            let message = if page.rows.iter().all(|r| r.smoke) {
-                "no predictions stored yet — send one from the Predict view (5)"
+            let message = if real.is_empty() {
+                "no predictions stored yet — send one from the Predict view (5)".to_string()
             } else {
-                "no record matches the filter"
+                format!(
+                    "no record matches the filter (0 of {} on this page) · / to change it",
+                    real.len()
+                )
             };
             frame.render_widget(
                 Paragraph::new(Span::styled(message, theme.dim())).centered(),
                 body,
             );
         } else {
+            // Inputs that vary across the page get the room, as many as fit.
+            let mut room = usize::from(body.width).saturating_sub(19 + 10 + 13 + 3);
+            let mut columns: Vec<(String, u16)> = Vec::new();
+            for name in varying_fields(&real) {
+                let lower = name.to_lowercase();
+                let width = rows
+                    .iter()
+                    .filter_map(|r| field_of(r, &lower))
+                    .map(|v| v.chars().count())
+                    .chain(std::iter::once(name.chars().count()))
+                    .max()
+                    .unwrap_or(4)
+                    .min(16);
+                if width + 1 > room {
+                    break;
+                }
+                room -= width + 1;
+                columns.push((name, width as u16));
+            }
             let table_rows: Vec<Row> = rows
                 .iter()
                 .map(|r| {
-                    Row::new(vec![
-                        r.timestamp
-                            .get(..19)
-                            .unwrap_or(&r.timestamp)
-                            .replace('T', " "),
-                        format!("${:>9.0}", r.price),
+                    let mut cells = vec![
+                        short_time(&r.timestamp),
+                        format!("{:>9}", dollars(r.price)),
                         r.model_id.clone(),
-                        r.summary.clone(),
-                    ])
+                    ];
+                    cells.extend(columns.iter().map(|(c, _)| {
+                        field_of(r, &c.to_lowercase()).unwrap_or_else(|| "·".to_string())
+                    }));
+                    Row::new(cells)
                 })
                 .collect();
-            let smoke = page.rows.iter().filter(|r| r.smoke).count();
+            let smoke = page.rows.len() - real.len();
             let page_note = format!(
-                " {} records{}{}{} ",
+                " page {} · {} of {} records{}{}{}{} ",
+                self.history.len() + 1,
                 rows.len(),
+                real.len(),
+                if rows.len() < real.len() {
+                    " (filtered)"
+                } else {
+                    ""
+                },
                 if smoke > 0 {
                     format!(" · {smoke} smoke-test records left out")
                 } else {
@@ -282,7 +498,7 @@ impl PredictionsView {
                 if page.next.is_some() {
                     " · n next page"
                 } else {
-                    ""
+                    " · last page"
                 },
                 if self.history.is_empty() {
                     ""
@@ -290,18 +506,18 @@ impl PredictionsView {
                     " · p previous"
                 }
             );
-            let table = Table::new(
-                table_rows,
-                [
-                    Constraint::Length(19),
-                    Constraint::Length(10),
-                    Constraint::Length(12),
-                    Constraint::Min(20),
-                ],
-            )
-            .header(Row::new(vec!["time (UTC)", "price", "model", "inputs"]).style(theme.accent()))
-            .row_highlight_style(theme.selected())
-            .block(Block::default().borders(Borders::TOP).title(page_note));
+            let mut widths = vec![
+                Constraint::Length(19),
+                Constraint::Length(10),
+                Constraint::Length(12),
+            ];
+            widths.extend(columns.iter().map(|(_, w)| Constraint::Length(*w)));
+            let mut header: Vec<String> = FIXED_COLUMNS.iter().map(|s| s.to_string()).collect();
+            header.extend(columns.iter().map(|(c, _)| c.clone()));
+            let table = Table::new(table_rows, widths)
+                .header(Row::new(header).style(theme.accent()))
+                .row_highlight_style(theme.selected())
+                .block(Block::default().borders(Borders::TOP).title(page_note));
             frame.render_stateful_widget(table, body, &mut self.table);
         }
         let prices: Vec<f64> = rows
@@ -331,9 +547,10 @@ fn draw_histogram(
             format!("drift PSI {v:.3}: significant shift from training prices"),
             theme.error(),
         ),
-        None if deciles.len() == 9 => {
-            Span::styled("drift: needs 20+ predictions on the page", theme.dim())
-        }
+        None if deciles.len() == 9 => Span::styled(
+            format!("drift: needs 20+ predictions ({} shown)", prices.len()),
+            theme.dim(),
+        ),
         None => Span::styled(
             "drift: the model has no training price reference",
             theme.dim(),
@@ -356,7 +573,12 @@ fn draw_histogram(
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &p| {
             (a.min(p), b.max(p))
         });
-    let bins = 10usize;
+    // Few or identical prices get as many bins as they have values (one bar for one
+    // price), never ten bars under the same label.
+    let mut distinct: Vec<i64> = prices.iter().map(|p| p.round() as i64).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let bins = distinct.len().clamp(1, 10);
     let width = ((hi - lo) / bins as f64).max(1.0);
     let mut counts = vec![0u64; bins];
     for p in prices {

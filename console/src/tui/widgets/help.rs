@@ -5,11 +5,12 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
+use crate::tui::action::ViewId;
 use crate::tui::theme::Theme;
 
 /// Keys valid everywhere.
+/// (The view keys, `1-N / tab`, come first, from [`ViewId::ALL`].)
 pub const GLOBAL_KEYS: &[(&str, &str)] = &[
-    ("1-7 / tab", "switch view"),
     ("?", "this help"),
     (":", "command palette"),
     ("R", "retrain and redeploy"),
@@ -24,6 +25,7 @@ pub fn draw(
     area: Rect,
     view: &str,
     keys: &[(&str, &str)],
+    refused: &[&str],
     read_only: bool,
     theme: &Theme,
 ) {
@@ -32,13 +34,25 @@ pub fn draw(
         theme.accent(),
     ))];
     lines.extend(keys.iter().map(|(k, what)| {
-        Line::from(vec![
-            Span::styled(format!("{k:>12}  "), theme.warn()),
-            Span::raw(*what),
-        ])
+        if refused.contains(k) {
+            Line::from(Span::styled(
+                format!("{k:>12}  {what} (refused: read-only)"),
+                theme.dim(),
+            ))
+        } else {
+            Line::from(vec![
+                Span::styled(format!("{k:>12}  "), theme.warn()),
+                Span::raw(*what),
+            ])
+        }
     }));
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled("everywhere", theme.accent())));
+    let views = format!("1-{} / tab", ViewId::ALL.len());
+    lines.push(Line::from(vec![
+        Span::styled(format!("{views:>12}  "), theme.warn()),
+        Span::raw("switch view"),
+    ]));
     lines.extend(GLOBAL_KEYS.iter().map(|(k, what)| {
         Line::from(vec![
             Span::styled(format!("{k:>12}  "), theme.warn()),

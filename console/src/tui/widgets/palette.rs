@@ -6,6 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
+use crate::tui::action::ViewId;
 use crate::tui::theme::Theme;
 
 /// An entry of the palette: a name and what it does.
@@ -31,15 +32,8 @@ pub enum Entry {
     Quit,
 }
 
-/// Every entry with its name.
+/// Every entry besides the views (which come from [`ViewId::ALL`]) with its name.
 pub const ENTRIES: &[(&str, Entry)] = &[
-    ("pipeline", Entry::View(0)),
-    ("logs", Entry::View(1)),
-    ("predictions", Entry::View(2)),
-    ("experiments", Entry::View(3)),
-    ("predict", Entry::View(4)),
-    ("deploy view", Entry::View(5)),
-    ("monitor", Entry::View(6)),
     ("refresh", Entry::Refresh),
     ("run pipeline", Entry::RunPipeline),
     ("retrain and redeploy", Entry::Retrain),
@@ -77,10 +71,12 @@ impl Palette {
     /// Entries matching the query (substring, case-insensitive).
     pub fn matches(&self) -> Vec<(&'static str, Entry)> {
         let q = self.query.to_lowercase();
-        ENTRIES
+        ViewId::ALL
             .iter()
+            .enumerate()
+            .map(|(i, v)| (v.command(), Entry::View(i)))
+            .chain(ENTRIES.iter().copied())
             .filter(|(name, _)| name.contains(&q))
-            .copied()
             .collect()
     }
 

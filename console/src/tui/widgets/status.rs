@@ -28,6 +28,8 @@ pub enum Remote<T> {
     Failed {
         /// The error.
         error: String,
+        /// When the failure arrived (for the next automatic try).
+        at: Instant,
         /// What was there before, if anything.
         previous: Option<(T, Instant)>,
     },
@@ -56,7 +58,11 @@ impl<T> Remote<T> {
         };
         *self = match result {
             Ok(data) => Remote::Ready(data, now),
-            Err(error) => Remote::Failed { error, previous },
+            Err(error) => Remote::Failed {
+                error,
+                at: now,
+                previous,
+            },
         };
     }
 
@@ -85,6 +91,17 @@ impl<T> Remote<T> {
     /// Whether a request is in flight.
     pub fn is_loading(&self) -> bool {
         matches!(self, Remote::Loading { .. })
+    }
+
+    /// Whether data shown since `every` (or a failure that old) should be fetched again:
+    /// never while a request is in flight, never before the first request.
+    pub fn due(&self, now: Instant, every: Duration) -> bool {
+        match self {
+            Remote::Ready(_, at) | Remote::Failed { at, .. } => {
+                now.saturating_duration_since(*at) >= every
+            }
+            Remote::Idle | Remote::Loading { .. } => false,
+        }
     }
 }
 
@@ -125,7 +142,9 @@ pub fn status_line<T>(
             ),
             theme.dim(),
         )),
-        Remote::Failed { error, previous } => {
+        Remote::Failed {
+            error, previous, ..
+        } => {
             let stale = previous
                 .as_ref()
                 .map(|(_, at)| {
@@ -150,6 +169,22 @@ pub fn metric(value: f64) -> String {
     } else {
         format!("{value:.4}")
     }
+}
+
+/// Dollars with thousands separators, no cents: `$208,124`.
+pub fn dollars(value: f64) -> String {
+    if !value.is_finite() {
+        return "$?".to_string();
+    }
+    let digits = format!("{:.0}", value.abs());
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{}${grouped}", if value < 0.0 { "-" } else { "" })
 }
 
 /// Draws a centred message (for empty and loading states).

@@ -4,8 +4,8 @@ use std::time::{Duration, Instant};
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::text::Span;
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::tui::theme::Theme;
 
@@ -32,37 +32,35 @@ pub struct Toast {
     pub at: Instant,
 }
 
-/// Draws the newest live toast at the bottom right.
-pub fn draw(frame: &mut Frame, area: Rect, toasts: &[Toast], now: Instant, theme: &Theme) {
-    let Some(toast) = toasts
+/// The newest toast still alive.
+pub fn live(toasts: &[Toast], now: Instant) -> Option<&Toast> {
+    toasts
         .iter()
         .rev()
         .find(|t| now.saturating_duration_since(t.at) < TOAST_LIFETIME)
-    else {
-        return;
-    };
-    let width =
-        (toast.message.chars().count() as u16 + 4).clamp(20, area.width.saturating_sub(2).max(1));
-    let height = 3 + (toast.message.chars().count() as u16 / width.saturating_sub(4).max(1)).min(4);
-    let rect = Rect {
-        x: area.x + area.width.saturating_sub(width + 1),
-        y: area.y + area.height.saturating_sub(height + 1),
-        width: width.min(area.width),
-        height: height.min(area.height),
-    };
+}
+
+/// Rows the note needs at `width` (at most 3): the layout gives them to it above the
+/// footer, so a note never covers the view.
+pub fn height(toast: &Toast, width: u16) -> u16 {
+    let chars = toast.message.chars().count() + PREFIX.chars().count();
+    (chars.div_ceil(usize::from(width.max(1))) as u16).clamp(1, 3)
+}
+
+const PREFIX: &str = " note · ";
+
+/// Draws the note in its own rows.
+pub fn draw(frame: &mut Frame, area: Rect, toast: &Toast, theme: &Theme) {
     let style = match toast.level {
         Level::Info => theme.ok(),
         Level::Error => theme.error(),
     };
-    frame.render_widget(Clear, rect);
     frame.render_widget(
-        Paragraph::new(toast.message.clone())
-            .wrap(Wrap { trim: true })
-            .block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .title(Span::styled(" note ", style)),
-            ),
-        rect,
+        Paragraph::new(Line::from(vec![
+            Span::styled(PREFIX, style),
+            Span::styled(toast.message.clone(), style),
+        ]))
+        .wrap(Wrap { trim: true }),
+        area,
     );
 }
