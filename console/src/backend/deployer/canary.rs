@@ -69,6 +69,10 @@ pub struct Replayed {
     pub ok: usize,
 }
 
+/// Where an alias sends traffic: its primary version, and the canary (version, weight) when
+/// it splits.
+pub type Routing = (String, Option<(String, f64)>);
+
 /// The canary side of a deployer.
 pub trait CanaryControl: Send + Sync {
     /// Creates (or updates) the alarms of `plan`; returns their names.
@@ -97,9 +101,7 @@ pub trait CanaryControl: Send + Sync {
         houses: &'a [serde_json::Value],
     ) -> BoxFuture<'a, Result<Replayed, DeployError>>;
     /// The version the alias serves and its canary (version, weight), when there is one.
-    fn routing(
-        &self,
-    ) -> BoxFuture<'_, Result<Option<(String, Option<(String, f64)>)>, DeployError>>;
+    fn routing(&self) -> BoxFuture<'_, Result<Option<Routing>, DeployError>>;
     /// Sends all traffic to the canary `version` (refuses when the alias no longer routes to it).
     fn promote_canary<'a>(
         &'a self,

@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 use super::errors::{Call, aws_error};
 use super::smoke::parse_reply;
 use super::{AwsDeployer, Progress};
-use crate::backend::deployer::canary::{AlarmPlan, AlarmState, CanaryControl, Replayed};
+use crate::backend::deployer::canary::{AlarmPlan, AlarmState, CanaryControl, Replayed, Routing};
 use crate::backend::deployer::{DeployError, DeployReport, RollbackPlan};
 
 /// The Lambda metrics namespace.
@@ -430,9 +430,7 @@ impl CanaryControl for AwsDeployer {
         Box::pin(self.replay_houses(version, houses))
     }
 
-    fn routing(
-        &self,
-    ) -> BoxFuture<'_, Result<Option<(String, Option<(String, f64)>)>, DeployError>> {
+    fn routing(&self) -> BoxFuture<'_, Result<Option<Routing>, DeployError>> {
         Box::pin(async move {
             Ok(self
                 .alias()
