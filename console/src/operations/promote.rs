@@ -255,6 +255,9 @@ pub fn question(
     if let Some(context) = context {
         action = format!("{context}\n{action}");
     }
+    if let Some(shadow) = &judgement.shadow {
+        action.push_str(&format!("\n{}", shadow.line()));
+    }
     let warning = if judgement.overridden {
         Some(format!("OVERRIDE of the gate: {}", judgement.reason))
     } else {

@@ -311,13 +311,8 @@ pub async fn retrain(
         outcome.decision = Decision::Stopped;
         return Ok(outcome);
     }
-    let shadow_line = outcome
-        .shadow
-        .as_ref()
-        .map(|s| format!("\n{}", s.line().trim_start_matches("shadow").trim_start()))
-        .unwrap_or_default();
     let context = format!(
-        "Retrained: RMSE(log) {} → {}.{shadow_line}",
+        "Retrained: RMSE(log) {} → {}.",
         outcome
             .production_rmse_log
             .map(|v| format!("{v:.4}"))
