@@ -440,3 +440,39 @@ async fn with_on_interrupt_resume_the_canary_keeps_its_share_and_deploy_resume_f
     assert_eq!(project.alias().await, ("2".to_string(), None));
     assert_eq!(project.status()["canary"]["state"], "promoted");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_canary_with_too_few_requests_and_nothing_to_replay_is_not_promoted_without_promote_anyway()
+ {
+    let project = Project::new("");
+    project.candidate("linear", 0.002).await;
+    project.succeed(&["deploy", "--yes"]);
+    project.candidate("blend", 0.0005).await;
+    let args = ["deploy", "--canary", "10", "--watch", "1s", "--yes"];
+    let output = project.run(&args);
+    let text = project.describe(&args, &output);
+    assert_eq!(output.status.code(), Some(6), "{text}");
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("--promote-anyway"),
+        "{text}"
+    );
+    assert_eq!(project.alias().await, ("1".to_string(), None));
+    assert_eq!(project.status()["canary"]["state"], "rolled_back");
+
+    // The same version again, promoted on the operator's word.
+    queue_smoke_replies(
+        &project.moto,
+        smoke_replies(&std::fs::read(project.path("models/model.json")).unwrap()).await,
+    );
+    let out = project.succeed(&[
+        "deploy",
+        "--canary",
+        "10",
+        "--watch",
+        "1s",
+        "--promote-anyway",
+        "--yes",
+    ]);
+    assert!(out.contains("canary promoted"), "{out}");
+    assert_eq!(project.alias().await, ("2".to_string(), None));
+}

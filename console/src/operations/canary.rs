@@ -5,8 +5,8 @@
 //! - any alarm in ALARM → the alias goes back to the old version at once, naming the alarm and
 //!   CloudWatch's reason;
 //! - a canary that served fewer than `[canary] min_requests` by half-time gets a replay of
-//!   recent stored requests through its version (so the alarms have data); still too few at
-//!   the end → no promotion without `--promote-anyway` (the canary is stopped);
+//!   recent stored requests through its version (so the alarms have data); too few and nothing
+//!   to replay → no promotion without `--promote-anyway` (the canary is stopped);
 //! - interrupted (Ctrl-C, SIGTERM) → rolled back, or left resumable (`deploy --resume`) as
 //!   `[canary] on_interrupt` says.
 //!
@@ -464,7 +464,9 @@ async fn run(
         .requests(&state.plan.version, state.started_at)
         .await?
         .saturating_add(state.replayed as u64);
-    if served < watch.config.min_requests && !watch.promote_anyway {
+    // A replay gave the alarms data to judge by; only a canary that neither served enough
+    // nor could be given a replay is refused.
+    if served < watch.config.min_requests && state.replayed == 0 && !watch.promote_anyway {
         let reason = format!(
             "the canary served {served} request(s) during the watch, fewer than [canary] min_requests = {} (and no stored requests to replay): not promoted; watch longer, or pass --promote-anyway",
             watch.config.min_requests
@@ -581,6 +583,17 @@ async fn roll_back(
         ))));
     }
     let report = ctx.deployer.rollback(&plan, &step).await?;
+    // A model an alarm rolled back stays out, as after an operator's rollback.
+    if reason.starts_with("alarm ") && plan.from_model != report.model_id {
+        let mut memory = super::memory::Memory::load(&ctx.state_dir)?;
+        memory.roll_back(super::memory::RolledBack {
+            model_id: plan.from_model.clone(),
+            from_version: plan.from_version.clone(),
+            to_version: plan.to_version.clone(),
+            at: super::memory::now(),
+        });
+        memory.save(&ctx.state_dir)?;
+    }
     state.phase = Phase::RolledBack;
     state.reason = Some(reason);
     state.updated_at = now();
