@@ -43,7 +43,9 @@ alias where it was. Deploying an unchanged package publishes nothing.\n\n\
 Target local: smoke-tests the model through the predictor router and makes it the live local \
 version under .amesops/deployments.\n\n\
 Exit codes: 0 deployed or unchanged, 3 refused by the gate, 4 another run holds the project lock \
-(deploys wait up to 15 minutes for it first), 5 declined."
+(deploys wait up to 15 minutes for it first), 5 declined, 6 a watched canary (--canary PCT --watch D) \
+that was not promoted: an alarm fired (rolled back at once), too few requests and nothing to replay, or \
+interrupted (rolled back, or resumable with --resume as [canary] on_interrupt says)."
 )]
 pub struct DeployArgs {
     /// Deploy the container image last pushed by `amesops image push` (image.json beside the

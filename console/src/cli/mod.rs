@@ -77,7 +77,7 @@ pub enum Command {
     /// Deploy the package through the gate: new version, smoke test, then the alias `live` moves.
     ///
     /// Exit codes: 0 deployed or unchanged, 3 refused by the gate, 4 another run holds the
-    /// project lock, 5 declined.
+    /// project lock, 5 declined, 6 a watched canary was not promoted.
     Deploy(deploy::DeployArgs),
     /// Move the alias `live` back to an earlier version.
     Rollback(deploy::RollbackArgs),
