@@ -117,6 +117,98 @@ impl AwsConfig {
     }
 }
 
+/// What a canary watch does when it is interrupted (Ctrl-C, SIGTERM).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnInterrupt {
+    /// Stop the canary: all traffic back to the old version.
+    Rollback,
+    /// Leave the canary's share where it is, resumable with `amesops deploy --resume`.
+    Resume,
+}
+
+/// `[canary]`: how `deploy --canary PCT --watch D` judges the canary.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CanaryConfig {
+    /// How often the alarms are read (`15s`, `500ms`).
+    pub poll: String,
+    /// Requests the canary must serve during the watch to be judged; fewer: a replay of stored
+    /// requests, else no promotion without `--promote-anyway`.
+    pub min_requests: u64,
+    /// Stored requests replayed through a canary that saw too few.
+    pub replay: usize,
+    /// Lambda `Errors` per period above which the canary is rolled back.
+    pub max_errors: f64,
+    /// Lambda `Throttles` per period above which it is rolled back.
+    pub max_throttles: f64,
+    /// p99 of Lambda `Duration` (ms) above which it is rolled back.
+    pub max_p99_duration_ms: f64,
+    /// Share of predictions not stored above which it is rolled back.
+    pub max_not_stored_share: f64,
+    /// Mean absolute relative shift of the predicted price against the old version above
+    /// which it is rolled back.
+    pub max_price_shift: f64,
+    /// Alarm period, seconds (60: Lambda's standard resolution).
+    pub period_s: i32,
+    /// Periods that must breach before an alarm fires.
+    pub evaluation_periods: i32,
+    /// On Ctrl-C / SIGTERM: `rollback` (default) or `resume` (leave it for `deploy --resume`).
+    pub on_interrupt: OnInterrupt,
+}
+
+impl Default for CanaryConfig {
+    fn default() -> Self {
+        Self {
+            poll: "15s".to_string(),
+            min_requests: 50,
+            replay: 200,
+            max_errors: 0.0,
+            max_throttles: 0.0,
+            max_p99_duration_ms: 1000.0,
+            max_not_stored_share: 0.01,
+            max_price_shift: 0.10,
+            period_s: 60,
+            evaluation_periods: 1,
+            on_interrupt: OnInterrupt::Rollback,
+        }
+    }
+}
+
+impl CanaryConfig {
+    /// The poll interval.
+    pub fn poll_interval(&self) -> Result<std::time::Duration, String> {
+        parse_duration(&self.poll).map_err(|e| format!("[canary] poll: {e}"))
+    }
+}
+
+/// Parses `500ms`, `3s`, `10m`, `2h` (a bare number is seconds).
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?}: expected a number with ms, s, m or h, e.g. 10m"))?;
+    let seconds = match unit.trim() {
+        "ms" => n / 1000.0,
+        "" | "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        other => {
+            return Err(format!(
+                "{text:?}: unknown unit {other:?}; use ms, s, m or h"
+            ));
+        }
+    };
+    if !(seconds.is_finite() && seconds > 0.0) {
+        return Err(format!("{text:?}: must be more than zero"));
+    }
+    Ok(std::time::Duration::from_secs_f64(seconds))
+}
+
 /// The file's shape.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -126,6 +218,7 @@ struct FileConfig {
     tracker: Option<String>,
     read_only: Option<bool>,
     aws: AwsConfig,
+    canary: CanaryConfig,
 }
 
 /// The resolved configuration.
@@ -147,6 +240,8 @@ pub struct Config {
     pub no_color: bool,
     /// AWS settings.
     pub aws: AwsConfig,
+    /// Canary watch settings.
+    pub canary: CanaryConfig,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -229,6 +324,7 @@ impl Config {
                 || file.read_only.unwrap_or(false),
             no_color: args.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
             aws,
+            canary: file.canary,
         })
     }
 

@@ -26,11 +26,18 @@ pub struct Params {
 pub struct RetrainParams {
     /// A new model may be worse than production by at most this much RMSE(log).
     pub tolerance: f64,
+    /// A new model may move the p99 of |relative price change| over the stored production
+    /// requests of the last week (the shadow replay) by at most this much (0.25 = 25 %);
+    /// absent: no limit.
+    pub max_shadow_p99_change: Option<f64>,
 }
 
 impl Default for RetrainParams {
     fn default() -> Self {
-        Self { tolerance: 0.002 }
+        Self {
+            tolerance: 0.002,
+            max_shadow_p99_change: None,
+        }
     }
 }
 

@@ -41,6 +41,9 @@ pub struct Caller {
     /// A real client, or a deploy's smoke test (set only by the runtime adapters, from what a
     /// client cannot forge).
     pub source: Source,
+    /// The price the old version gave the same house (canary replays only): the EMF line
+    /// then carries `price_shift`.
+    pub baseline_price: Option<f64>,
 }
 
 /// The predicted price, for the request log.
@@ -90,6 +93,7 @@ async fn log_request(State(state): State<AppState>, mut request: Request, next: 
             request_id: uuid::Uuid::new_v4().to_string(),
             source_ip: None,
             source: Source::Api,
+            baseline_price: None,
         });
     request.extensions_mut().insert(caller.clone());
     let method = request.method().clone();
@@ -267,7 +271,12 @@ fn price_house(
 ///
 /// The store runs as its own task: a client that disconnects cancels the handler, never the
 /// write (the record is stored, or logged, either way).
-async fn store_record(state: &AppState, key: &str, record: &PredictionRecord) -> bool {
+async fn store_record(
+    state: &AppState,
+    key: &str,
+    record: &PredictionRecord,
+    baseline_price: Option<f64>,
+) -> bool {
     let task = {
         let state = state.clone();
         let key = key.to_string();
@@ -285,7 +294,7 @@ async fn store_record(state: &AppState, key: &str, record: &PredictionRecord) ->
             false
         }
     };
-    crate::emf::prediction(record, stored);
+    crate::emf::prediction_against(record, stored, baseline_price);
     stored
 }
 
@@ -346,7 +355,7 @@ async fn predict(
     let input = read_json(&headers, body).await?;
     let model = state.model();
     let priced = price_house(&model, input, &caller, started)?;
-    let stored = store_record(&state, &priced.key, &priced.record).await;
+    let stored = store_record(&state, &priced.key, &priced.record, caller.baseline_price).await;
     let price = priced.record.price;
     let mut response = Json(reply_json(&model, priced, stored)).into_response();
     response.extensions_mut().insert(LoggedPrice(price));
@@ -400,7 +409,7 @@ async fn predict_batch(
             async move {
                 match result {
                     Ok(priced) => {
-                        let stored = store_record(&state, &priced.key, &priced.record).await;
+                        let stored = store_record(&state, &priced.key, &priced.record, None).await;
                         reply_json(&model, priced, stored)
                     }
                     Err(error) => error.to_json(),

@@ -43,13 +43,31 @@ pub fn set_sink(writer: impl Write + Send + 'static) {
     }
 }
 
+/// The metric of a replayed request that names the old version's price: `|price / baseline − 1|`,
+/// whose average is the mean absolute shift of the predicted price against the old version.
+pub const PRICE_SHIFT: &str = "price_shift";
+
 /// The EMF line of one prediction, stamped `timestamp_ms` (Unix milliseconds).
 pub fn line(record: &PredictionRecord, stored: bool, timestamp_ms: i64) -> Value {
-    let metrics: Vec<Value> = METRICS
+    line_against(record, stored, None, timestamp_ms)
+}
+
+/// [`line`], with `price_shift` when the request named the old version's price.
+pub fn line_against(
+    record: &PredictionRecord,
+    stored: bool,
+    baseline_price: Option<f64>,
+    timestamp_ms: i64,
+) -> Value {
+    let shift = baseline_price.map(|b| (record.price / b - 1.0).abs());
+    let mut metrics: Vec<Value> = METRICS
         .iter()
         .map(|(name, unit)| json!({"Name": name, "Unit": unit}))
         .collect();
-    json!({
+    if shift.is_some() {
+        metrics.push(json!({"Name": PRICE_SHIFT, "Unit": "None"}));
+    }
+    let mut line = json!({
         "_aws": {
             "Timestamp": timestamp_ms,
             "CloudWatchMetrics": [{
@@ -66,11 +84,20 @@ pub fn line(record: &PredictionRecord, stored: bool, timestamp_ms: i64) -> Value
         "not_stored": if stored { 0 } else { 1 },
         "prediction_id": record.id,
         "event": "prediction_metrics",
-    })
+    });
+    if let Some(shift) = shift {
+        line[PRICE_SHIFT] = json!(shift);
+    }
+    line
 }
 
 /// Writes the line of one prediction, when EMF is on. Smoke tests are not traffic: no metrics.
 pub fn prediction(record: &PredictionRecord, stored: bool) {
+    prediction_against(record, stored, None);
+}
+
+/// [`prediction`], with `price_shift` against the old version's price when it is known.
+pub fn prediction_against(record: &PredictionRecord, stored: bool, baseline_price: Option<f64>) {
     if record.source == Source::Smoke {
         return;
     }
@@ -82,7 +109,7 @@ pub fn prediction(record: &PredictionRecord, stored: bool) {
     };
     let now = time::OffsetDateTime::now_utc();
     let ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
-    let mut text = line(record, stored, ms).to_string();
+    let mut text = line_against(record, stored, baseline_price, ms).to_string();
     text.push('\n');
     // One write per line: lines from concurrent requests never interleave.
     let _ = writer.write_all(text.as_bytes());

@@ -41,6 +41,14 @@ pub struct PredictionRecord {
 /// cannot pass for the smoke test.
 pub const SMOKE_TEST_API_ID: &str = "smoke-test";
 
+/// The API id a canary watch puts in the events it replays through the canary's version (as
+/// [`SMOKE_TEST_API_ID`], a client cannot pass for it).
+pub const CANARY_REPLAY_API_ID: &str = "canary-replay";
+
+/// The header of a replayed request that carries the price the old version gave the same
+/// house; the function reports `price_shift` against it (replays only).
+pub const BASELINE_PRICE_HEADER: &str = "x-amesops-baseline-price";
+
 /// Where a prediction request came from.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -53,6 +61,16 @@ pub enum Source {
     /// Demo traffic written by `amesops simulate` (local target only); monitoring counts it
     /// like real traffic and `amesops simulate --clear` removes exactly these.
     Simulated,
+    /// A canary watch replaying stored requests through the canary's version so its alarms
+    /// have data: metrics (EMF) like traffic, left out of monitoring and the shadow replay.
+    Replay,
+}
+
+impl Source {
+    /// Whether monitoring counts it as traffic (smoke tests and canary replays are not).
+    pub fn is_traffic(self) -> bool {
+        matches!(self, Source::Api | Source::Simulated)
+    }
 }
 
 /// A numeric field outside the range of the training rows: the model priced the house as if

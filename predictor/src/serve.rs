@@ -19,6 +19,7 @@ async fn caller_from_socket(mut request: Request, next: Next) -> Response {
         request_id: uuid::Uuid::new_v4().to_string(),
         source_ip,
         source: crate::record::Source::Api,
+        baseline_price: None,
     });
     next.run(request).await
 }

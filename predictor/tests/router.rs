@@ -218,6 +218,7 @@ async fn the_callers_address_lands_in_the_record() {
         request_id: "req-1".to_string(),
         source_ip: Some("203.0.113.9".to_string()),
         source: predictor::record::Source::Api,
+        baseline_price: None,
     });
     let reply = call(&app, request).await;
     assert_eq!(reply.status, StatusCode::OK);

@@ -12,9 +12,12 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result, bail};
 use clap::Args;
 
-use super::terminal::{self, EXIT_DECLINED, EXIT_LOCKED, EXIT_REFUSED, TerminalConfirm};
+use super::terminal::{
+    self, EXIT_CANARY, EXIT_DECLINED, EXIT_LOCKED, EXIT_REFUSED, TerminalConfirm,
+};
 use crate::backend::deployer::{DeployOptions, DeployRequest, Source};
 use crate::config::{Config, GlobalArgs, Target};
+use crate::operations::canary;
 use crate::operations::promote::{self, Decision};
 use crate::operations::{self, Context, Overrides};
 
@@ -40,7 +43,9 @@ alias where it was. Deploying an unchanged package publishes nothing.\n\n\
 Target local: smoke-tests the model through the predictor router and makes it the live local \
 version under .amesops/deployments.\n\n\
 Exit codes: 0 deployed or unchanged, 3 refused by the gate, 4 another run holds the project lock \
-(deploys wait up to 15 minutes for it first), 5 declined."
+(deploys wait up to 15 minutes for it first), 5 declined, 6 a watched canary (--canary PCT --watch D) \
+that was not promoted: an alarm fired (rolled back at once), too few requests and nothing to replay, or \
+interrupted (rolled back, or resumable with --resume as [canary] on_interrupt says)."
 )]
 pub struct DeployArgs {
     /// Deploy the container image last pushed by `amesops image push` (image.json beside the
@@ -59,6 +64,17 @@ pub struct DeployArgs {
     /// deploy again without --canary to send all of it.
     #[arg(long, value_name = "PCT")]
     pub canary: Option<f64>,
+    /// With --canary: watch the canary's CloudWatch alarms for this long (`10m`, `3s`), then
+    /// promote it to all traffic when every alarm stayed OK, or roll it back at once when one
+    /// fires (exit 6, naming the alarm). Settings: `[canary]` in amesops.toml.
+    #[arg(long, value_name = "DURATION", requires = "canary", value_parser = crate::config::parse_duration)]
+    pub watch: Option<std::time::Duration>,
+    /// Continue the last canary watch that was interrupted (its state is in .amesops/canary.json).
+    #[arg(long, conflicts_with_all = ["canary", "watch"])]
+    pub resume: bool,
+    /// Promote a watched canary even when it served fewer than `[canary] min_requests`.
+    #[arg(long)]
+    pub promote_anyway: bool,
     /// Log level of the function (trace, debug, info, warn, error).
     #[arg(long, default_value = "info")]
     pub log_level: String,
@@ -158,7 +174,17 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 /// The operations' context for `config`: its deployer, root and state.
 pub async fn context(config: &Config) -> Result<Context> {
     let deployer = crate::backend::deployer::for_config(config).await?;
-    Ok(Context::new(config, deployer))
+    let ctx = Context::new(config, deployer);
+    if ctx.store.is_some() {
+        return Ok(ctx);
+    }
+    // The gate's shadow replay reads the target's records; without them it says so and the
+    // held-out comparison decides alone.
+    match crate::backend::store::open_store(&crate::backend::store::store_uri(config), config).await
+    {
+        Ok(store) => Ok(ctx.with_store(store)),
+        Err(_) => Ok(ctx),
+    }
 }
 
 /// Exit code and message for an operation that did not start or failed.
@@ -203,14 +229,45 @@ pub fn deploy(args: DeployArgs, global: &GlobalArgs) -> Result<ExitCode> {
         allow_unverified: args.allow_unverified,
         allow_rolled_back: args.allow_rolled_back,
     };
+    if args.resume {
+        return runtime()?.block_on(resume(&config, &args));
+    }
     runtime()?.block_on(async {
         let ctx = context(&config).await?;
         let events = terminal::printer();
         let confirm = TerminalConfirm { yes: args.yes };
-        let promoted = match promote::promote(&ctx, &request, overrides, &confirm, &events).await {
+        let lock = match ctx.lock(true, &events).await {
+            Ok(lock) => lock,
+            Err(error) => return failed(error),
+        };
+        let promoted = match promote::promote_held(
+            &ctx, &lock, &request, overrides, None, &confirm, &events,
+        )
+        .await
+        {
             Ok(promoted) => promoted,
             Err(error) => return failed(error),
         };
+        // The watch takes the lock again only to move the alias, so an operator's rollback
+        // can stop it meanwhile.
+        drop(lock);
+        if let (Some(duration), Decision::Deployed, Some(report)) =
+            (args.watch, promoted.decision, &promoted.deployed)
+        {
+            print_report(report, "canary");
+            let watch = canary::Watch {
+                duration,
+                config: config.canary.clone(),
+                promote_anyway: args.promote_anyway,
+            };
+            let stop = interrupt();
+            let outcome =
+                match canary::watch(&ctx, report, &watch, stop, &events).await {
+                    Ok(outcome) => outcome,
+                    Err(error) => return failed(error),
+                };
+            return Ok(watch_ended(&outcome));
+        }
         match promoted.decision {
             Decision::Refused => {
                 eprintln!("{}", promoted.summary());
@@ -264,6 +321,61 @@ pub fn deploy(args: DeployArgs, global: &GlobalArgs) -> Result<ExitCode> {
             }
         }
     })
+}
+
+/// A signal (Ctrl-C, SIGTERM, SIGHUP) wakes the returned notifier once.
+fn interrupt() -> std::sync::Arc<tokio::sync::Notify> {
+    let stop = std::sync::Arc::new(tokio::sync::Notify::new());
+    let notify = stop.clone();
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut hup)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) else {
+            let _ = tokio::signal::ctrl_c().await;
+            notify.notify_one();
+            return;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+            _ = hup.recv() => {}
+        }
+        notify.notify_one();
+    });
+    stop
+}
+
+/// Prints how a watch ended; its exit code.
+fn watch_ended(outcome: &canary::Outcome) -> ExitCode {
+    match outcome {
+        canary::Outcome::Promoted { report } => {
+            println!("{}", outcome.summary());
+            print_report(report, "deployed");
+            ExitCode::SUCCESS
+        }
+        _ => {
+            eprintln!("{}", outcome.summary());
+            ExitCode::from(EXIT_CANARY)
+        }
+    }
+}
+
+/// `amesops deploy --resume`.
+async fn resume(config: &Config, args: &DeployArgs) -> Result<ExitCode> {
+    let ctx = context(config).await?;
+    let events = terminal::printer();
+    let watch = canary::Watch {
+        duration: std::time::Duration::ZERO,
+        config: config.canary.clone(),
+        promote_anyway: args.promote_anyway,
+    };
+    let stop = interrupt();
+    match canary::resume(&ctx, &watch, stop, &events).await {
+        Ok(outcome) => Ok(watch_ended(&outcome)),
+        Err(error) => failed(error),
+    }
 }
 
 fn print_report(report: &crate::backend::deployer::DeployReport, action: &str) {

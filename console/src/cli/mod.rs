@@ -12,6 +12,7 @@ mod pipeline;
 mod retrain;
 mod runs;
 mod serve;
+mod shadow;
 mod status;
 pub(crate) mod terminal;
 mod tracking;
@@ -76,7 +77,7 @@ pub enum Command {
     /// Deploy the package through the gate: new version, smoke test, then the alias `live` moves.
     ///
     /// Exit codes: 0 deployed or unchanged, 3 refused by the gate, 4 another run holds the
-    /// project lock, 5 declined.
+    /// project lock, 5 declined, 6 a watched canary was not promoted.
     Deploy(deploy::DeployArgs),
     /// Move the alias `live` back to an earlier version.
     Rollback(deploy::RollbackArgs),
@@ -97,6 +98,8 @@ pub enum Command {
     Sales(monitor::SalesArgs),
     /// Realized error per model and week from closed sales, and per-field drift (PSI) over every record of a window.
     Monitor(monitor::MonitorArgs),
+    /// Replay the stored production requests of a window through a candidate and the production model: how much prices move.
+    Shadow(shadow::ShadowArgs),
     /// Replay the held-out houses as traffic and closed sales over simulated days (local target; --clear removes them).
     Simulate(monitor::SimulateArgs),
     /// Write an SVG of every console view, drawn from fixed sample data (scripts/screenshots makes PNGs).
@@ -148,6 +151,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Sales(args)) => monitor::sales(args, &cli.global),
         Some(Command::Monitor(args)) => monitor::monitor(args, &cli.global),
         Some(Command::Simulate(args)) => monitor::simulate(args, &cli.global),
+        Some(Command::Shadow(args)) => shadow::shadow(args, &cli.global),
         Some(Command::Screenshots { out }) => {
             std::fs::create_dir_all(&out)?;
             for (name, svg) in crate::launch::screenshots() {

@@ -16,6 +16,70 @@ pub struct StatusArgs {
     pub json: bool,
 }
 
+/// The last canary watch as the alias shows it now: `watching`, `resumable` (interrupted with
+/// the share left in place, or its watcher died), `promoted` or `rolled_back`. What the alias
+/// does wins over the state file: a canary whose share is gone is not resumable.
+pub fn canary_status(config: &Config, info: &DeployInfo) -> Option<serde_json::Value> {
+    let state = crate::operations::canary::WatchState::load(&config.state_dir)?;
+    let routes = info
+        .routing
+        .as_ref()
+        .is_some_and(|(version, _)| *version == state.plan.version);
+    let serves = info.alias_version.as_deref() == Some(state.plan.version.as_str());
+    let label = match (state.label(), routes, serves) {
+        ("watching" | "resumable", true, _) => state.label(),
+        (_, _, true) => "promoted",
+        (_, false, false) => "rolled_back",
+        (label, true, false) => label,
+    };
+    Some(serde_json::json!({
+        "state": label,
+        "version": state.plan.version,
+        "model_id": state.plan.model_id,
+        "old_version": state.plan.old_version,
+        "percent": state.percent,
+        "alias_routes_canary": routes,
+        "seconds_left": state.seconds_left(),
+        "ends_at": state.ends_at,
+        "alarms": state.states,
+        "replayed": state.replayed,
+        "reason": state.reason,
+        "resume": (label == "resumable").then_some("amesops deploy --resume"),
+    }))
+}
+
+fn print_canary(canary: &serde_json::Value) {
+    let text = |key: &str| canary[key].as_str().unwrap_or("?").to_string();
+    let mut line = format!(
+        "canary    version {} ({}% of traffic) vs version {}: {}",
+        text("version"),
+        canary["percent"].as_f64().unwrap_or_default(),
+        text("old_version"),
+        text("state").replace('_', " ")
+    );
+    match text("state").as_str() {
+        "watching" => line.push_str(&format!(
+            ", {} s left",
+            canary["seconds_left"].as_i64().unwrap_or_default()
+        )),
+        "resumable" => line.push_str(
+            " — `amesops deploy --resume` continues the watch, `amesops rollback` stops it",
+        ),
+        _ => {}
+    }
+    if let Some(reason) = canary["reason"].as_str() {
+        line.push_str(&format!(" ({reason})"));
+    }
+    println!("{line}");
+    for alarm in canary["alarms"].as_array().into_iter().flatten() {
+        println!(
+            "  {:<18} {}",
+            alarm["state"].as_str().unwrap_or("?"),
+            alarm["name"].as_str().unwrap_or("?")
+        );
+    }
+}
+
 fn print_info(info: &DeployInfo) {
     println!("function  {}", info.function);
     match &info.alias_version {
@@ -63,11 +127,12 @@ pub fn status(args: StatusArgs, global: &GlobalArgs) -> Result<ExitCode> {
             let info = runtime
                 .block_on(deployer.status())
                 .map_err(anyhow::Error::msg)?;
+            let canary = canary_status(&config, &info);
             if args.json {
                 println!(
                     "{}",
                     serde_json::to_string_pretty(
-                        &serde_json::json!({ "target": "local", "deployment": info })
+                        &serde_json::json!({ "target": "local", "deployment": info, "canary": canary })
                     )?
                 );
             } else {
@@ -76,6 +141,9 @@ pub fn status(args: StatusArgs, global: &GlobalArgs) -> Result<ExitCode> {
                     config.state_path("deployments").display()
                 );
                 print_info(&info);
+                if let Some(canary) = &canary {
+                    print_canary(canary);
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -86,11 +154,12 @@ pub fn status(args: StatusArgs, global: &GlobalArgs) -> Result<ExitCode> {
                     .await
                     .map_err(anyhow::Error::msg)?;
             let status = deployer.inspect(true).await.map_err(anyhow::Error::msg)?;
+            let canary = canary_status(&config, &status.info);
             if args.json {
                 println!(
                     "{}",
                     serde_json::to_string_pretty(
-                        &serde_json::json!({ "target": "aws", "deployment": status })
+                        &serde_json::json!({ "target": "aws", "deployment": status, "canary": canary })
                     )?
                 );
                 return Ok(ExitCode::SUCCESS);
@@ -110,6 +179,9 @@ pub fn status(args: StatusArgs, global: &GlobalArgs) -> Result<ExitCode> {
                 println!("api       {api}");
             }
             print_info(&status.info);
+            if let Some(canary) = &canary {
+                print_canary(canary);
+            }
             if let Some(health) = &status.health {
                 match (health.ok, &health.detail) {
                     (true, _) => println!(

@@ -14,6 +14,9 @@ pub const EXIT_REFUSED: u8 = 3;
 pub const EXIT_LOCKED: u8 = 4;
 /// Exit code when the operator declined.
 pub const EXIT_DECLINED: u8 = 5;
+/// Exit code of a canary watch that did not promote: an alarm fired (rolled back), too few
+/// requests without `--promote-anyway` (stopped), or interrupted.
+pub const EXIT_CANARY: u8 = 6;
 
 /// Asks on the terminal (stderr, answer on stdin); `--yes` answers yes without asking; with
 /// no terminal and no `--yes` a production change is refused. Routine questions (a pipeline

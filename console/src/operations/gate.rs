@@ -78,6 +78,9 @@ pub struct Judgement {
     pub production_rmse_log: Option<f64>,
     /// Allowed worsening of RMSE(log).
     pub tolerance: f64,
+    /// The shadow replay of the stored production requests (when production could be read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shadow: Option<super::shadow::GateShadow>,
     /// The gate refused this candidate before (when, why).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refused_before: Option<Refusal>,
@@ -147,6 +150,7 @@ pub async fn judge(
         production_version: None,
         production_rmse_log: None,
         tolerance,
+        shadow: None,
         refused_before: memory.refusal(&candidate.model_id).cloned(),
     };
     let served = match production {
@@ -254,7 +258,12 @@ pub async fn judge(
     )
 }
 
-fn decide(mut judgement: Judgement, verdict: Verdict, reason: String, passes: bool) -> Judgement {
+pub(crate) fn decide(
+    mut judgement: Judgement,
+    verdict: Verdict,
+    reason: String,
+    passes: bool,
+) -> Judgement {
     let refused_by_default = matches!(
         verdict,
         Verdict::Worse | Verdict::Unverified | Verdict::RolledBack

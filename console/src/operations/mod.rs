@@ -15,6 +15,7 @@
 //!
 //! All of them hold the project's run lock ([`lock`]) while they work.
 
+pub mod canary;
 pub mod confirm;
 pub mod event;
 pub mod gate;
@@ -25,7 +26,8 @@ pub mod pipeline;
 pub mod promote;
 pub mod retrain;
 pub mod rollback;
-mod tracker;
+pub mod shadow;
+pub(crate) mod tracker;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -36,6 +38,7 @@ pub use event::{Event, Sink};
 pub use gate::{Judgement, Overrides, Verdict};
 
 use crate::backend::deployer::{DeployError, Deployer};
+use crate::backend::store::{LocalObjectStore, ObjectStore};
 use crate::config::{Config, Target};
 use lock::{RunLock, Wait};
 
@@ -94,6 +97,8 @@ pub struct Context {
     pub child_env: Vec<(String, String)>,
     /// Who is running, as the lock shows it to others.
     pub command: String,
+    /// Where the target's prediction records are (the gate's shadow replay reads them).
+    pub store: Option<Arc<dyn ObjectStore>>,
 }
 
 impl Context {
@@ -126,6 +131,11 @@ impl Context {
             ),
             child_env: config.child_env(),
             command: command_line(),
+            // The aws store needs an SDK client: the caller opens it ([`Context::with_store`]).
+            store: match config.target {
+                Target::Local => Some(Arc::new(LocalObjectStore::new(config.state_dir.clone()))),
+                Target::Aws => None,
+            },
         }
     }
 
@@ -143,7 +153,16 @@ impl Context {
             tracker: Some(default_tracker(&root_for_tracker)),
             child_env: Vec::new(),
             command: command_line(),
+            store: Some(Arc::new(LocalObjectStore::new(
+                root_for_tracker.join(".amesops"),
+            ))),
         }
+    }
+
+    /// The context with the record store `store`.
+    pub fn with_store(mut self, store: Arc<dyn ObjectStore>) -> Context {
+        self.store = Some(store);
+        self
     }
 
     /// Takes the project's run lock (refusing at once, or waiting for [`LOCK_WAIT`]).
@@ -171,8 +190,13 @@ impl Context {
 
     /// The tolerance of the gate (params.yaml `retrain.tolerance`).
     pub fn tolerance(&self) -> Result<f64, Error> {
+        self.retrain_params().map(|p| p.tolerance)
+    }
+
+    /// The gate's parameters (params.yaml `retrain`).
+    pub fn retrain_params(&self) -> Result<crate::params::RetrainParams, Error> {
         crate::params::Params::load(&self.root.join("params.yaml"), false)
-            .map(|p| p.retrain.tolerance)
+            .map(|p| p.retrain)
             .map_err(|e| Error::Params(format!("{e:#}")))
     }
 

@@ -115,6 +115,9 @@ pub async fn promote_held(
     let candidate = ctx.deployer.candidate(request).await?;
     let judgement = judge(ctx, &candidate, overrides).await?;
     events(Event::Step(format!("gate: {}", judgement.reason)));
+    if let Some(shadow) = &judgement.shadow {
+        events(Event::Step(shadow.line()));
+    }
     let origin = candidate.origin.clone();
     if !judgement.passes {
         return refuse(ctx, judgement, origin);
@@ -150,15 +153,65 @@ pub async fn judge(
     overrides: Overrides,
 ) -> Result<Judgement, Error> {
     let memory = Memory::load(&ctx.state_dir)?;
-    Ok(gate::judge(
+    let params = ctx.retrain_params()?;
+    let judgement = gate::judge(
         ctx.deployer.as_ref(),
         candidate,
         &ctx.test_data(),
-        ctx.tolerance()?,
+        params.tolerance,
         &memory,
         overrides,
     )
+    .await;
+    Ok(judge_shadow(
+        ctx,
+        candidate,
+        judgement,
+        params.max_shadow_p99_change,
+        overrides,
+    )
     .await)
+}
+
+/// The shadow replay after the held-out comparison: shown beside it, and a refusal (as a worse
+/// model) when the candidate moves real traffic by more than `max_p99_change`.
+async fn judge_shadow(
+    ctx: &Context,
+    candidate: &CandidateModel,
+    judgement: Judgement,
+    max_p99_change: Option<f64>,
+    overrides: Overrides,
+) -> Judgement {
+    if judgement.verdict != Verdict::NoWorse {
+        return judgement;
+    }
+    let Ok(crate::backend::deployer::Production::Serving(served)) = ctx.deployer.production().await
+    else {
+        return judgement;
+    };
+    let shadow = super::shadow::judge(
+        ctx.store.as_deref(),
+        &candidate.bytes,
+        &served.artifact,
+        max_p99_change,
+        super::monitor::dates::today(),
+    )
+    .await;
+    let mut judgement = judgement;
+    if shadow.refused {
+        let p99 = shadow.change.map(|c| c.p99).unwrap_or(f64::NAN);
+        let reason = format!(
+            "the candidate moves real traffic too much: p99 |Δ price| {:.2}% over {} stored requests of the last {} days > retrain.max_shadow_p99_change {:.2}%",
+            100.0 * p99,
+            shadow.records,
+            shadow.since_days,
+            100.0 * max_p99_change.unwrap_or_default()
+        );
+        judgement.shadow = Some(shadow);
+        return gate::decide(judgement, Verdict::Worse, reason, overrides.allow_worse);
+    }
+    judgement.shadow = Some(shadow);
+    judgement
 }
 
 /// Remembers a refusal and reports it.
@@ -201,6 +254,9 @@ pub fn question(
     );
     if let Some(context) = context {
         action = format!("{context}\n{action}");
+    }
+    if let Some(shadow) = &judgement.shadow {
+        action.push_str(&format!("\n{}", shadow.line()));
     }
     let warning = if judgement.overridden {
         Some(format!("OVERRIDE of the gate: {}", judgement.reason))

@@ -100,6 +100,9 @@ pub struct Outcome {
     pub pipeline_seconds: f64,
     /// Seconds the deploy took, smoke test and alias move included.
     pub deploy_seconds: Option<f64>,
+    /// The shadow replay of the stored production requests, beside the held-out metrics.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shadow: Option<super::shadow::GateShadow>,
 }
 
 impl Outcome {
@@ -130,6 +133,10 @@ impl Outcome {
                 } else {
                     ""
                 }
+            ),
+            Decision::RefusedWorse if self.shadow.as_ref().is_some_and(|s| s.refused) => format!(
+                "refused: {}; production unchanged; override with --allow-worse",
+                self.reason.trim_end_matches('.')
             ),
             Decision::RefusedWorse => format!(
                 "refused: the new model is worse — RMSE(log) {old} → {new} (+{:.4} > tolerance {:.4}); production unchanged; override with --allow-worse",
@@ -194,10 +201,15 @@ impl Outcome {
         if let Some(deploy) = self.deploy_seconds {
             time.push_str(&format!(" · deploy {deploy:.1} s"));
         }
+        let shadow = self
+            .shadow
+            .as_ref()
+            .map(|s| format!("{}\n", s.line()))
+            .unwrap_or_default();
         format!(
             "stages    ran: {} · up to date: {}\n\
              RMSE(log) {old} → {new} ({difference}tolerance {:.4})\n\
-             models    production {} · new {}\n\
+             {shadow}models    production {} · new {}\n\
              gate      {}\n\
              time      {time}\n\
              decision  {}",
@@ -277,8 +289,12 @@ pub async fn retrain(
         stages,
         pipeline_seconds,
         deploy_seconds: None,
+        shadow: judgement.shadow.clone(),
     };
     events(super::Event::Step(format!("gate: {}", judgement.reason)));
+    if let Some(shadow) = &judgement.shadow {
+        events(super::Event::Step(shadow.line()));
+    }
     if judgement.verdict == Verdict::AlreadyLive {
         return Ok(outcome);
     }

@@ -353,7 +353,42 @@ pub fn deploy() -> DeployStatus {
         health: Ok("model 3f9a1c2b7d10 · up 42 s".into()),
         served_model: Some("3f9a1c2b7d10".into()),
         candidate: Some("3f9a1c2b7d10".into()),
+        canary: None,
     }
+}
+
+/// The deployment during a watched canary: 10 % to version 4, alarms OK.
+pub fn deploy_canary() -> DeployStatus {
+    let mut status = deploy();
+    status.function = "amesops-predictor (eu-west-1)".into();
+    status.url = "https://k3v9x2a1b0.execute-api.eu-west-1.amazonaws.com".into();
+    status.routing = Some(("4".into(), 0.1));
+    status.versions.insert(
+        0,
+        VersionRow {
+            version: "4".into(),
+            model_id: "4c0ffee51a2b".into(),
+            created: "2026-12-02T05:10:00Z".into(),
+        },
+    );
+    status.candidate = Some("4c0ffee51a2b".into());
+    status.canary = Some(crate::tui::views::deploy::CanaryPanel {
+        version: "4".into(),
+        percent: 10.0,
+        state: "watching".into(),
+        seconds_left: 372,
+        alarms: [
+            "errors",
+            "throttles",
+            "duration-p99",
+            "not-stored",
+            "price-shift",
+        ]
+        .iter()
+        .map(|a| ("OK".to_string(), format!("amesops-predictor-canary-v4-{a}")))
+        .collect(),
+    });
+    status
 }
 
 /// A monitoring report: eight weeks of sales for the production model, one week of a

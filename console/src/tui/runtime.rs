@@ -284,6 +284,26 @@ async fn load_monitor(b: &Backends) -> Result<crate::operations::monitor::Report
         .map_err(|e| e.to_string())
 }
 
+/// The watched canary, while the alias routes a share to its version.
+fn canary_panel(
+    state_dir: &std::path::Path,
+    routing: Option<&(String, f64)>,
+) -> Option<super::views::deploy::CanaryPanel> {
+    let state = crate::operations::canary::WatchState::load(state_dir)?;
+    let (version, weight) = routing?;
+    (*version == state.plan.version).then(|| super::views::deploy::CanaryPanel {
+        version: version.clone(),
+        percent: weight * 100.0,
+        state: state.label().to_string(),
+        seconds_left: state.seconds_left(),
+        alarms: state
+            .states
+            .iter()
+            .map(|a| (a.state.clone(), a.name.clone()))
+            .collect(),
+    })
+}
+
 async fn load_deploy(b: &Backends) -> Result<DeployStatus, String> {
     let info = b.deployer.status().await.map_err(|e| e.to_string())?;
     // What the endpoint says it serves, against what the alias names: a mismatch (a deploy
@@ -332,7 +352,9 @@ async fn load_deploy(b: &Backends) -> Result<DeployStatus, String> {
         .await
         .ok()
         .map(|bytes| core_model::artifact::model_id(&bytes));
+    let canary = canary_panel(&b.operations.state_dir, info.routing.as_ref());
     Ok(DeployStatus {
+        canary,
         function: info.function,
         alias: info.alias,
         alias_version: info.alias_version.unwrap_or_else(|| "–".to_string()),

@@ -122,5 +122,20 @@ pub fn screens() -> Vec<(String, String)> {
             }
         }
     }
+    // The Deploy view during a watched canary (README's release flow).
+    let mut app = fixtures::app(false);
+    app.theme = Theme { color: true };
+    fixtures::show(&mut app, ViewId::Deploy, State::Data, now);
+    let _ = app.on_loaded(
+        crate::tui::action::Loaded::Deploy(Ok(fixtures::deploy_canary())),
+        now,
+    );
+    let mut terminal = Terminal::new(TestBackend::new(120, 34)).unwrap_or_else(|e| match e {});
+    if terminal.draw(|frame| app.draw(frame, now)).is_ok() {
+        out.push((
+            "6-deploy-canary".to_string(),
+            buffer_to_svg(terminal.backend().buffer()),
+        ));
+    }
     out
 }

@@ -250,6 +250,7 @@ fn outcome(decision: crate::operations::retrain::Decision) -> crate::operations:
         }],
         pipeline_seconds: 0.02,
         deploy_seconds: None,
+        shadow: None,
     }
 }
 

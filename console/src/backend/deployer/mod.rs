@@ -2,6 +2,7 @@
 
 #[cfg(feature = "aws")]
 pub mod aws;
+pub mod canary;
 pub mod local;
 
 use std::path::PathBuf;
@@ -211,6 +212,10 @@ pub trait Deployer: Send + Sync {
     }
     /// Where predictions are sent.
     fn url(&self) -> String;
+    /// The canary controls, for a deployer that splits traffic (aws).
+    fn canary(&self) -> Option<&dyn canary::CanaryControl> {
+        None
+    }
 }
 
 /// The deployer of the configured target (`package`: the zip aws deploys by default).

@@ -241,7 +241,7 @@ async fn compute(
         };
         for (key, bytes) in fetched {
             let record = StoredRecord::parse(&key, &bytes)?;
-            if record.source == Source::Smoke {
+            if !record.source.is_traffic() {
                 continue;
             }
             summary.records += 1;

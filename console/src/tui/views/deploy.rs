@@ -1,4 +1,5 @@
-//! Deploy view: the function, its versions, alias routing, URL, deployed model, health.
+//! Deploy view: the function, its versions, alias routing, URL, deployed model, health, and a
+//! watched canary (weight, time left, alarm states; `x` stops it).
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
@@ -19,6 +20,21 @@ pub struct VersionRow {
     pub model_id: String,
     /// When it was published.
     pub created: String,
+}
+
+/// A canary being watched (or left resumable), from the watch's state file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CanaryPanel {
+    /// The canary's version.
+    pub version: String,
+    /// Its share of the traffic, percent.
+    pub percent: f64,
+    /// `watching`, `resumable`, `promoted` or `rolled_back`.
+    pub state: String,
+    /// Seconds left in the watch.
+    pub seconds_left: i64,
+    /// Each alarm: state (`OK`, `ALARM`, `INSUFFICIENT_DATA`) and name.
+    pub alarms: Vec<(String, String)>,
 }
 
 /// What is deployed and how it is doing.
@@ -47,6 +63,8 @@ pub struct DeployStatus {
     pub served_model: Option<String>,
     /// Model id of models/model.json (what `d` would deploy).
     pub candidate: Option<String>,
+    /// The canary's watch, while the alias routes a share to it.
+    pub canary: Option<CanaryPanel>,
 }
 
 /// State of the Deploy view.
@@ -86,11 +104,12 @@ impl View for DeployView {
             ("↑/↓", "pick a version"),
             ("r", "refresh"),
             ("F", "force past the gate (typed)"),
+            ("x", "stop canary"),
         ]
     }
 
     fn mutating_keys(&self) -> &'static [&'static str] {
-        &["d", "b", "F"]
+        &["d", "b", "F", "x"]
     }
 
     fn on_enter(&mut self, now: std::time::Instant) -> Option<Command> {
@@ -128,6 +147,10 @@ impl View for DeployView {
             }
             KeyCode::Char('F') => Some(Intent::Ask(Mutation::ForceDeploy)),
             KeyCode::Char('r') => self.reload(now).map(Intent::Run),
+            // Stopping a canary is a rollback: the plan stops the share, the dialog confirms.
+            KeyCode::Char('x') if self.status.data().is_some_and(|s| s.routing.is_some()) => {
+                Some(Intent::Ask(Mutation::Rollback { to: None }))
+            }
             _ => None,
         }
     }
@@ -177,6 +200,29 @@ impl View for DeployView {
                     theme.warn(),
                 ),
             ]));
+            if let Some(c) = s.canary.as_ref().filter(|c| c.version == *version) {
+                lines.push(Line::from(vec![
+                    Span::styled("watch     ", theme.dim()),
+                    Span::raw(format!(
+                        "{} · {}m {:02}s left · x stop (rolls back)",
+                        c.state,
+                        c.seconds_left / 60,
+                        c.seconds_left % 60
+                    )),
+                ]));
+                for (state, name) in &c.alarms {
+                    let style = match state.as_str() {
+                        "OK" => theme.ok(),
+                        "ALARM" => theme.error(),
+                        _ => theme.dim(),
+                    };
+                    lines.push(Line::from(vec![
+                        Span::raw("  "),
+                        Span::styled(format!("{state:<5}"), style),
+                        Span::raw(format!(" {name}")),
+                    ]));
+                }
+            }
         }
         lines.push(Line::from(vec![
             Span::styled("url       ", theme.dim()),
@@ -197,9 +243,22 @@ impl View for DeployView {
                 .map(|(k, v)| Line::from(format!("{k:<14} {}", metric(*v)))),
         );
         lines.push(Line::from(""));
+        let canary_model = s.routing.as_ref().and_then(|(version, _)| {
+            s.versions
+                .iter()
+                .find(|v| v.version == *version)
+                .map(|v| (version, &v.model_id))
+        });
         lines.push(match &s.candidate {
             Some(c) if *c == s.model_id => Line::from(Span::styled(
                 "models/model.json is what is deployed",
+                theme.dim(),
+            )),
+            Some(c) if canary_model.is_some_and(|(_, m)| m == c) => Line::from(Span::styled(
+                format!(
+                    "models/model.json is the canary (version {})",
+                    canary_model.map(|(v, _)| v.as_str()).unwrap_or("?")
+                ),
                 theme.dim(),
             )),
             Some(c) => Line::from(Span::styled(

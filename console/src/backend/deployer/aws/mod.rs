@@ -9,6 +9,7 @@
 mod alias;
 mod api;
 mod bucket;
+pub mod canary;
 mod deploy;
 pub mod ecr;
 pub mod errors;
@@ -50,6 +51,7 @@ pub struct AwsDeployer {
     s3: aws_sdk_s3::Client,
     sts: aws_sdk_sts::Client,
     logs: aws_sdk_cloudwatchlogs::Client,
+    cloudwatch: aws_sdk_cloudwatch::Client,
     account: tokio::sync::OnceCell<String>,
 }
 
@@ -94,6 +96,7 @@ impl AwsDeployer {
             s3,
             sts: aws_sdk_sts::Client::new(config),
             logs: aws_sdk_cloudwatchlogs::Client::new(config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(config),
             account: tokio::sync::OnceCell::new(),
         })
     }
@@ -247,6 +250,10 @@ impl Deployer for AwsDeployer {
         progress: &'a (dyn Fn(String) + Send + Sync),
     ) -> BoxFuture<'a, Result<DeployReport, DeployError>> {
         Box::pin(async move { self.roll_back(plan, progress).await })
+    }
+
+    fn canary(&self) -> Option<&dyn crate::backend::deployer::canary::CanaryControl> {
+        Some(self)
     }
 
     fn url(&self) -> String {

@@ -42,6 +42,7 @@ pub async fn smoke_test(bytes: &[u8], scratch: &Path) -> Result<String, DeployEr
         request_id: format!("amesops-smoke-{}", uuid::Uuid::new_v4().simple()),
         source_ip: None,
         source: predictor::record::Source::Smoke,
+        baseline_price: None,
     };
     let health = axum::http::Request::get("/health")
         .extension(smoke.clone())
