@@ -3,12 +3,16 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
+use crate::support::fixtures::app_state;
+use crate::support::router::{Reply, call, get};
+use crate::support::stores::NullStore;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use predictor::page::{CONTENT_SECURITY_POLICY, asset_paths, index_html};
 use predictor::router;
-use predictor::testing::{NullStore, Reply, app_state, call, get};
 
 /// Largest page, with its script and style sheet, in bytes.
 const PAGE_BUDGET: usize = 50 * 1024;
