@@ -23,7 +23,7 @@ mod names;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use columns::COLUMNS;
 pub use names::close_matches;
@@ -31,7 +31,7 @@ pub use names::close_matches;
 use names::loose_eq;
 
 /// How a column's values are typed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// Whole numbers: counts, years, months, 1–10 ratings.

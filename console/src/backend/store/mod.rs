@@ -13,8 +13,8 @@ pub use open::{open_store, store_uri};
 #[cfg(feature = "aws")]
 pub use s3::S3ObjectStore;
 
-/// Prefix of every prediction record key.
-pub const PREDICTIONS_PREFIX: &str = "predictions/";
+/// Prefix of every prediction record key (the predictor's layout, defined once there).
+pub const PREDICTIONS_PREFIX: &str = predictor::record::PREFIX;
 
 /// Why the store could not be read.
 #[derive(Debug, Clone, thiserror::Error)]
