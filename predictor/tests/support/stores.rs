@@ -70,7 +70,7 @@ impl Default for FailingStore {
 
 impl PredictionStore for FailingStore {
     fn put<'a>(&'a self, _key: &'a str, _body: Vec<u8>) -> BoxFuture<'a, Result<(), StoreError>> {
-        let error = StoreError(self.message.clone());
+        let error = StoreError::Refused(self.message.clone());
         Box::pin(async move { Err(error) })
     }
 
