@@ -17,3 +17,14 @@ pub mod pipeline;
 pub mod project;
 pub mod provenance;
 pub mod tui;
+
+// The predictor's test support, shared by path with the predictor's and the console's
+// integration tests: the unit tests need a trained model and a store that keeps nothing.
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "../../predictor/tests/support/fixtures.rs"]
+mod test_fixtures;
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "../../predictor/tests/support/stores.rs"]
+mod test_stores;

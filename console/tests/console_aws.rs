@@ -6,14 +6,17 @@
 
 #![cfg(feature = "aws")]
 
+mod support;
+
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
+use crate::support::aws::{aws_loader, create_bucket, s3_client_from};
+use crate::support::servers::MotoServer;
 use console::backend::logs::{CloudWatchLogSource, LogEvent, LogSource};
 use console::backend::store::{ObjectStore, S3ObjectStore, newest_keys};
 use console::tui::action::{Loaded, ViewId};
 use console::tui::fixtures;
-use predictor::testing::{MotoServer, aws_loader, create_bucket, s3_client_from};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use tokio::sync::mpsc;

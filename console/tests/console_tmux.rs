@@ -9,7 +9,7 @@ mod support;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use predictor::testing::find_tool;
+use crate::support::servers::find_tool;
 use support::{BIN, Repo};
 
 struct Tmux {

@@ -10,16 +10,20 @@
 #![cfg(feature = "aws")]
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 mod deploy_support;
 
+use crate::support::aws::{aws_env, aws_loader};
+use crate::support::fixtures::project_root;
+use crate::support::servers::MotoServer;
 use deploy_support::{
     Registry, lambda_client, live_version, moto_without_docker, published_versions,
     queue_smoke_replies, smoke_replies,
 };
-use predictor::testing::{MotoServer, aws_env, aws_loader, project_root};
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_amesops");
@@ -236,7 +240,7 @@ async fn deploys_redeploys_rolls_back_and_destroys() {
         !policy.contains("s3:GetObject") && !policy.contains("\"*\""),
         "{policy}"
     );
-    let s3 = predictor::testing::s3_client_from(&config);
+    let s3 = crate::support::aws::s3_client_from(&config);
     s3.head_bucket().bucket(BUCKET).send().await.unwrap();
     let function = project
         .lambda()
@@ -614,7 +618,7 @@ async fn an_image_pushed_without_docker_deploys_as_a_container_function() {
 fn an_unreachable_endpoint_is_reported_in_one_line_with_the_fix() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("dist")).unwrap();
-    let port = predictor::testing::free_port();
+    let port = crate::support::servers::free_port();
     let output = Command::new(BIN)
         .args(["--target", "aws", "status"])
         .current_dir(dir.path())

@@ -8,9 +8,13 @@
 #![cfg(feature = "aws")]
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use crate::support::fixtures::{served_model, write_model};
+use crate::support::stores::stored_records;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
@@ -30,7 +34,6 @@ use console::project::Project;
 use console::tui::action::{Command, Loaded};
 use console::tui::runtime::{Backends, Runtime};
 use predictor::store::LocalStore;
-use predictor::testing::{served_model, stored_records, write_model};
 use serde_json::json;
 
 const KEY: &str = "AKIDEXAMPLE";

@@ -14,6 +14,8 @@
 mod deploy_support;
 mod iam_support;
 
+mod support;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -21,6 +23,9 @@ use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::aws::{TEST_REGION, aws_env, aws_loader, s3_client_from};
+use crate::support::fixtures::project_root;
+use crate::support::servers::{MotoServer, http_request};
 use console::backend::deployer::Deployer;
 use console::backend::deployer::aws::AwsDeployer;
 use console::backend::endpoint::Endpoint;
@@ -33,9 +38,6 @@ use console::tui::action::{Command as ConsoleCommand, Loaded};
 use console::tui::runtime::{Backends, Runtime};
 use deploy_support::{Registry, moto_post, queue_smoke_replies, smoke_replies};
 use iam_support::{Call, Decision, Names, Policy, calls_from_recording, check, evaluate};
-use predictor::testing::{
-    MotoServer, TEST_REGION, aws_env, aws_loader, http_request, project_root, s3_client_from,
-};
 use serde_json::json;
 
 const BIN: &str = env!("CARGO_BIN_EXE_amesops");
@@ -270,7 +272,7 @@ fn point_the_api_url_at_a_closed_port(stack: &Stack) {
         serde_json::from_slice(&std::fs::read(&record_path).unwrap()).unwrap();
     record["url"] = json!(format!(
         "http://127.0.0.1:{}",
-        predictor::testing::free_port()
+        crate::support::servers::free_port()
     ));
     std::fs::write(&record_path, record.to_string()).unwrap();
 }

@@ -10,14 +10,16 @@
 
 mod deploy_support;
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
+use crate::support::aws::{aws_env, aws_loader};
+use crate::support::fixtures::{project_root, trained_model_bytes};
+use crate::support::servers::{MotoServer, find_tool};
 use deploy_support::{Registry, layer_files, pull};
-use predictor::testing::{
-    MotoServer, aws_env, aws_loader, find_tool, project_root, trained_model_bytes,
-};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_amesops");

@@ -1,6 +1,8 @@
 //! Monitoring: sales import (validation, idempotency), the join, realized metrics against a
 //! hand-computed fixture, day summaries cached in the store and invalidated by late records.
 
+mod support;
+
 use console::backend::store::{LocalObjectStore, ObjectStore};
 use console::operations::monitor::dates::parse_day;
 use console::operations::monitor::performance::per_week;
@@ -336,7 +338,7 @@ fn realized_metrics_match_a_hand_computed_fixture() {
 }
 
 fn model() -> core_model::LoadedArtifact {
-    Artifact::from_bytes(predictor::testing::trained_model_bytes()).expect("model")
+    Artifact::from_bytes(crate::support::fixtures::trained_model_bytes()).expect("model")
 }
 
 fn request(model: &core_model::LoadedArtifact) -> Request {
@@ -484,7 +486,8 @@ async fn no_sales_yet_is_said() {
 
 #[tokio::test]
 async fn sales_posted_to_the_router_are_joined_by_monitor_and_unknown_ids_are_noted() {
-    use predictor::testing::{app_state, call, post_json};
+    use crate::support::fixtures::app_state;
+    use crate::support::router::{call, post_json};
     let dir = tempfile::tempdir().expect("tempdir");
     let s = fixture_store(&dir).await;
     let app = predictor::router(app_state(predictor::store::LocalStore::new(dir.path())));

@@ -3,6 +3,8 @@
 //! batch of requests and a smoke test; and `simulate --clear` removes exactly what simulate
 //! wrote.
 
+mod support;
+
 use std::process::{Command, Stdio};
 
 use console::backend::store::{LocalObjectStore, ObjectStore};
@@ -41,12 +43,13 @@ async fn put(store: &dyn ObjectStore, key: &str, value: Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn duckdb_over_the_store_gives_the_figures_of_monitor_json() {
-    let python = predictor::testing::find_tool("moto_server").with_file_name("python");
-    let model = Artifact::from_bytes(predictor::testing::trained_model_bytes()).expect("model");
+    let python = crate::support::servers::find_tool("moto_server").with_file_name("python");
+    let model =
+        Artifact::from_bytes(crate::support::fixtures::trained_model_bytes()).expect("model");
     let dir = tempfile::tempdir().expect("tempdir");
     let store = LocalObjectStore::new(dir.path());
     let today = parse_day("2026-11-27").expect("day");
-    let bytes = std::fs::read(predictor::testing::bundled_csv()).expect("data");
+    let bytes = std::fs::read(crate::support::fixtures::bundled_csv()).expect("data");
     let mut table = Table::read(bytes.as_slice()).expect("table");
     table.records.truncate(300);
     let plan = Plan {

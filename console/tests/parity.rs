@@ -11,7 +11,8 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use predictor::testing::{NullStore, call, post_json};
+use crate::support::router::{call, post_json};
+use crate::support::stores::NullStore;
 use predictor::{AppState, loader, router};
 use serde_json::{Map, Number, Value, json};
 use support::{BIN, describe, project_root};

@@ -9,7 +9,8 @@ mod support;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use predictor::testing::{MotoServer, TEST_CREDENTIAL, http_request};
+use crate::support::aws::TEST_CREDENTIAL;
+use crate::support::servers::{MotoServer, http_request};
 use serde_json::json;
 use support::Repo;
 

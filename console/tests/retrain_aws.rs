@@ -16,11 +16,12 @@ mod support;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use crate::support::aws::aws_env;
+use crate::support::servers::{MotoServer, find_tool};
 use deploy_support::{
     lambda_client, live_version, moto_without_docker, published_versions, queue_smoke_replies,
     smoke_replies,
 };
-use predictor::testing::{MotoServer, aws_env, find_tool};
 use serde_json::Value as Json;
 use support::{BIN, Repo};
 

@@ -22,7 +22,6 @@ use console::backend::tracker::{
     SqliteTracker, Tracker, TrackerError, now_millis,
 };
 use core_model::artifact::{Artifact, model_id};
-use predictor::testing;
 use support::mlflow::MlflowStack;
 
 const BIN: &str = env!("CARGO_BIN_EXE_amesops");
@@ -335,7 +334,7 @@ async fn run_names(
 }
 
 async fn artifact_round_trip(t: &dyn Tracker) {
-    let bytes = testing::trained_model_bytes().to_vec();
+    let bytes = crate::support::fixtures::trained_model_bytes().to_vec();
     let run_id = new_run(t, &unique("artifacts"), "artifacts").await;
     t.upload_artifact(&run_id, "model/model.json", bytes.clone())
         .await
@@ -378,7 +377,7 @@ async fn artifact_round_trip(t: &dyn Tracker) {
 
 async fn registry(t: &dyn Tracker) {
     use tracker::{PRODUCTION_ALIAS, REGISTERED_MODEL, register_production, rollback_production};
-    let bytes = testing::trained_model_bytes().to_vec();
+    let bytes = crate::support::fixtures::trained_model_bytes().to_vec();
     let id = model_id(&bytes);
     let experiment = unique("registry");
     let mut runs = Vec::new();
@@ -542,7 +541,7 @@ fn cli_against_mlflow(url: &str, t: &dyn Tracker, runtime: &tokio::runtime::Runt
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::copy(
-        testing::project_root().join("params.yaml"),
+        crate::support::fixtures::project_root().join("params.yaml"),
         d.join("params.yaml"),
     )
     .unwrap();
@@ -670,7 +669,7 @@ fn mlflow_server_meets_the_contract() {
 
 #[test]
 fn an_unreachable_mlflow_server_is_named_in_the_error() {
-    let port = testing::free_port();
+    let port = crate::support::servers::free_port();
     let url = format!("http://127.0.0.1:{port}");
     let tracker = MlflowTracker::new(&url, tracker::Auth::None).unwrap();
     let error = runtime()

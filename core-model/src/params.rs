@@ -127,6 +127,24 @@ impl Default for TrainParams {
     }
 }
 
+/// A training parameter out of its accepted range; the message names the parameter, the
+/// accepted values and (for the holdout month) the value given.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ParamsError {
+    /// A range rule broken, e.g. "cv_folds must be at least 2".
+    #[error("invalid train parameter: {rule}")]
+    OutOfRange {
+        /// The parameter and what it accepts.
+        rule: &'static str,
+    },
+    /// `holdout_from` is not a month.
+    #[error("invalid train parameter: holdout_from must be a month like 2009-07, got {value:?}")]
+    HoldoutMonth {
+        /// The value given.
+        value: String,
+    },
+}
+
 impl TrainParams {
     /// The estimator's share of the parameters.
     pub fn model(&self) -> ModelParams {
@@ -155,7 +173,7 @@ impl TrainParams {
     }
 
     /// The time holdout's first month as (year, month), when there is one.
-    pub fn holdout_month(&self) -> Result<Option<(u32, u32)>, String> {
+    pub fn holdout_month(&self) -> Result<Option<(u32, u32)>, ParamsError> {
         let Some(text) = self.holdout_from.as_deref() else {
             return Ok(None);
         };
@@ -163,10 +181,8 @@ impl TrainParams {
             let (y, m) = (y.parse::<u32>().ok()?, m.parse::<u32>().ok()?);
             ((1800..=2200).contains(&y) && (1..=12).contains(&m)).then_some((y, m))
         });
-        parsed.map(Some).ok_or_else(|| {
-            format!(
-                "invalid train parameter: holdout_from must be a month like 2009-07, got {text:?}"
-            )
+        parsed.map(Some).ok_or_else(|| ParamsError::HoldoutMonth {
+            value: text.to_string(),
         })
     }
 
@@ -180,7 +196,7 @@ impl TrainParams {
     }
 
     /// Checks ranges, naming the parameter and the accepted values.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ParamsError> {
         let checks = [
             (
                 self.alpha >= 0.0 && self.alpha.is_finite(),
@@ -241,7 +257,7 @@ impl TrainParams {
             ),
         ];
         match checks.iter().find(|(ok, _)| !ok) {
-            Some((_, message)) => Err(format!("invalid train parameter: {message}")),
+            Some((_, rule)) => Err(ParamsError::OutOfRange { rule }),
             None => self.holdout_month().map(|_| ()),
         }
     }

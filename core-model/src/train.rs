@@ -27,6 +27,10 @@ use crate::{split, stats};
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
     /// The parameters are out of range.
+    #[error(transparent)]
+    InvalidParams(#[from] crate::params::ParamsError),
+    /// The model could not be assembled from its parts (a fit that did not run, a reference
+    /// that could not be built).
     #[error("{0}")]
     Params(String),
     /// Too few rows to train or cross-validate.
@@ -515,8 +519,8 @@ pub fn train(
     params: &TrainParams,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Trained, TrainError> {
-    params.validate().map_err(TrainError::Params)?;
-    let holdout_month = params.holdout_month().map_err(TrainError::Params)?;
+    params.validate()?;
+    let holdout_month = params.holdout_month()?;
     let n = dataset.len();
     let (kept, dropped_outliers) = kept_rows(dataset, params);
     let needed = params.cv_folds * 2;

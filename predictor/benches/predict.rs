@@ -11,7 +11,12 @@ use core_model::Table;
 use criterion::{Criterion, criterion_group, criterion_main};
 use predictor::router;
 use predictor::store::LocalStore;
-use predictor::testing::{NullStore, app_state, bundled_csv, call, get, post_json};
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use crate::support::fixtures::{app_state, bundled_csv};
+use crate::support::router::{call, get, post_json};
+use crate::support::stores::NullStore;
 
 /// The first house of the bundled data, all 79 fields, as a client would send it.
 fn typical_house() -> Bytes {

@@ -10,13 +10,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use core_model::house::house_from_json;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::error::{ApiError, LoggedError};
 use crate::record::{OutOfRange, PredictionRecord, Source, record_key, rfc3339_micros};
 use crate::schema_info;
 use crate::state::{AppState, ServedModel};
-use crate::wire::{IntervalReply, ModelRef, PredictReply};
+use crate::wire::{
+    BatchEntry, BatchReply, BatchRequest, HealthReply, IntervalReply, ModelRef, PredictReply,
+    SalesReply, SalesRequest,
+};
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -319,8 +322,8 @@ async fn store_now(state: &AppState, key: &str, record: &PredictionRecord) -> bo
     }
 }
 
-fn reply_json(model: &ServedModel, priced: Priced, stored: bool) -> Value {
-    let reply = PredictReply {
+fn reply(model: &ServedModel, priced: Priced, stored: bool) -> PredictReply {
+    PredictReply {
         id: priced.record.id,
         price: priced.record.price,
         interval: IntervalReply {
@@ -329,20 +332,21 @@ fn reply_json(model: &ServedModel, priced: Priced, stored: bool) -> Value {
             level: model.artifact.model.interval.level,
             method: priced.method.to_string(),
         },
-        model: ModelRef {
-            id: model.id.clone(),
-            trained_at: model.artifact.trained_at.clone(),
-        },
+        model: model_ref(model),
         imputed: priced.record.imputed,
         unknown_levels: priced.unknown_levels,
         out_of_range: priced.record.out_of_range,
         stored,
         explanation: priced.explanation,
         comparables: priced.comparables,
-    };
-    serde_json::to_value(reply).unwrap_or_else(|e| {
-        json!({"error": {"code": "internal", "message": format!("reply not serialisable: {e}")}})
-    })
+    }
+}
+
+fn model_ref(model: &ServedModel) -> ModelRef {
+    ModelRef {
+        id: model.id.clone(),
+        trained_at: model.artifact.trained_at.clone(),
+    }
 }
 
 async fn predict(
@@ -357,7 +361,7 @@ async fn predict(
     let priced = price_house(&model, input, &caller, started)?;
     let stored = store_record(&state, &priced.key, &priced.record, caller.baseline_price).await;
     let price = priced.record.price;
-    let mut response = Json(reply_json(&model, priced, stored)).into_response();
+    let mut response = Json(reply(&model, priced, stored)).into_response();
     response.extensions_mut().insert(LoggedPrice(price));
     Ok(response)
 }
@@ -371,25 +375,21 @@ async fn predict_batch(
     use futures_util::stream::{self, StreamExt};
     let started = Instant::now();
     let input = read_json(&headers, body).await?;
+    let expected = |fields| ApiError::InvalidInput {
+        message: "expected {\"houses\": [ {...}, ... ]}".to_string(),
+        fields,
+    };
     let houses = match input {
-        Value::Object(mut object) => match object.remove("houses") {
-            Some(Value::Array(houses)) => houses,
-            _ => {
-                return Err(ApiError::InvalidInput {
-                    message: "expected {\"houses\": [ {...}, ... ]}".to_string(),
-                    fields: vec![crate::error::FieldProblem {
-                        field: "houses".to_string(),
-                        problem: "must be an array of house objects".to_string(),
-                    }],
-                });
+        Value::Object(_) => match serde_json::from_value::<BatchRequest>(input) {
+            Ok(request) => request.houses,
+            Err(_) => {
+                return Err(expected(vec![crate::error::FieldProblem {
+                    field: "houses".to_string(),
+                    problem: "must be an array of house objects".to_string(),
+                }]));
             }
         },
-        _ => {
-            return Err(ApiError::InvalidInput {
-                message: "expected {\"houses\": [ {...}, ... ]}".to_string(),
-                fields: Vec::new(),
-            });
-        }
+        _ => return Err(expected(Vec::new())),
     };
     if houses.len() > MAX_BATCH {
         return Err(ApiError::PayloadTooLarge(format!(
@@ -402,7 +402,7 @@ async fn predict_batch(
         .into_iter()
         .map(|house| price_house(&model, house, &caller, started))
         .collect();
-    let replies: Vec<Value> = stream::iter(results)
+    let replies: Vec<BatchEntry> = stream::iter(results)
         .map(|result| {
             let state = state.clone();
             let model = model.clone();
@@ -410,16 +410,20 @@ async fn predict_batch(
                 match result {
                     Ok(priced) => {
                         let stored = store_record(&state, &priced.key, &priced.record, None).await;
-                        reply_json(&model, priced, stored)
+                        BatchEntry::Priced(Box::new(reply(&model, priced, stored)))
                     }
-                    Err(error) => error.to_json(),
+                    Err(error) => BatchEntry::Failed(error.to_reply()),
                 }
             }
         })
         .buffered(STORE_CONCURRENCY)
         .collect()
         .await;
-    Ok(Json(json!({ "model": { "id": model.id, "trained_at": model.artifact.trained_at }, "predictions": replies })).into_response())
+    Ok(Json(BatchReply {
+        model: model_ref(&model),
+        predictions: replies,
+    })
+    .into_response())
 }
 
 /// `POST /sales`: `{"sales": [{"prediction_id" or "Id", "sale_price", "sold_on"}, ...]}`.
@@ -443,12 +447,10 @@ async fn post_sales(
         }],
     }
     };
-    let rows = match input {
-        Value::Object(mut object) => match object.remove("sales") {
-            Some(Value::Array(rows)) => rows,
-            _ => return Err(expected()),
-        },
-        _ => return Err(expected()),
+    // The rows stay JSON here: each is checked field by field below, to name every problem.
+    let rows = match serde_json::from_value::<SalesRequest<Value>>(input) {
+        Ok(request) => request.sales,
+        Err(_) => return Err(expected()),
     };
     if rows.len() > MAX_BATCH {
         return Err(ApiError::PayloadTooLarge(format!(
@@ -538,11 +540,11 @@ async fn post_sales(
             state.store().describe()
         )));
     }
-    Ok(Json(json!({
-        "stored": results.len(),
-        "keys": results.iter().map(|(k, _)| k).collect::<Vec<_>>(),
-        "unverified_ids": true,
-    }))
+    Ok(Json(SalesReply {
+        stored: results.len(),
+        keys: results.into_iter().map(|(k, _)| k).collect(),
+        unverified_ids: true,
+    })
     .into_response())
 }
 
@@ -550,14 +552,14 @@ async fn health(State(state): State<AppState>) -> Response {
     let model = state.model();
     (
         StatusCode::OK,
-        Json(json!({
-            "status": "ok",
-            "model_id": model.id,
-            "trained_at": model.artifact.trained_at,
-            "uptime_s": state.uptime_seconds(),
-            "store": state.store().describe(),
-            "version": env!("CARGO_PKG_VERSION"),
-        })),
+        Json(HealthReply {
+            status: "ok".to_string(),
+            model_id: model.id.clone(),
+            trained_at: model.artifact.trained_at.clone(),
+            uptime_s: state.uptime_seconds(),
+            store: state.store().describe(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        }),
     )
         .into_response()
 }

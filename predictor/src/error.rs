@@ -3,7 +3,9 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use core_model::house::FieldError;
-use serde::Serialize;
+
+pub use crate::wire::FieldProblem;
+use crate::wire::{ErrorDetail, ErrorReply};
 
 /// Everything a request can fail with; client mistakes are 4xx, our faults 5xx.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,15 +33,6 @@ pub enum ApiError {
     Internal(String),
 }
 
-/// One field and its problem, as the API reports it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FieldProblem {
-    /// Field name as sent.
-    pub field: String,
-    /// What is wrong, including the offending value.
-    pub problem: String,
-}
-
 impl From<&FieldError> for FieldProblem {
     fn from(e: &FieldError) -> Self {
         let problem = if e.value.is_empty() {
@@ -52,17 +45,6 @@ impl From<&FieldError> for FieldProblem {
             problem,
         }
     }
-}
-
-/// The JSON body of an error.
-#[derive(Debug, Serialize)]
-pub struct ErrorBody<'a> {
-    /// Machine-readable code.
-    pub code: &'a str,
-    /// Human-readable explanation.
-    pub message: &'a str,
-    /// Field problems (empty unless invalid_input).
-    pub fields: &'a [FieldProblem],
 }
 
 impl ApiError {
@@ -123,15 +105,21 @@ impl ApiError {
         }
     }
 
-    /// The `{"error": {...}}` value, also used inside batch replies.
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({ "error": ErrorBody { code: self.code(), message: self.message(), fields: self.fields() } })
+    /// The `{"error": {...}}` reply, also an entry of a batch reply.
+    pub fn to_reply(&self) -> ErrorReply {
+        ErrorReply {
+            error: ErrorDetail {
+                code: self.code().to_string(),
+                message: self.message().to_string(),
+                fields: self.fields().to_vec(),
+            },
+        }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.status(), axum::Json(self.to_json())).into_response();
+        let mut response = (self.status(), axum::Json(self.to_reply())).into_response();
         response.extensions_mut().insert(LoggedError(self.code()));
         response
     }

@@ -21,8 +21,6 @@ pub mod schema_info;
 pub mod serve;
 pub mod state;
 pub mod store;
-#[cfg(feature = "testing")]
-pub mod testing;
 pub mod wire;
 
 pub use api::router;

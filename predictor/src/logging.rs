@@ -73,21 +73,26 @@ impl LogSettings {
     }
 
     /// Installs the global subscriber; fails if one is already installed or the file can't open.
-    pub fn init(&self) -> Result<(), String> {
+    pub fn init(&self) -> Result<(), LogError> {
         let builder = tracing_subscriber::fmt()
             .with_max_level(self.level)
             .with_ansi(false);
         let result = match (&self.file, self.format) {
             (Some(path), format) => {
                 if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(parent)
-                        .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+                    std::fs::create_dir_all(parent).map_err(|source| LogError::Folder {
+                        path: parent.to_path_buf(),
+                        source,
+                    })?;
                 }
                 let file = std::fs::OpenOptions::new()
                     .create(true)
                     .append(true)
                     .open(path)
-                    .map_err(|e| format!("cannot open log file {}: {e}", path.display()))?;
+                    .map_err(|source| LogError::File {
+                        path: path.clone(),
+                        source,
+                    })?;
                 let writer = std::sync::Mutex::new(file);
                 match format {
                     LogFormat::Json => builder
@@ -109,6 +114,30 @@ impl LogSettings {
                 .try_init(),
             (None, LogFormat::Text) => builder.with_writer(std::io::stdout).try_init(),
         };
-        result.map_err(|e| format!("cannot install the logger: {e}"))
+        result.map_err(|e| LogError::Install(e.to_string()))
     }
+}
+
+/// Why the logger could not be installed: the folder or file it names, and the system's reason.
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    /// The log file's folder could not be created.
+    #[error("cannot create {}: {source}", path.display())]
+    Folder {
+        /// The folder.
+        path: PathBuf,
+        /// The system's reason.
+        source: std::io::Error,
+    },
+    /// The log file could not be opened for appending.
+    #[error("cannot open log file {}: {source}", path.display())]
+    File {
+        /// The file (`LOG_FILE`).
+        path: PathBuf,
+        /// The system's reason.
+        source: std::io::Error,
+    },
+    /// A logger is already installed in this process.
+    #[error("cannot install the logger: {0}")]
+    Install(String),
 }

@@ -45,7 +45,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         tracing::error!(event = "config_invalid", "{message}");
         return Err(message.into());
     };
-    let store = store::open_store(&uri).await.map_err(|e| e.to_string())?;
+    let store = store::open_store(&uri).await?;
     tracing::info!(event = "cold_start", model_id = %model.id, model = %source, store = %store.describe(), "predictor ready");
     let state = AppState::new(model, store);
     lambda_http::run(lambda_router(state)).await

@@ -9,8 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::{Date, Month};
 
-use crate::error::FieldProblem;
-use crate::record::Source;
+use crate::wire::{FieldProblem, Source};
 
 /// Prefix of the stored sales.
 pub const SALES_PREFIX: &str = "sales/";
@@ -58,7 +57,10 @@ impl StoredSale {
             (None, Some(house)) => format!("house-{house}"),
             (None, None) => "unknown".to_string(),
         };
-        format!("{SALES_PREFIX}dt={}/{name}.json", self.sold_on)
+        format!(
+            "{}{name}.json",
+            crate::record::partition(SALES_PREFIX, &self.sold_on)
+        )
     }
 }
 

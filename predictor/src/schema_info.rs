@@ -5,6 +5,7 @@ use core_model::schema::{COLUMNS, Column};
 use serde::Serialize;
 
 use crate::state::ServedModel;
+use crate::wire::{FieldReply, LevelReply, ModelReply};
 
 /// One field of the form.
 #[derive(Debug, Serialize)]
@@ -54,28 +55,56 @@ pub fn fields(model: &ServedModel) -> Vec<FieldInfo<'static>> {
     fields
 }
 
+impl From<FieldInfo<'_>> for FieldReply {
+    fn from(field: FieldInfo<'_>) -> FieldReply {
+        let column = field.column;
+        FieldReply {
+            name: column.name.to_string(),
+            decock: column.decock.to_string(),
+            kind: column.kind,
+            description: column.description.to_string(),
+            unit: column.unit.map(str::to_string),
+            levels: column
+                .levels
+                .iter()
+                .map(|l| LevelReply {
+                    code: l.code.to_string(),
+                    label: l.label.to_string(),
+                })
+                .collect(),
+            na_means_none: column.na_means_none,
+            min: column.min,
+            max: column.max,
+            required: field.required,
+            default: field.default,
+            importance: field.importance,
+        }
+    }
+}
+
 /// The whole `/model` document.
-pub fn document(model: &ServedModel) -> serde_json::Value {
+pub fn document(model: &ServedModel) -> ModelReply {
     let artifact = &model.artifact;
-    serde_json::json!({
-        "id": model.id,
-        "sha256": model.sha256,
-        "format_version": artifact.format_version,
-        "crate_version": artifact.crate_version,
-        "trained_at": artifact.trained_at,
-        "data_md5": artifact.data_md5,
-        "run_id": artifact.run_id,
-        "params": artifact.params,
-        "metrics": artifact.metrics,
-        "interval_level": artifact.model.interval.level,
-        "features": artifact.feature_names.len(),
-        "fields": fields(model),
-        "reply_fields": crate::wire::reply_fields(),
-        "sales_reply_fields": crate::wire::sales_reply_fields(),
-        "interval_method": if artifact.model.reference.range.is_some() {
+    ModelReply {
+        id: model.id.clone(),
+        sha256: model.sha256.clone(),
+        format_version: artifact.format_version,
+        crate_version: artifact.crate_version.clone(),
+        trained_at: artifact.trained_at.clone(),
+        data_md5: artifact.data_md5.clone(),
+        run_id: artifact.run_id.clone(),
+        params: artifact.params.clone(),
+        metrics: artifact.metrics.clone(),
+        interval_level: artifact.model.interval.level,
+        features: artifact.feature_names.len(),
+        fields: fields(model).into_iter().map(FieldReply::from).collect(),
+        reply_fields: crate::wire::reply_fields(),
+        sales_reply_fields: crate::wire::sales_reply_fields(),
+        interval_method: if artifact.model.reference.range.is_some() {
             core_model::interval::METHOD
         } else {
             "fixed"
-        },
-    })
+        }
+        .to_string(),
+    }
 }

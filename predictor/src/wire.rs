@@ -1,12 +1,19 @@
-//! The typed `/predict` reply, shared by the router, the console and the tests.
+//! The wire contract: every request and reply body of the router, the error body, and the
+//! stored prediction record, as typed structs (`Serialize + Deserialize`). The router and the
+//! Lambda handler build their replies from them, the console, the smoke tests and the web
+//! page's contract test read them back with them: a field renamed here fails to compile on
+//! both sides instead of showing "?".
 //!
 //! The web page reads the same names: `price`, `interval`, `explanation`, `comparables`.
+//! The storage layout of the records (their keys) is in [`crate::record`].
 
+use core_model::TrainParams;
+use core_model::artifact::ArtifactMetrics;
 use core_model::comparables::Comparable;
 use core_model::explain::Explanation;
+use core_model::schema::Kind;
 use serde::{Deserialize, Serialize};
-
-use crate::record::OutOfRange;
+use serde_json::Value;
 
 /// The price range served with a price.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -64,6 +71,252 @@ fn empty_explanation() -> Explanation {
         base_log: 0.0,
         contributions: Vec::new(),
     }
+}
+
+/// `POST /predict/batch`: `{"houses": [ {...}, ... ]}`, each house as `POST /predict` takes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchRequest {
+    /// The houses, each a JSON object of fields.
+    pub houses: Vec<Value>,
+}
+
+/// The reply of `POST /predict/batch`: one entry per house, in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchReply {
+    /// The model that priced them.
+    pub model: ModelRef,
+    /// A price or an error per house.
+    pub predictions: Vec<BatchEntry>,
+}
+
+/// One house of a batch: priced, or the error it got alone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum BatchEntry {
+    /// Priced (boxed: a reply is much larger than an error).
+    Priced(Box<PredictReply>),
+    /// Refused, as `POST /predict` would have refused it.
+    Failed(ErrorReply),
+}
+
+/// One closed sale as `POST /sales` takes it: a prediction id or a house `Id` to join it to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PostedSale {
+    /// The prediction the sale closes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prediction_id: Option<String>,
+    /// The house `Id` of the request, when the prediction id is unknown.
+    #[serde(rename = "Id", default, skip_serializing_if = "Option::is_none")]
+    pub house_id: Option<i64>,
+    /// The price it sold for, dollars.
+    pub sale_price: f64,
+    /// `YYYY-MM-DD`, not in the future.
+    pub sold_on: String,
+}
+
+/// `POST /sales`: `{"sales": [ ... ]}`. The router checks every row by hand (to name each bad
+/// field), so it reads the rows as JSON; clients build them as [`PostedSale`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SalesRequest<Row = PostedSale> {
+    /// The sales.
+    pub sales: Vec<Row>,
+}
+
+/// The reply of `POST /sales`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SalesReply {
+    /// How many sales were written.
+    pub stored: usize,
+    /// The storage key of each.
+    pub keys: Vec<String>,
+    /// Always true: the router's store only writes, so ids are not checked against records.
+    pub unverified_ids: bool,
+}
+
+/// The reply of `GET /health`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HealthReply {
+    /// `ok`.
+    pub status: String,
+    /// The model served.
+    pub model_id: String,
+    /// When it was trained.
+    pub trained_at: String,
+    /// Seconds since the server (or the Lambda instance) started.
+    pub uptime_s: f64,
+    /// Where records go.
+    pub store: String,
+    /// The predictor's version.
+    pub version: String,
+}
+
+/// The reply of `GET /model`: the model's metadata and the form's fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelReply {
+    /// Model id (first 12 hex digits of the sha256).
+    pub id: String,
+    /// sha256 of the artifact.
+    pub sha256: String,
+    /// The artifact's format version.
+    pub format_version: u32,
+    /// The core-model version that wrote it.
+    pub crate_version: String,
+    /// When it was trained.
+    pub trained_at: String,
+    /// md5 of the training data.
+    pub data_md5: String,
+    /// The tracker's run, when known.
+    pub run_id: Option<String>,
+    /// Training parameters.
+    pub params: TrainParams,
+    /// Measured quality.
+    pub metrics: ArtifactMetrics,
+    /// Nominal coverage of the interval.
+    pub interval_level: f64,
+    /// Number of encoded features.
+    pub features: usize,
+    /// The form's fields, key fields first.
+    pub fields: Vec<FieldReply>,
+    /// What each `/predict` reply field means.
+    pub reply_fields: Value,
+    /// What each `/sales` reply field means.
+    pub sales_reply_fields: Value,
+    /// How intervals are made (`normalised_conformal` or `fixed`).
+    pub interval_method: String,
+}
+
+/// One documented level of a categorical field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LevelReply {
+    /// Code, e.g. `TA`.
+    pub code: String,
+    /// Meaning, e.g. `Average/Typical`.
+    pub label: String,
+}
+
+/// One field of `GET /model` (the schema's column and what the model does with it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldReply {
+    /// Kaggle name.
+    pub name: String,
+    /// De Cock name.
+    pub decock: String,
+    /// How values are typed.
+    pub kind: Kind,
+    /// One-line description.
+    pub description: String,
+    /// Unit of a numeric field.
+    pub unit: Option<String>,
+    /// Levels of a categorical field (worst first for ordinal ones).
+    pub levels: Vec<LevelReply>,
+    /// Whether `NA` means "none" (no basement, …) rather than unknown.
+    pub na_means_none: bool,
+    /// Smallest plausible value.
+    pub min: Option<f64>,
+    /// Largest plausible value.
+    pub max: Option<f64>,
+    /// No field is required: a missing one is imputed.
+    pub required: bool,
+    /// What the model uses when the field is missing (a number, a level code or null).
+    pub default: Value,
+    /// Share of the model's reliance on this field (0–1).
+    pub importance: f64,
+}
+
+/// Every error reply: `{"error": {...}}` (also an entry of a batch reply).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorReply {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// The body of an error.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// Machine-readable code (`invalid_input`, `not_found`, `store_unavailable`, …).
+    pub code: String,
+    /// Human-readable explanation.
+    pub message: String,
+    /// Field problems (empty unless `invalid_input`).
+    #[serde(default)]
+    pub fields: Vec<FieldProblem>,
+}
+
+/// One field and its problem, as the API reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldProblem {
+    /// Field name as sent (`sales[2].sold_on` for a row of a list).
+    pub field: String,
+    /// What is wrong, including the offending value.
+    pub problem: String,
+}
+
+/// One stored prediction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PredictionRecord {
+    /// Unique id (UUID v4), also returned to the caller.
+    pub id: String,
+    /// When the prediction was made (RFC 3339, UTC, microseconds).
+    pub timestamp: String,
+    /// The model that priced it.
+    pub model_id: String,
+    /// The house exactly as sent.
+    pub input: serde_json::Value,
+    /// Fields the pipeline filled in.
+    pub imputed: Vec<String>,
+    /// Category levels the model did not know.
+    #[serde(default)]
+    pub unknown_levels: Vec<String>,
+    /// Numeric fields outside the training range, clipped to it before pricing.
+    #[serde(default)]
+    pub out_of_range: Vec<OutOfRange>,
+    /// Predicted price in dollars.
+    pub price: f64,
+    /// Time spent validating and predicting, in microseconds.
+    pub latency_us: u64,
+    /// The caller's address, when known.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub source_ip: Option<String>,
+    /// Who asked: a real request (`api`) or a deploy's smoke test (`smoke`), which monitoring
+    /// leaves out of counts, histograms and drift.
+    #[serde(default)]
+    pub source: Source,
+}
+
+/// Where a prediction request came from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// A client of the API.
+    #[default]
+    Api,
+    /// The smoke test of a deploy, invoking a version directly before it gets traffic.
+    Smoke,
+    /// Demo traffic written by `amesops simulate` (local target only); monitoring counts it
+    /// like real traffic and `amesops simulate --clear` removes exactly these.
+    Simulated,
+    /// A canary watch replaying stored requests through the canary's version so its alarms
+    /// have data: metrics (EMF) like traffic, left out of monitoring and the shadow replay.
+    Replay,
+}
+
+impl Source {
+    /// Whether monitoring counts it as traffic (smoke tests and canary replays are not).
+    pub fn is_traffic(self) -> bool {
+        matches!(self, Source::Api | Source::Simulated)
+    }
+}
+
+/// A numeric field outside the range of the training rows: the model priced the house as if
+/// the value were at the nearest end of `range`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutOfRange {
+    /// The column (or engineered feature, e.g. `TotalSF`).
+    pub field: String,
+    /// The value given (or computed).
+    pub value: f64,
+    /// `[smallest, largest]` value in the training rows.
+    pub range: [f64; 2],
 }
 
 /// What `GET /model` says about the reply of `POST /sales` (`sales_reply_fields`).

@@ -4,11 +4,15 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::collections::BTreeMap;
 
+use crate::support::fixtures::{app_state, bundled_csv};
+use crate::support::router::{call, get, post_json};
+use crate::support::stores::NullStore;
 use axum::http::StatusCode;
 use predictor::router;
-use predictor::testing::{NullStore, app_state, bundled_csv, call, get, post_json};
 use predictor::wire::PredictReply;
 use serde_json::{Value, json};
 

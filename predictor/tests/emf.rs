@@ -3,12 +3,16 @@
 //! member names), Metrics[{Name, Unit}]}`, and every dimension and metric value as a top-level
 //! member of the same object (numbers for metrics, strings for dimensions).
 
+mod support;
+
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
+use crate::support::fixtures::app_state;
+use crate::support::router::{call, post_json};
+use crate::support::stores::FailingStore;
 use predictor::router;
 use predictor::store::LocalStore;
-use predictor::testing::{FailingStore, app_state, call, post_json};
 use serde_json::{Value, json};
 
 /// The units the specification allows.

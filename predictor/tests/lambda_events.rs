@@ -4,15 +4,19 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::path::{Path, PathBuf};
 
+use crate::support::fixtures::app_state;
+use crate::support::logs::LogCapture;
+use crate::support::stores::stored_records;
 use lambda_http::request::LambdaRequest;
 use lambda_http::tower::ServiceExt;
 use lambda_http::{Adapter, Context, LambdaEvent};
 use predictor::lambda::lambda_router;
 use predictor::record::PredictionRecord;
 use predictor::store::LocalStore;
-use predictor::testing::{LogCapture, app_state, stored_records};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 

@@ -9,15 +9,16 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::net::{SocketAddr, TcpStream};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use crate::support::aws::{aws_env, create_bucket, get_object, list_keys, s3_client};
+use crate::support::fixtures::{project_root, write_model};
+use crate::support::servers::{MotoServer, ProcessGroup, find_tool, free_port, http_request};
 use predictor::record::PredictionRecord;
-use predictor::testing::{
-    MotoServer, ProcessGroup, aws_env, create_bucket, find_tool, free_port, get_object,
-    http_request, list_keys, project_root, s3_client, write_model,
-};
 use serde_json::{Value, json};
 
 const BUCKET: &str = "lambda-watch-predictions";

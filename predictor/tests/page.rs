@@ -3,12 +3,17 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
+use crate::support::fixtures::app_state;
+use crate::support::router::{Reply, call, get, post_json};
+use crate::support::stores::NullStore;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use predictor::page::{CONTENT_SECURITY_POLICY, asset_paths, index_html};
 use predictor::router;
-use predictor::testing::{NullStore, Reply, app_state, call, get};
+use predictor::wire::{ErrorReply, PredictReply};
 
 /// Largest page, with its script and style sheet, in bytes.
 const PAGE_BUDGET: usize = 50 * 1024;
@@ -187,4 +192,70 @@ async fn the_404_message_lists_the_page() {
         .unwrap()
         .to_string();
     assert!(message.contains("GET /,"), "{message}");
+}
+
+/// The page's contract: the names its script reads are those of the typed replies. The Rust side
+/// names each field, so renaming one in `predictor::wire` fails to compile here; the script side
+/// is checked by name, so the page cannot keep reading a field that no longer exists.
+#[tokio::test]
+async fn the_page_reads_the_fields_of_the_typed_replies() {
+    let app = app();
+    let reply = call(
+        &app,
+        post_json(
+            "/predict",
+            r#"{"GrLivArea": 1710, "Neighborhood": "CollgCr"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let priced: PredictReply = serde_json::from_slice(&reply.body).expect("a typed /predict reply");
+    let contribution = priced
+        .explanation
+        .contributions
+        .first()
+        .expect("a contribution");
+    let comparable = priced.comparables.first().expect("a comparable");
+    let read_by_the_page: [(&str, bool); 17] = [
+        ("price", priced.price > 0.0),
+        ("interval", true),
+        ("low", priced.interval.low <= priced.price),
+        ("high", priced.interval.high >= priced.price),
+        ("level", priced.interval.level > 0.0),
+        ("model", !priced.model.id.is_empty()),
+        ("trained_at", !priced.model.trained_at.is_empty()),
+        ("imputed", !priced.imputed.is_empty()),
+        ("unknown_levels", priced.unknown_levels.is_empty()),
+        ("stored", priced.stored),
+        ("explanation", true),
+        ("base_log", priced.explanation.base_log.is_finite()),
+        ("contributions", !contribution.feature.is_empty()),
+        ("percent", contribution.percent.is_finite()),
+        ("comparables", comparable.sale_price > 0.0),
+        ("adjusted_price", comparable.adjusted_price > 0.0),
+        ("neighborhood", !comparable.neighborhood.is_empty()),
+    ];
+    let script = predictor::page::asset_paths()
+        .into_iter()
+        .find(|p| p.ends_with(".js"))
+        .expect("the page links a script");
+    let script = text(&call(&app, get(&format!("/{script}"))).await);
+    for (name, holds) in read_by_the_page {
+        assert!(holds, "{name} of the reply");
+        assert!(
+            script.contains(&format!(".{name}")),
+            "the page no longer reads .{name}"
+        );
+    }
+
+    let refused = call(&app, post_json("/predict", r#"{"GrLivArea": -1}"#)).await;
+    let error: ErrorReply = serde_json::from_slice(&refused.body).expect("a typed error reply");
+    assert_eq!(error.error.code, "invalid_input");
+    assert!(!error.error.fields.is_empty() && !error.error.message.is_empty());
+    for name in ["error", "message", "fields"] {
+        assert!(
+            script.contains(&format!(".{name}")),
+            "the page no longer reads .{name}"
+        );
+    }
 }

@@ -4,12 +4,16 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
+use crate::support::fixtures::app_state;
+use crate::support::router::{call, post_json};
+use crate::support::stores::NullStore;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, header};
 use core_model::schema::COLUMNS;
 use predictor::router;
-use predictor::testing::{NullStore, app_state, call, post_json};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use serde_json::{Map, Number, Value, json};

@@ -6,17 +6,22 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::support::aws::aws_loader;
+use crate::support::fixtures::app_state;
+use crate::support::logs::LogCapture;
+use crate::support::router::{call, post_json};
+use crate::support::servers::find_tool;
+use crate::support::stores::stored_records;
 use futures_util::future::BoxFuture;
 use predictor::record::PredictionRecord;
 use predictor::store::{LocalStore, PredictionStore, S3Store, StoreError};
-use predictor::testing::{
-    LogCapture, app_state, aws_loader, call, find_tool, post_json, stored_records,
-};
 use predictor::{AppState, router};
 use serde_json::{Value, json};
 

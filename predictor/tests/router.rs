@@ -3,8 +3,14 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::collections::BTreeSet;
 
+use crate::support::fixtures::app_state;
+use crate::support::logs::LogCapture;
+use crate::support::router::{Reply, call, get, post_json};
+use crate::support::stores::{FailingStore, NullStore, stored_records};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
@@ -13,9 +19,6 @@ use predictor::api::{Caller, MAX_BATCH, MAX_BODY_BYTES};
 use predictor::record::{PredictionRecord, record_key};
 use predictor::router;
 use predictor::store::LocalStore;
-use predictor::testing::{
-    FailingStore, LogCapture, NullStore, Reply, app_state, call, get, post_json, stored_records,
-};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 

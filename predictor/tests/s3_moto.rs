@@ -3,16 +3,21 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::time::{Duration, Instant};
 
+use crate::support::aws::{
+    aws_loader, create_bucket, get_object, list_keys, s3_client, s3_client_from,
+};
+use crate::support::fixtures::app_state;
+use crate::support::logs::LogCapture;
+use crate::support::router::{call, get, post_json};
+use crate::support::servers::{MotoServer, free_port};
 use axum::http::StatusCode;
 use predictor::record::{PredictionRecord, record_key};
 use predictor::router;
 use predictor::store::S3Store;
-use predictor::testing::{
-    LogCapture, MotoServer, app_state, aws_loader, call, create_bucket, free_port, get, get_object,
-    list_keys, post_json, s3_client, s3_client_from,
-};
 use serde_json::{Value, json};
 
 const BUCKET: &str = "amesops-predictions";

@@ -4,12 +4,16 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
+use crate::support::fixtures::app_state;
+use crate::support::router::{call, get, post_json};
+use crate::support::stores::FailingStore;
 use axum::http::StatusCode;
 use predictor::api::MAX_BATCH;
 use predictor::router;
 use predictor::sales::{StoredSale, day_string};
 use predictor::store::LocalStore;
-use predictor::testing::{FailingStore, app_state, call, get, post_json};
 use serde_json::{Value, json};
 
 fn files_under(root: &std::path::Path) -> Vec<String> {
@@ -180,7 +184,7 @@ async fn client_mistakes_are_4xx_and_a_failing_store_is_503() {
 
 #[tokio::test]
 async fn get_model_describes_the_sales_reply() {
-    let app = router(app_state(predictor::testing::NullStore));
+    let app = router(app_state(crate::support::stores::NullStore));
     let model = call(&app, get("/model")).await.json();
     assert_eq!(
         model["sales_reply_fields"]["unverified_ids"]

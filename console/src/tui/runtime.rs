@@ -17,7 +17,7 @@ use std::sync::atomic::AtomicU64;
 use super::action::{Command, Loaded, Mutation};
 use super::operate::{DialogConfirm, Pending, mutate, sink};
 use super::views::deploy::{DeployStatus, VersionRow};
-use super::views::predict::{FormSchema, PredictOutcome, RemoteReply};
+use super::views::predict::{FormField, FormSchema, PredictOutcome, RemoteReply};
 use super::views::predictions::{RecordPage, RecordRow};
 use crate::backend::deployer::Deployer;
 use crate::backend::logs::{LogEvent, LogSource};
@@ -194,8 +194,50 @@ async fn get_json(b: &Backends, path: &str) -> Result<serde_json::Value, String>
     Ok(json)
 }
 
+/// `GET path`, read as its wire type: a field the predictor renames fails to compile here.
+async fn get_reply<T: serde::de::DeserializeOwned>(b: &Backends, path: &str) -> Result<T, String> {
+    let json = get_json(b, path).await?;
+    serde_json::from_value(json).map_err(|e| format!("GET {path}: unexpected reply: {e}"))
+}
+
 async fn load_schema(b: &Backends) -> Result<FormSchema, String> {
-    FormSchema::from_model_document(&get_json(b, "/model").await?)
+    Ok(form_schema(get_reply(b, "/model").await?))
+}
+
+/// The form of the Predict view, from the `/model` reply.
+fn form_schema(doc: predictor::wire::ModelReply) -> FormSchema {
+    use core_model::schema::Kind;
+    FormSchema {
+        model_id: doc.id,
+        fields: doc
+            .fields
+            .into_iter()
+            .map(|f| FormField {
+                kind: match f.kind {
+                    Kind::Integer => "integer",
+                    Kind::Real => "real",
+                    Kind::Ordinal => "ordinal",
+                    Kind::Nominal => "nominal",
+                }
+                .to_string(),
+                levels: f.levels.into_iter().map(|l| (l.code, l.label)).collect(),
+                default: match f.default {
+                    serde_json::Value::String(s) => s,
+                    serde_json::Value::Null => String::new(),
+                    serde_json::Value::Number(n) => match n.as_f64() {
+                        Some(x) => core_model::house::format_number(x),
+                        None => n.to_string(),
+                    },
+                    other => other.to_string(),
+                },
+                name: f.name,
+                description: f.description,
+                unit: f.unit,
+                min: f.min,
+                max: f.max,
+            })
+            .collect(),
+    }
 }
 
 async fn submit(b: &Backends, body: serde_json::Value) -> Result<PredictOutcome, String> {
@@ -213,24 +255,19 @@ async fn submit(b: &Backends, body: serde_json::Value) -> Result<PredictOutcome,
             .map_err(|e| format!("reply is not JSON: {e}"))?;
         let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
         if !status.is_success() {
-            let error = &json["error"];
-            let fields: Vec<String> = error["fields"]
-                .as_array()
-                .map(|f| {
-                    f.iter()
-                        .map(|x| {
-                            format!(
-                                "{}: {}",
-                                x["field"].as_str().unwrap_or("?"),
-                                x["problem"].as_str().unwrap_or("?")
-                            )
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
+            let Ok(reply) = serde_json::from_value::<predictor::wire::ErrorReply>(json.clone())
+            else {
+                return Err(format!("{status}: {json}"));
+            };
+            let fields: Vec<String> = reply
+                .error
+                .fields
+                .iter()
+                .map(|f| format!("{}: {}", f.field, f.problem))
+                .collect();
             return Err(format!(
                 "{status}: {} {}",
-                error["message"].as_str().unwrap_or(""),
+                reply.error.message,
                 fields.join("; ")
             ));
         }
@@ -308,9 +345,10 @@ async fn load_deploy(b: &Backends) -> Result<DeployStatus, String> {
     let info = b.deployer.status().await.map_err(|e| e.to_string())?;
     // What the endpoint says it serves, against what the alias names: a mismatch (a deploy
     // that moved the alias while the server still serves the old model) is never "healthy".
-    let (health, served_model) = match get_json(b, "/health").await {
-        Ok(json) => {
-            let served = json["model_id"].as_str().unwrap_or("?").to_string();
+    let (health, served_model) = match get_reply::<predictor::wire::HealthReply>(b, "/health").await
+    {
+        Ok(reply) => {
+            let served = reply.model_id;
             let canary = info
                 .routing
                 .as_ref()
@@ -322,10 +360,7 @@ async fn load_deploy(b: &Backends) -> Result<DeployStatus, String> {
                     info.alias,
                     info.alias_version.as_deref().unwrap_or("–")
                 )),
-                _ => Ok(format!(
-                    "model {served} · up {:.0} s",
-                    json["uptime_s"].as_f64().unwrap_or(0.0)
-                )),
+                _ => Ok(format!("model {served} · up {:.0} s", reply.uptime_s)),
             };
             (health, Some(served))
         }

@@ -7,11 +7,11 @@ use std::net::SocketAddr;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use crate::support::aws::aws_loader;
+use crate::support::fixtures::project_root;
+use crate::support::servers::{MotoServer, ProcessGroup, find_tool, free_port, http_request};
+use crate::support::stores::NullStore;
 use lambda_http::tower::ServiceExt;
-use predictor::testing::{
-    MotoServer, NullStore, ProcessGroup, aws_loader, find_tool, free_port, http_request,
-    project_root,
-};
 use serde_json::{Value, json};
 
 /// `docker-registry serve` on a free loopback port, storage in a temporary folder, no auth.

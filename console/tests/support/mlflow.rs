@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use predictor::testing::{self, MotoServer, ProcessGroup};
+use super::servers::{self, MotoServer, ProcessGroup};
 
 /// The first start of an MLflow server creates its database: allow for a slow machine.
 const MLFLOW_START_TIMEOUT: Duration = Duration::from_secs(240);
@@ -32,7 +32,7 @@ impl MlflowStack {
     pub fn start() -> MlflowStack {
         let moto = MotoServer::start();
         let moto_address = SocketAddr::from(([127, 0, 0, 1], moto.port()));
-        let (status, body) = testing::http_request(
+        let (status, body) = servers::http_request(
             moto_address,
             "PUT",
             &format!("/{BUCKET}"),
@@ -47,7 +47,7 @@ impl MlflowStack {
             "PUT /{BUCKET}: {}",
             String::from_utf8_lossy(&body)
         );
-        let port = testing::free_port();
+        let port = servers::free_port();
         let mut stack = MlflowStack {
             mlflow: None,
             moto,
@@ -61,7 +61,7 @@ impl MlflowStack {
 
     /// The `python` of the venv MLflow is installed in (it can import `mlflow`).
     pub fn python() -> PathBuf {
-        let mlflow = testing::find_tool("mlflow");
+        let mlflow = servers::find_tool("mlflow");
         mlflow.with_file_name("python")
     }
 
@@ -71,7 +71,7 @@ impl MlflowStack {
             self.mlflow.is_none(),
             "the mlflow server is running already"
         );
-        let mut command = Command::new(testing::find_tool("mlflow"));
+        let mut command = Command::new(servers::find_tool("mlflow"));
         command
             .args([
                 "server",
@@ -104,7 +104,7 @@ impl MlflowStack {
                 );
             }
             if let Ok((200, _)) =
-                testing::http_request(address, "GET", "/health", &[], b"", Duration::from_secs(2))
+                servers::http_request(address, "GET", "/health", &[], b"", Duration::from_secs(2))
             {
                 break;
             }

@@ -6,11 +6,24 @@
 
 pub mod mlflow;
 
+// The predictor's test support, shared file by file (the console's own servers are in
+// `mlflow` here and in `deploy_support`).
+#[path = "../../../predictor/tests/support/aws.rs"]
+pub mod aws;
+#[path = "../../../predictor/tests/support/fixtures.rs"]
+pub mod fixtures;
+#[path = "../../../predictor/tests/support/router.rs"]
+pub mod router;
+#[path = "../../../predictor/tests/support/servers.rs"]
+pub mod servers;
+#[path = "../../../predictor/tests/support/stores.rs"]
+pub mod stores;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use predictor::testing::find_tool;
 use serde_json::Value as Json;
+use servers::find_tool;
 
 /// The `amesops` binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_amesops");

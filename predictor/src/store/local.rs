@@ -26,7 +26,9 @@ impl LocalStore {
 
     fn write(&self, key: &str, body: &[u8]) -> Result<(), StoreError> {
         if key.split('/').any(|part| part == ".." || part.is_empty()) {
-            return Err(StoreError(format!("refusing unsafe key {key:?}")));
+            return Err(StoreError::UnsafeKey {
+                key: key.to_string(),
+            });
         }
         let path = self.root.join(key);
         let parent = path.parent().unwrap_or(&self.root).to_path_buf();
@@ -36,20 +38,27 @@ impl LocalStore {
             .map(|set| set.contains(&parent))
             .unwrap_or(false);
         if !known {
-            std::fs::create_dir_all(&parent)
-                .map_err(|e| StoreError(format!("cannot create {}: {e}", parent.display())))?;
+            std::fs::create_dir_all(&parent).map_err(|source| StoreError::Io {
+                action: "create",
+                path: parent.clone(),
+                source,
+            })?;
             if let Ok(mut set) = self.created.lock() {
                 set.insert(parent.clone());
             }
         }
         // Durable and whole: a reader never sees half a record, and a crash after the reply
         // said `stored: true` does not lose it. Keys hold a fresh UUID, so none is reused.
-        core_model::files::write_bytes(&path, body).map_err(|e| {
+        core_model::files::write_bytes(&path, body).map_err(|source| {
             // The folder may have been removed under us: forget it so the next write recreates it.
             if let Ok(mut set) = self.created.lock() {
                 set.remove(&parent);
             }
-            StoreError(format!("cannot write {}: {e}", path.display()))
+            StoreError::Io {
+                action: "write",
+                path: path.clone(),
+                source,
+            }
         })
     }
 }

@@ -75,18 +75,14 @@ impl PredictionStore for S3Store {
                 .body(ByteStream::from(body))
                 .send();
             match tokio::time::timeout(self.timeout, put).await {
-                Ok(result) => result.map(|_| ()).map_err(|e| {
-                    StoreError(format!(
-                        "s3://{}/{key}: {}",
-                        self.bucket,
-                        aws_sdk_s3::error::DisplayErrorContext(&e)
-                    ))
+                Ok(result) => result.map(|_| ()).map_err(|e| StoreError::S3 {
+                    url: format!("s3://{}/{key}", self.bucket),
+                    reason: aws_sdk_s3::error::DisplayErrorContext(&e).to_string(),
                 }),
-                Err(_) => Err(StoreError(format!(
-                    "s3://{}/{key}: no answer within {:.1} s (S3 stalled)",
-                    self.bucket,
-                    self.timeout.as_secs_f64()
-                ))),
+                Err(_) => Err(StoreError::Timeout {
+                    url: format!("s3://{}/{key}", self.bucket),
+                    seconds: self.timeout.as_secs_f64(),
+                }),
             }
         })
     }

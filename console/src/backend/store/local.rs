@@ -23,7 +23,7 @@ fn sorted_names(dir: PathBuf, want_dirs: bool) -> Result<Vec<String>, StoreError
     let entries = match std::fs::read_dir(&dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(StoreError(format!("cannot list {}: {e}", dir.display()))),
+        Err(e) => return Err(StoreError::io("list", &dir, e)),
     };
     let mut names: Vec<String> = entries
         .filter_map(Result::ok)
@@ -43,7 +43,9 @@ impl LocalObjectStore {
     /// The file of a key; keys that would leave the folder are refused.
     fn path(&self, key: &str) -> Result<PathBuf, StoreError> {
         if key.split('/').any(|part| part == ".." || part.is_empty()) {
-            return Err(StoreError(format!("refusing unsafe key {key:?}")));
+            return Err(StoreError::UnsafeKey {
+                key: key.to_string(),
+            });
         }
         Ok(self.root.join(key))
     }
@@ -59,7 +61,7 @@ impl ObjectStore for LocalObjectStore {
         Box::pin(async move {
             let names = tokio::task::spawn_blocking(move || sorted_names(dir, true))
                 .await
-                .map_err(|e| StoreError(e.to_string()))??;
+                .map_err(|e| StoreError::Worker(e.to_string()))??;
             Ok(names
                 .into_iter()
                 .rev()
@@ -74,15 +76,14 @@ impl ObjectStore for LocalObjectStore {
             let path = path?;
             tokio::task::spawn_blocking(move || {
                 if let Some(parent) = path.parent() {
-                    std::fs::create_dir_all(parent).map_err(|e| {
-                        StoreError(format!("cannot create {}: {e}", parent.display()))
-                    })?;
+                    std::fs::create_dir_all(parent)
+                        .map_err(|e| StoreError::io("create", parent, e))?;
                 }
                 core_model::files::write_bytes(&path, &body)
-                    .map_err(|e| StoreError(format!("cannot write {}: {e}", path.display())))
+                    .map_err(|e| StoreError::io("write", &path, e))
             })
             .await
-            .map_err(|e| StoreError(e.to_string()))?
+            .map_err(|e| StoreError::Worker(e.to_string()))?
         })
     }
 
@@ -93,7 +94,7 @@ impl ObjectStore for LocalObjectStore {
             match tokio::fs::remove_file(&path).await {
                 Ok(()) => Ok(()),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-                Err(e) => Err(StoreError(format!("cannot remove {}: {e}", path.display()))),
+                Err(e) => Err(StoreError::io("remove", &path, e)),
             }
         })
     }
@@ -104,7 +105,7 @@ impl ObjectStore for LocalObjectStore {
         Box::pin(async move {
             let names = tokio::task::spawn_blocking(move || sorted_names(dir, false))
                 .await
-                .map_err(|e| StoreError(e.to_string()))??;
+                .map_err(|e| StoreError::Worker(e.to_string()))??;
             Ok(names
                 .into_iter()
                 .map(|n| format!("{partition}{n}"))
@@ -117,7 +118,7 @@ impl ObjectStore for LocalObjectStore {
         Box::pin(async move {
             tokio::fs::read(&path)
                 .await
-                .map_err(|e| StoreError(format!("cannot read {}: {e}", path.display())))
+                .map_err(|e| StoreError::io("read", &path, e))
         })
     }
 

@@ -13,13 +13,74 @@ pub use open::{open_store, store_uri};
 #[cfg(feature = "aws")]
 pub use s3::S3ObjectStore;
 
-/// Prefix of every prediction record key.
-pub const PREDICTIONS_PREFIX: &str = "predictions/";
+/// Prefix of every prediction record key (the predictor's layout, defined once there).
+pub const PREDICTIONS_PREFIX: &str = predictor::record::PREFIX;
 
-/// Why the store could not be read.
+/// Why the store could not be read or written: the resource (URI, key, file, bucket) and the
+/// reason, and for a configuration mistake the fix.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{0}")]
-pub struct StoreError(pub String);
+pub enum StoreError {
+    /// An `s3://` URI without a bucket.
+    #[error("{uri}: no bucket name")]
+    NoBucket {
+        /// The URI given.
+        uri: String,
+    },
+    /// An `s3://` URI in a build without the aws target.
+    #[error("{uri}: this build has no S3 support; build with --features aws")]
+    NoS3Support {
+        /// The URI given.
+        uri: String,
+    },
+    /// A key that would leave the store's folder or name a folder.
+    #[error("refusing unsafe key {key:?}")]
+    UnsafeKey {
+        /// The key given.
+        key: String,
+    },
+    /// A local folder or file could not be listed, created, written, removed or read.
+    #[error("cannot {action} {}: {reason}", path.display())]
+    Io {
+        /// `list`, `create`, `write`, `remove` or `read`.
+        action: &'static str,
+        /// The folder or file.
+        path: std::path::PathBuf,
+        /// The system's reason (text: the error is cloned into messages).
+        reason: String,
+    },
+    /// An S3 call failed.
+    #[error("S3 {call} on bucket {bucket}: {reason}")]
+    S3 {
+        /// The call, e.g. `list of predictions/`.
+        call: String,
+        /// The bucket.
+        bucket: String,
+        /// The SDK's explanation, with its causes.
+        reason: String,
+    },
+    /// An object's body could not be read to the end.
+    #[error("reading {url}: {reason}")]
+    Body {
+        /// `s3://bucket/key`.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// The worker thread of a local operation ended without an answer (a panic).
+    #[error("the store's worker stopped: {0}")]
+    Worker(String),
+}
+
+impl StoreError {
+    /// A local file system error on `path`.
+    pub fn io(action: &'static str, path: &std::path::Path, e: std::io::Error) -> StoreError {
+        StoreError::Io {
+            action,
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        }
+    }
+}
 
 /// One page of keys, newest first, and where the next page starts.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

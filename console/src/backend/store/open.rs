@@ -18,7 +18,9 @@ pub async fn open_store(uri: &str, config: &Config) -> Result<Arc<dyn ObjectStor
     if let Some(rest) = uri.strip_prefix("s3://") {
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         if bucket.is_empty() {
-            return Err(StoreError(format!("{uri}: no bucket name")));
+            return Err(StoreError::NoBucket {
+                uri: uri.to_string(),
+            });
         }
         #[cfg(feature = "aws")]
         {
@@ -39,9 +41,9 @@ pub async fn open_store(uri: &str, config: &Config) -> Result<Arc<dyn ObjectStor
         #[cfg(not(feature = "aws"))]
         {
             let _ = (prefix, config);
-            return Err(StoreError(format!(
-                "{uri}: this build has no S3 support; build with --features aws"
-            )));
+            return Err(StoreError::NoS3Support {
+                uri: uri.to_string(),
+            });
         }
     }
     let _ = config;

@@ -36,11 +36,11 @@ impl S3ObjectStore {
     }
 
     fn error(&self, what: &str, e: impl std::error::Error) -> StoreError {
-        StoreError(format!(
-            "S3 {what} on bucket {}: {}",
-            self.bucket,
-            aws_sdk_s3::error::DisplayErrorContext(e)
-        ))
+        StoreError::S3 {
+            call: what.to_string(),
+            bucket: self.bucket.clone(),
+            reason: aws_sdk_s3::error::DisplayErrorContext(e).to_string(),
+        }
     }
 
     fn full(&self, key: &str) -> String {
@@ -115,11 +115,10 @@ impl ObjectStore for S3ObjectStore {
                 .send()
                 .await
                 .map_err(|e| self.error("GetObject", e))?;
-            let bytes = object
-                .body
-                .collect()
-                .await
-                .map_err(|e| StoreError(format!("reading s3://{}/{key}: {e}", self.bucket)))?;
+            let bytes = object.body.collect().await.map_err(|e| StoreError::Body {
+                url: format!("s3://{}/{key}", self.bucket),
+                reason: e.to_string(),
+            })?;
             Ok(bytes.into_bytes().to_vec())
         })
     }

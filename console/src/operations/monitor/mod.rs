@@ -40,7 +40,7 @@ pub enum MonitorError {
 
 impl From<StoreError> for MonitorError {
     fn from(e: StoreError) -> Self {
-        MonitorError::Store(e.0)
+        MonitorError::Store(e.to_string())
     }
 }
 

@@ -135,54 +135,6 @@ pub struct FormSchema {
     pub fields: Vec<FormField>,
 }
 
-impl FormSchema {
-    /// Parses the `GET /model` document.
-    pub fn from_model_document(doc: &serde_json::Value) -> Result<FormSchema, String> {
-        let fields = doc
-            .get("fields")
-            .and_then(|f| f.as_array())
-            .ok_or("the /model reply has no fields list")?;
-        let text = |v: &serde_json::Value, k: &str| {
-            v.get(k)
-                .and_then(|x| x.as_str())
-                .unwrap_or_default()
-                .to_string()
-        };
-        Ok(FormSchema {
-            model_id: text(doc, "id"),
-            fields: fields
-                .iter()
-                .map(|f| FormField {
-                    name: text(f, "name"),
-                    description: text(f, "description"),
-                    kind: text(f, "kind"),
-                    levels: f
-                        .get("levels")
-                        .and_then(|l| l.as_array())
-                        .map(|l| {
-                            l.iter()
-                                .map(|x| (text(x, "code"), text(x, "label")))
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                    unit: f.get("unit").and_then(|u| u.as_str()).map(str::to_string),
-                    min: f.get("min").and_then(|x| x.as_f64()),
-                    max: f.get("max").and_then(|x| x.as_f64()),
-                    default: match f.get("default") {
-                        Some(serde_json::Value::String(s)) => s.clone(),
-                        Some(serde_json::Value::Null) | None => String::new(),
-                        Some(serde_json::Value::Number(n)) => match n.as_f64() {
-                            Some(x) => core_model::house::format_number(x),
-                            None => n.to_string(),
-                        },
-                        Some(other) => other.to_string(),
-                    },
-                })
-                .collect(),
-        })
-    }
-}
-
 /// What came back from a test prediction.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PredictOutcome {

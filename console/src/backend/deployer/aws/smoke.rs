@@ -280,7 +280,7 @@ mod tests {
         let loaded = core_model::Artifact::from_bytes(model).expect("model loads");
         let state = predictor::AppState::new(
             predictor::ServedModel::from(loaded),
-            Box::new(predictor::testing::NullStore),
+            Box::new(crate::test_stores::NullStore),
         );
         let response = lambda_http::Adapter::from(predictor::lambda::lambda_router(state))
             .oneshot(lambda_http::LambdaEvent::new(
@@ -294,7 +294,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_lambda_handler_passes_the_smoke_test_of_its_own_model() {
-        let model = predictor::testing::trained_model_bytes();
+        let model = crate::test_fixtures::trained_model_bytes();
         let expected = expectation(model).expect("expectation");
         let health = parse_reply(&handle(model, gateway_event("GET", "/health", None)).await)
             .expect("health reply");

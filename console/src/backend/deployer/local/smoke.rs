@@ -49,7 +49,10 @@ pub async fn smoke_test(bytes: &[u8], scratch: &Path) -> Result<String, DeployEr
         .body(axum::body::Body::empty())
         .map_err(|e| fail(e.to_string()))?;
     let (status, json) = call(health).await?;
-    if status != 200 || json.get("model_id").and_then(|v| v.as_str()) != Some(id.as_str()) {
+    let named = serde_json::from_value::<predictor::wire::HealthReply>(json.clone())
+        .ok()
+        .map(|h| h.model_id);
+    if status != 200 || named.as_deref() != Some(id.as_str()) {
         return Err(fail(format!(
             "GET /health answered {status} {json}, expected 200 naming model {id}"
         )));
@@ -61,7 +64,9 @@ pub async fn smoke_test(bytes: &[u8], scratch: &Path) -> Result<String, DeployEr
         .body(axum::body::Body::from(body))
         .map_err(|e| fail(e.to_string()))?;
     let (status, json) = call(predict).await?;
-    let price = json.get("price").and_then(|p| p.as_f64());
+    let price = serde_json::from_value::<predictor::wire::PredictReply>(json.clone())
+        .ok()
+        .map(|r| r.price);
     if status != 200 || price.map(f64::to_bits) != Some(expected.to_bits()) {
         return Err(fail(format!(
             "POST /predict answered {status} with price {price:?}, core-model says {expected}"

@@ -21,7 +21,7 @@ async fn production_is_nothing_only_when_nothing_was_ever_deployed() {
         Production::Nothing
     );
 
-    let model = predictor::testing::write_model(dir.path());
+    let model = crate::test_fixtures::write_model(dir.path());
     let candidate = deployer
         .read_candidate(&request(&model))
         .expect("candidate");
@@ -51,7 +51,7 @@ async fn production_is_nothing_only_when_nothing_was_ever_deployed() {
 async fn a_deploy_refuses_a_candidate_other_than_the_one_judged() {
     let dir = tempfile::tempdir().expect("tempdir");
     let deployer = LocalDeployer::new(dir.path().join("deployments"), None, String::new());
-    let model = predictor::testing::write_model(dir.path());
+    let model = crate::test_fixtures::write_model(dir.path());
     let error = deployer
         .deploy(&request(&model), "0000", &|_| {})
         .await
