@@ -15,11 +15,14 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 mod deploy_support;
+mod support;
 
+use crate::support::aws::{aws_env, aws_loader};
+use crate::support::fixtures::project_root;
+use crate::support::servers::MotoServer;
 use deploy_support::{
     lambda_client, live_version, moto_without_docker, queue_smoke_replies, smoke_replies,
 };
-use predictor::testing::{MotoServer, aws_env, aws_loader, project_root};
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_amesops");

@@ -355,11 +355,7 @@ pub async fn shadow(
 ) -> Result<ShadowReport, MonitorError> {
     let from = window_start(request.today, request.since_days);
     let (first, last) = (day_string(from), day_string(request.today));
-    let days: Vec<String> = days::record_days(store)
-        .await?
-        .into_iter()
-        .filter(|d| *d >= first && *d <= last)
-        .collect();
+    let days = days::record_days_between(store, &first, &last).await?;
     let stored_sales = sales::sales_since(store, from, request.today).await?;
     let sold: Arc<HashMap<String, f64>> = Arc::new(
         stored_sales

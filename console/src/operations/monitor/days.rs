@@ -150,6 +150,20 @@ pub async fn record_days(store: &dyn ObjectStore) -> Result<Vec<String>, Monitor
         .collect())
 }
 
+/// The days with records from `first` to `last` (`YYYY-MM-DD`, both included), oldest first
+/// as the store lists them: the window every report over records reads.
+pub async fn record_days_between(
+    store: &dyn ObjectStore,
+    first: &str,
+    last: &str,
+) -> Result<Vec<String>, MonitorError> {
+    Ok(record_days(store)
+        .await?
+        .into_iter()
+        .filter(|d| d.as_str() >= first && d.as_str() <= last)
+        .collect())
+}
+
 /// One day's figures.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DaySummary {

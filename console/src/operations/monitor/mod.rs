@@ -111,11 +111,7 @@ pub fn window_start(today: Date, since_days: u32) -> Date {
 pub async fn monitor(store: &dyn ObjectStore, request: &Request) -> Result<Report, MonitorError> {
     let from = window_start(request.today, request.since_days);
     let (first, last) = (day_string(from), day_string(request.today));
-    let days: Vec<String> = days::record_days(store)
-        .await?
-        .into_iter()
-        .filter(|d| *d >= first && *d <= last)
-        .collect();
+    let days = days::record_days_between(store, &first, &last).await?;
     let sketch = request.sketch.as_ref();
     let today = last.as_str();
     let mut results = futures_util::stream::iter(days)
