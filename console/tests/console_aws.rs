@@ -146,7 +146,7 @@ async fn cloudwatch_log_events_appear_in_the_logs_view() {
     terminal.draw(|frame| app.draw(frame, now)).expect("draw");
     let screen = terminal.backend().to_string();
     assert!(
-        screen.contains("request served path=/predict price=150004"),
+        screen.contains("path=/predict price=150004 request served"),
         "{screen}"
     );
     assert_eq!(

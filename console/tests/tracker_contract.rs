@@ -642,8 +642,19 @@ fn cli_against_mlflow(url: &str, t: &dyn Tracker, runtime: &tokio::runtime::Runt
         );
         let mut terminal =
             ratatui::Terminal::new(ratatui::backend::TestBackend::new(140, 40)).unwrap();
-        terminal.draw(|frame| app.draw(frame, now)).unwrap();
-        let screen = terminal.backend().to_string();
+        // The comparison lists the metrics first and scrolls: page down to the params.
+        let mut screen = String::new();
+        for _ in 0..80 {
+            terminal.draw(|frame| app.draw(frame, now)).unwrap();
+            screen = terminal.backend().to_string();
+            if screen.contains("≠ train.alpha") {
+                break;
+            }
+            let _ = app.on_key(
+                crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Down),
+                now,
+            );
+        }
         assert!(
             screen.contains("≠ train.alpha"),
             "the comparison marks the differing param:\n{screen}"

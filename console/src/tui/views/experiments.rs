@@ -44,6 +44,7 @@ pub fn value_of(key: &str, v: f64) -> String {
         || k.contains("count")
         || k.ends_with("_n")
         || k.contains("features")
+        || k.contains("outliers")
         || (v.fract() == 0.0 && v.abs() >= 1.0 && v.abs() < 1e15)
     {
         dollars(v).replacen('$', "", 1)
