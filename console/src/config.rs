@@ -155,6 +155,10 @@ pub struct CanaryConfig {
     pub evaluation_periods: i32,
     /// On Ctrl-C / SIGTERM: `rollback` (default) or `resume` (leave it for `deploy --resume`).
     pub on_interrupt: OnInterrupt,
+    /// The console's canary deploy (`C` in the Deploy view): the share of traffic, percent.
+    pub percent: f64,
+    /// The console's canary deploy: how long the alarms are watched (`10m`).
+    pub watch: String,
 }
 
 impl Default for CanaryConfig {
@@ -171,6 +175,8 @@ impl Default for CanaryConfig {
             period_s: 60,
             evaluation_periods: 1,
             on_interrupt: OnInterrupt::Rollback,
+            percent: 10.0,
+            watch: "10m".to_string(),
         }
     }
 }

@@ -99,6 +99,8 @@ pub struct Context {
     pub command: String,
     /// Where the target's prediction records are (the gate's shadow replay reads them).
     pub store: Option<Arc<dyn ObjectStore>>,
+    /// `[canary]`: the share and watch of the console's canary deploy, and the alarms' limits.
+    pub canary: crate::config::CanaryConfig,
 }
 
 impl Context {
@@ -136,6 +138,7 @@ impl Context {
                 Target::Local => Some(Arc::new(LocalObjectStore::new(config.state_dir.clone()))),
                 Target::Aws => None,
             },
+            canary: config.canary.clone(),
         }
     }
 
@@ -156,6 +159,7 @@ impl Context {
             store: Some(Arc::new(LocalObjectStore::new(
                 root_for_tracker.join(".amesops"),
             ))),
+            canary: crate::config::CanaryConfig::default(),
         }
     }
 

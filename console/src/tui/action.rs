@@ -92,6 +92,10 @@ pub enum Mutation {
     },
     /// Run the pipeline, compare, deploy if no worse.
     Retrain,
+    /// Deploy the current model through the gate as a canary (`[canary] percent` of the
+    /// traffic) and watch its alarms for `[canary] watch`: promoted when every alarm stays OK,
+    /// rolled back when one fires.
+    Canary,
 }
 
 impl Mutation {
@@ -104,6 +108,7 @@ impl Mutation {
             Mutation::Rollback { to: None } => "Move the alias back to the previous version.".to_string(),
             Mutation::RunPipeline { stage: Some(s) } => format!("Run pipeline stage '{s}' (and what it needs)."),
             Mutation::RunPipeline { stage: None } => "Run the pipeline: every stage that changed.".to_string(),
+            Mutation::Canary => "Deploy the current model through the gate as a canary ([canary] percent of the traffic) and watch its alarms for [canary] watch: promoted when all stay OK, rolled back at once when one fires.".to_string(),
             Mutation::Retrain => {
                 "Retrain: run the pipeline and compare the new model with production; you confirm the deploy after seeing the metrics.".to_string()
             }

@@ -190,8 +190,13 @@ impl App {
     /// Asks for a mutation: it starts unless read-only refuses it or another one runs; its
     /// operation then asks for confirmation through the dialog.
     pub fn ask(&mut self, mutation: Mutation, now: Instant) -> Vec<Command> {
+        // A watched canary runs for minutes: a rollback (`x`, `b`) is how it is stopped, so it
+        // may start meanwhile; the watch sees the alias move and ends.
+        let stops_canary =
+            self.busy == Some(Mutation::Canary) && matches!(mutation, Mutation::Rollback { .. });
         if let Some(busy) = &self.busy
             && !self.read_only
+            && !stops_canary
         {
             self.note(
                 format!("wait: still working on — {}", busy.describe()),
@@ -216,7 +221,9 @@ impl App {
         if let Mutation::RunPipeline { .. } | Mutation::Retrain = mutation {
             self.pipeline.begin_run(short(&mutation).to_string());
         }
-        self.busy = Some(mutation.clone());
+        if self.busy.is_none() {
+            self.busy = Some(mutation.clone());
+        }
         self.note(
             format!("started: {}", mutation.describe()),
             Level::Info,
@@ -689,6 +696,7 @@ fn short(m: &Mutation) -> &'static str {
         Mutation::Rollback { .. } => "rollback",
         Mutation::RunPipeline { .. } => "pipeline run",
         Mutation::Retrain => "retrain",
+        Mutation::Canary => "canary deploy",
     }
 }
 

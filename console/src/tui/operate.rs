@@ -131,6 +131,51 @@ pub(super) async fn mutate(
                 Err(e) => Err(e.to_string()),
             }
         }
+        Mutation::Canary => canary(b, dialog, events).await,
         Mutation::Retrain => Err("retrain runs through its own command".to_string()),
+    }
+}
+
+/// `C`: the CLI's `deploy --canary PCT --watch D` with `[canary]`'s share and watch; the same
+/// promote path (gate, confirmation, smoke test), then the same watch.
+async fn canary(b: &Backends, dialog: &DialogConfirm, events: &Sink) -> Result<String, String> {
+    let ctx = &b.operations;
+    let settings = &ctx.canary;
+    let duration = crate::config::parse_duration(&settings.watch)
+        .map_err(|e| format!("[canary] watch: {e}"))?;
+    let request = DeployRequest {
+        source: Source::Model {
+            model: b.candidate.clone(),
+            package: b.package.clone(),
+        },
+        options: DeployOptions {
+            canary: Some(settings.percent),
+            ..DeployOptions::default()
+        },
+    };
+    let promoted = promote::promote(ctx, &request, Overrides::default(), dialog, events)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (promote::Decision::Deployed, Some(report)) = (promoted.decision, &promoted.deployed)
+    else {
+        return match promoted.decision {
+            promote::Decision::Refused => Err(promoted.summary()),
+            _ => Ok(promoted.summary()),
+        };
+    };
+    let watch = operations::canary::Watch {
+        duration,
+        config: settings.clone(),
+        promote_anyway: false,
+    };
+    // Stopping is `x` (a rollback): the watch sees the alias move and ends.
+    let stop = std::sync::Arc::new(tokio::sync::Notify::new());
+    let outcome = operations::canary::watch(ctx, report, &watch, stop, events)
+        .await
+        .map_err(|e| e.to_string())?;
+    if outcome.promoted() {
+        Ok(outcome.summary())
+    } else {
+        Err(outcome.summary())
     }
 }

@@ -182,6 +182,24 @@ fn production_confirmation_needs_the_typed_text_the_operation_asks_for() {
 }
 
 #[test]
+fn c_starts_a_watched_canary_and_a_rollback_may_stop_it_while_it_runs() {
+    let now = Instant::now();
+    let mut app = fixtures::app(false);
+    fixtures::show(&mut app, ViewId::Deploy, State::Data, now);
+    assert_eq!(
+        mutations(&app.on_key(key(KeyCode::Char('C')), now)),
+        vec![Mutation::Canary]
+    );
+    // Another deploy waits for the watch; a rollback (the way to stop it) does not.
+    assert!(app.ask(Mutation::Deploy, now).is_empty());
+    assert_eq!(
+        mutations(&app.ask(Mutation::Rollback { to: None }, now)),
+        vec![Mutation::Rollback { to: None }]
+    );
+    assert_eq!(app.busy, Some(Mutation::Canary));
+}
+
+#[test]
 fn the_override_of_the_gate_is_its_own_key_never_d() {
     let now = Instant::now();
     let mut app = fixtures::app(false);
@@ -207,6 +225,7 @@ fn read_only_refuses_every_mutation_at_dispatch() {
         KeyCode::Char('b'),
         KeyCode::Char('R'),
         KeyCode::Char('F'),
+        KeyCode::Char('C'),
     ] {
         assert!(mutations(&app.on_key(key(code), now)).is_empty());
         assert!(app.overlay.is_none());

@@ -104,12 +104,13 @@ impl View for DeployView {
             ("↑/↓", "pick a version"),
             ("r", "refresh"),
             ("F", "force past the gate (typed)"),
+            ("C", "canary deploy (watched)"),
             ("x", "stop canary"),
         ]
     }
 
     fn mutating_keys(&self) -> &'static [&'static str] {
-        &["d", "b", "F", "x"]
+        &["d", "b", "F", "C", "x"]
     }
 
     fn on_enter(&mut self, now: std::time::Instant) -> Option<Command> {
@@ -146,6 +147,7 @@ impl View for DeployView {
                 None
             }
             KeyCode::Char('F') => Some(Intent::Ask(Mutation::ForceDeploy)),
+            KeyCode::Char('C') => Some(Intent::Ask(Mutation::Canary)),
             KeyCode::Char('r') => self.reload(now).map(Intent::Run),
             // Stopping a canary is a rollback: the plan stops the share, the dialog confirms.
             KeyCode::Char('x') if self.status.data().is_some_and(|s| s.routing.is_some()) => {
