@@ -49,9 +49,10 @@ pub struct Caller {
     pub baseline_price: Option<f64>,
 }
 
-/// The predicted price, for the request log.
-#[derive(Debug, Clone, Copy)]
-struct LoggedPrice(f64);
+/// The predicted price and the id of its record, for the request log: the id links a log
+/// line to its stored prediction (the console's Predictions → Logs).
+#[derive(Debug, Clone)]
+struct LoggedPrice(f64, String);
 
 /// Builds the router with all routes, JSON 404/405, and the request log.
 pub fn router(state: AppState) -> Router {
@@ -105,7 +106,9 @@ async fn log_request(State(state): State<AppState>, mut request: Request, next: 
     let latency_us = started.elapsed().as_micros() as u64;
     let status = response.status().as_u16();
     let model_id = state.model().id.clone();
-    let price = response.extensions().get::<LoggedPrice>().map(|p| p.0);
+    let logged = response.extensions().get::<LoggedPrice>();
+    let price = logged.map(|p| p.0);
+    let prediction_id = logged.map(|p| p.1.as_str());
     match response.extensions().get::<LoggedError>() {
         Some(LoggedError(code)) if status >= 500 => tracing::error!(
             request_id = %caller.request_id, method = %method, path = %path, status, latency_us,
@@ -117,7 +120,7 @@ async fn log_request(State(state): State<AppState>, mut request: Request, next: 
         ),
         None => tracing::info!(
             request_id = %caller.request_id, method = %method, path = %path, status, latency_us,
-            model_id = %model_id, price, "request served"
+            model_id = %model_id, price, prediction_id, "request served"
         ),
     }
     response
@@ -360,9 +363,9 @@ async fn predict(
     let model = state.model();
     let priced = price_house(&model, input, &caller, started)?;
     let stored = store_record(&state, &priced.key, &priced.record, caller.baseline_price).await;
-    let price = priced.record.price;
+    let logged = LoggedPrice(priced.record.price, priced.record.id.clone());
     let mut response = Json(reply(&model, priced, stored)).into_response();
-    response.extensions_mut().insert(LoggedPrice(price));
+    response.extensions_mut().insert(logged);
     Ok(response)
 }
 

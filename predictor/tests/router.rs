@@ -211,6 +211,11 @@ async fn predict_prices_a_house_and_stores_the_record_under_the_key_layout() {
     assert_eq!(served["status"], 200);
     assert_eq!(served["price"].as_f64().unwrap().to_bits(), price.to_bits());
     assert_eq!(served["model_id"], body["model"]["id"]);
+    assert_eq!(
+        served["prediction_id"],
+        record.id.as_str(),
+        "the line names its record"
+    );
 }
 
 #[tokio::test]

@@ -866,11 +866,24 @@ fn the_predictions_filter_matches_what_is_shown_and_e_fills_the_form() {
         other => panic!("expected the record, got {other:?}"),
     }
     app.on_key(key(KeyCode::Esc), now);
-    // l links the record to its log lines.
+    // l links the record to its log line, by the record's id the line names.
     app.on_loaded(Loaded::Logs(LogEvent::Lines(fixtures::log_lines())), now);
+    let served: Vec<LogLine> = (0..60)
+        .map(|i| LogLine {
+            timestamp_ms: None,
+            text: format!(
+                r#"{{"level":"INFO","message":"request served","path":"/predict","status":200,"prediction_id":"00000000-0000-4000-8000-{i:012}"}}"#
+            ),
+        })
+        .collect();
+    app.on_loaded(Loaded::Logs(LogEvent::Lines(served)), now);
     app.on_key(key(KeyCode::Char('l')), now);
     assert_eq!(app.view, ViewId::Logs);
-    assert!(app.logs.match_status().is_some());
+    assert_eq!(
+        app.logs.match_status().map(|(_, n)| n),
+        Some(1),
+        "exactly the record's own line"
+    );
     app.on_key(key(KeyCode::Char('3')), now);
     app.on_key(key(KeyCode::Char('e')), now);
     assert_eq!(app.view, ViewId::Predict);

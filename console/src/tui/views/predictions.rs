@@ -371,13 +371,13 @@ impl View for PredictionsView {
             KeyCode::Char('l') => {
                 let rows = self.visible();
                 if let Some(row) = self.table.selected().and_then(|i| rows.get(i)) {
-                    // The log line of a prediction carries its price as the record does.
-                    let price = row
+                    // The log line of a prediction names its record's id.
+                    let id = row
                         .raw
-                        .get("price")
-                        .map(|p| p.to_string())
+                        .get("id")
+                        .and_then(|id| id.as_str())
                         .unwrap_or_default();
-                    return Some(Intent::ShowLogs(format!("price={price}")));
+                    return Some(Intent::ShowLogs(format!("prediction_id={id}")));
                 }
             }
             KeyCode::Char('e') => {
