@@ -130,7 +130,7 @@ impl RunLock {
                     });
                 }
                 Err(TryLockError::WouldBlock) => {
-                    let holder = read_holder(&mut file);
+                    let holder = read_holder_settled(&mut file);
                     if let Some(held) = &holder
                         && inherited_token().as_deref() == Some(held.token.as_str())
                     {
@@ -212,6 +212,19 @@ fn write_holder(file: &mut File, holder: Option<&Holder>) -> std::io::Result<()>
         file.write_all(&line)?;
     }
     file.flush()
+}
+
+/// The holder of a lock just found taken: a process that has just taken it writes its line
+/// right after, so an empty line is read again for a moment before the refusal says "a
+/// process that is just starting" instead of naming it.
+fn read_holder_settled(file: &mut File) -> Option<Holder> {
+    for _ in 0..20 {
+        if let Some(holder) = read_holder(file) {
+            return Some(holder);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    read_holder(file)
 }
 
 fn read_holder(file: &mut File) -> Option<Holder> {
