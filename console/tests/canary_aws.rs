@@ -171,6 +171,7 @@ impl Project {
                 unknown_levels: Vec::new(),
                 out_of_range: Vec::new(),
                 price: 180_000.0,
+                interval: None,
                 latency_us: 100,
                 source_ip: None,
                 source: predictor::record::Source::Api,

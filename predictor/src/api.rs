@@ -265,6 +265,7 @@ fn price_house(
             out_of_range: out_of_range_json(&prediction.report),
             unknown_levels: prediction.report.unknown_levels,
             price: prediction.price,
+            interval: None,
             latency_us: started.elapsed().as_micros() as u64,
             source_ip: caller.source_ip.clone(),
             source: caller.source,

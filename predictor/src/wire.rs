@@ -272,6 +272,10 @@ pub struct PredictionRecord {
     pub out_of_range: Vec<OutOfRange>,
     /// Predicted price in dollars.
     pub price: f64,
+    /// The price range served with it, when the record carries one (monitoring then judges
+    /// coverage on it instead of the model's interval around the price).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<IntervalReply>,
     /// Time spent validating and predicting, in microseconds.
     pub latency_us: u64,
     /// The caller's address, when known.

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Context, Error, Event, Sink, tracker};
 use crate::backend::deployer::canary::{AlarmPlan, AlarmState, CanaryControl, Thresholds};
-use crate::backend::deployer::{DeployError, DeployReport, Production};
+use crate::backend::deployer::{CanaryStep, DeployError, DeployReport, Production};
 use crate::backend::store::{ObjectStore, newest_keys};
 use crate::config::{CanaryConfig, OnInterrupt};
 
@@ -83,14 +83,13 @@ impl WatchState {
     }
 
     fn save(&self, state_dir: &Path) -> Result<(), Error> {
-        let bytes = serde_json::to_vec_pretty(self)
-            .map_err(|e| Error::Deploy(DeployError(format!("canary state: {e}"))))?;
-        core_model::files::write_bytes(&state_dir.join(STATE_FILE), &bytes).map_err(|e| {
-            Error::Deploy(DeployError(format!(
-                "cannot write {}: {e}",
-                state_dir.join(STATE_FILE).display()
-            )))
-        })
+        let bytes = serde_json::to_vec_pretty(self).map_err(|error| DeployError::Encode {
+            what: "the canary state",
+            error,
+        })?;
+        let path = state_dir.join(STATE_FILE);
+        core_model::files::write_bytes(&path, &bytes)
+            .map_err(|e| Error::Deploy(DeployError::file("write", path, e)))
     }
 
     /// Whether `deploy --resume` can continue it: interrupted on purpose, or its watcher is
@@ -232,9 +231,7 @@ impl Watch {
 }
 
 fn no_canary() -> Error {
-    Error::Deploy(DeployError(
-        "this target has no canary (traffic split): use --target aws".to_string(),
-    ))
+    Error::Deploy(DeployError::NoTrafficSplit)
 }
 
 /// The model id behind a version, from the deployer's status.
@@ -262,16 +259,18 @@ pub async fn watch(
 ) -> Result<Outcome, Error> {
     let canary = ctx.deployer.canary().ok_or_else(no_canary)?;
     let Some((old_version, Some((version, weight)))) = canary.routing().await? else {
-        return Err(Error::Deploy(DeployError(format!(
-            "the alias does not route a canary share to version {}: nothing to watch",
-            deployed.version
-        ))));
+        return Err(Error::Deploy(DeployError::CanaryRouting {
+            version: deployed.version.clone(),
+            step: CanaryStep::Watch { routed: None },
+        }));
     };
     if version != deployed.version {
-        return Err(Error::Deploy(DeployError(format!(
-            "the alias routes its canary share to version {version}, not {}: another deploy ran",
-            deployed.version
-        ))));
+        return Err(Error::Deploy(DeployError::CanaryRouting {
+            version: deployed.version.clone(),
+            step: CanaryStep::Watch {
+                routed: Some(version),
+            },
+        }));
     }
     let plan = AlarmPlan {
         version: version.clone(),
@@ -299,7 +298,7 @@ pub async fn watch(
     let poll = watch
         .config
         .poll_interval()
-        .map_err(|e| Error::Deploy(DeployError(e)))?;
+        .map_err(|e| Error::Deploy(DeployError::Other(e)))?;
     let started_at = now();
     let state = WatchState {
         plan,
@@ -335,22 +334,16 @@ pub async fn resume(
 ) -> Result<Outcome, Error> {
     let canary = ctx.deployer.canary().ok_or_else(no_canary)?;
     let Some(mut state) = WatchState::load(&ctx.state_dir) else {
-        return Err(Error::Deploy(DeployError(format!(
-            "no canary watch to resume ({} does not exist)",
-            ctx.state_dir.join(STATE_FILE).display()
-        ))));
+        return Err(Error::Deploy(DeployError::NoWatch {
+            path: ctx.state_dir.join(STATE_FILE),
+        }));
     };
     if !state.resumable() {
-        return Err(Error::Deploy(DeployError(format!(
-            "the last canary watch (version {}) is {}{}: nothing to resume",
-            state.plan.version,
-            state.label().replace('_', " "),
-            state
-                .reason
-                .as_ref()
-                .map(|r| format!(" ({r})"))
-                .unwrap_or_default()
-        ))));
+        return Err(Error::Deploy(DeployError::WatchOver {
+            version: state.plan.version.clone(),
+            phase: state.label().replace('_', " "),
+            reason: state.reason.clone(),
+        }));
     }
     match canary.routing().await? {
         Some((_, Some((version, _)))) if version == state.plan.version => {}
@@ -359,10 +352,10 @@ pub async fn resume(
             state.reason = Some("the alias no longer routes to the canary".to_string());
             state.updated_at = now();
             state.save(&ctx.state_dir)?;
-            return Err(Error::Deploy(DeployError(format!(
-                "the alias no longer routes a share to version {}: nothing to resume",
-                state.plan.version
-            ))));
+            return Err(Error::Deploy(DeployError::CanaryRouting {
+                version: state.plan.version.clone(),
+                step: CanaryStep::Resume,
+            }));
         }
     }
     // The alarms may have been removed meanwhile; creating them again is idempotent.
@@ -577,10 +570,12 @@ async fn roll_back(
         state.reason = Some(format!("{reason}; the alias had already moved"));
         state.updated_at = now();
         state.save(&ctx.state_dir)?;
-        return Err(Error::Deploy(DeployError(format!(
-            "{reason}, but the alias no longer routes a share to version {} (another deploy or rollback ran): nothing rolled back",
-            state.plan.version
-        ))));
+        return Err(Error::Deploy(DeployError::CanaryRouting {
+            version: state.plan.version.clone(),
+            step: CanaryStep::RollBack {
+                because: reason.to_string(),
+            },
+        }));
     }
     let report = ctx.deployer.rollback(&plan, &step).await?;
     // A model an alarm rolled back stays out, as after an operator's rollback.

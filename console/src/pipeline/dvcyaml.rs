@@ -6,7 +6,7 @@ use std::path::Path;
 use serde_yaml::{Mapping, Value};
 
 use super::config::ParsingConfig;
-use super::interpolate::Context;
+use super::interpolate::{Context, InterpolationError};
 use super::pyvalue::scalar_str;
 use super::{Error, paths, read_yaml};
 
@@ -122,6 +122,15 @@ fn invalid(message: &str) -> Error {
     }
 }
 
+/// The error of a `${…}` in `stage`'s `field`.
+fn template(stage: &str, field: &str) -> impl Fn(InterpolationError) -> Error {
+    move |reason| Error::Template {
+        stage: stage.to_string(),
+        field: field.to_string(),
+        reason,
+    }
+}
+
 fn interpolation(location: &str, message: String) -> Error {
     Error::Interpolation {
         location: location.to_string(),
@@ -142,7 +151,7 @@ fn members(
         template.remove("matrix");
         let Value::Mapping(matrix) = context
             .resolve(matrix, None, parsing)
-            .map_err(|m| interpolation(&location, m))?
+            .map_err(template(name, "matrix"))?
         else {
             return Err(interpolation(&location, "expected a mapping".to_string()));
         };
@@ -184,7 +193,7 @@ fn members(
         };
         let iterable = context
             .resolve(foreach, None, parsing)
-            .map_err(|m| interpolation(&location, m))?;
+            .map_err(template(name, "foreach"))?;
         let keyed: Vec<(String, Value, bool)> = match iterable {
             Value::Mapping(map) => map
                 .into_iter()
@@ -258,7 +267,7 @@ fn resolve_stage(
         Some(wdir) => {
             let resolved = context
                 .resolve(wdir, Some("wdir"), parsing)
-                .map_err(|m| interpolation(&field("wdir"), m))?;
+                .map_err(template(&name, "wdir"))?;
             let wdir = paths::normalize(&text(resolved, "wdir")?);
             if wdir == "." { String::new() } else { wdir }
         }
@@ -276,7 +285,7 @@ fn resolve_stage(
             .get(key)
             .map(|value| context.resolve(value, Some(key), parsing))
             .transpose()
-            .map_err(|m| interpolation(&field(key), m))
+            .map_err(template(&name, key))
     };
     let cmd = resolve("cmd")?.ok_or_else(|| interpolation(&field("cmd"), "missing".to_string()))?;
     let mut deps = Vec::new();

@@ -10,6 +10,49 @@ use super::config::ParsingConfig;
 use super::pyvalue::{scalar_str, shell_quote};
 use super::{Error, paths, read_yaml};
 
+/// Why a `${…}` expression does not resolve; every variant names the expression.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InterpolationError {
+    /// No variable has that name (or the path leads nowhere).
+    #[error("could not find '{expression}'")]
+    NotFound {
+        /// The expression inside `${…}`.
+        expression: String,
+    },
+    /// A list or dictionary where only a scalar may go (outside `cmd` and `foreach`).
+    #[error("cannot interpolate a list or dictionary here: ${{{expression}}}")]
+    Composite {
+        /// The expression inside `${…}`.
+        expression: String,
+    },
+    /// A list inside a longer string.
+    #[error("cannot interpolate a list inside a string: ${{{expression}}}")]
+    ListInString {
+        /// The expression inside `${…}`.
+        expression: String,
+    },
+    /// A dictionary (as `--name value` options) holding a list of lists or maps.
+    #[error("cannot interpolate nested list in '{name}': ${{{expression}}}")]
+    NestedList {
+        /// The expression inside `${…}`.
+        expression: String,
+        /// The option whose list nests.
+        name: String,
+    },
+}
+
+impl InterpolationError {
+    /// The expression inside `${…}`.
+    pub fn expression(&self) -> &str {
+        match self {
+            InterpolationError::NotFound { expression }
+            | InterpolationError::Composite { expression }
+            | InterpolationError::ListInString { expression }
+            | InterpolationError::NestedList { expression, .. } => expression,
+        }
+    }
+}
+
 /// The variables a template can use.
 #[derive(Debug, Clone, Default)]
 pub struct Context {
@@ -111,7 +154,7 @@ impl Context {
         value: &Value,
         key: Option<&str>,
         config: &ParsingConfig,
-    ) -> Result<Value, String> {
+    ) -> Result<Value, InterpolationError> {
         Ok(match value {
             Value::String(s) => self.resolve_str(s, key, config)?,
             Value::Sequence(items) => Value::Sequence(
@@ -136,23 +179,23 @@ impl Context {
         template: &str,
         key: Option<&str>,
         config: &ParsingConfig,
-    ) -> Result<Value, String> {
+    ) -> Result<Value, InterpolationError> {
         let matches = find_templates(template);
         if let [(start, end, expression)] = matches.as_slice()
             && *start == 0
             && *end == template.len()
         {
             let value = self.select(expression)?;
-            check_interpolable(value, key)?;
+            check_interpolable(value, key, expression)?;
             return Ok(value.clone());
         }
         let mut out = String::new();
         let mut index = 0;
         for (start, end, expression) in matches {
             let value = self.select(&expression)?;
-            check_interpolable(value, key)?;
+            check_interpolable(value, key, &expression)?;
             out.push_str(&template[index..start]);
-            out.push_str(&to_str(value, config)?);
+            out.push_str(&to_str(value, config, &expression)?);
             index = end;
         }
         out.push_str(&template[index..]);
@@ -160,7 +203,10 @@ impl Context {
     }
 
     /// Looks up `a.b[0].c`.
-    fn select(&self, expression: &str) -> Result<&Value, String> {
+    fn select(&self, expression: &str) -> Result<&Value, InterpolationError> {
+        let not_found = || InterpolationError::NotFound {
+            expression: expression.to_string(),
+        };
         let normalized = expression.replace('[', ".").replace(']', "");
         let mut current: Option<&Value> = None;
         for part in normalized.split('.').map(str::trim) {
@@ -172,9 +218,9 @@ impl Context {
                 }
                 Some(_) => None,
             };
-            current = Some(next.ok_or_else(|| format!("could not find '{expression}'"))?);
+            current = Some(next.ok_or_else(not_found)?);
         }
-        current.ok_or_else(|| format!("could not find '{expression}'"))
+        current.ok_or_else(not_found)
     }
 }
 
@@ -227,14 +273,20 @@ fn find_templates(s: &str) -> Vec<(usize, usize, String)> {
     found
 }
 
-fn check_interpolable(value: &Value, key: Option<&str>) -> Result<(), String> {
+fn check_interpolable(
+    value: &Value,
+    key: Option<&str>,
+    expression: &str,
+) -> Result<(), InterpolationError> {
     let composite = matches!(value, Value::Sequence(_) | Value::Mapping(_));
     match key {
         Some(key) if composite && !key.contains("foreach") => {
             if key == "cmd" && matches!(value, Value::Mapping(_)) {
                 Ok(())
             } else {
-                Err("cannot interpolate a list or dictionary here".to_string())
+                Err(InterpolationError::Composite {
+                    expression: expression.to_string(),
+                })
             }
         }
         _ => Ok(()),
@@ -242,12 +294,18 @@ fn check_interpolable(value: &Value, key: Option<&str>) -> Result<(), String> {
 }
 
 /// How a value reads inside a string: a dictionary becomes `--key value` options.
-fn to_str(value: &Value, config: &ParsingConfig) -> Result<String, String> {
+fn to_str(
+    value: &Value,
+    config: &ParsingConfig,
+    expression: &str,
+) -> Result<String, InterpolationError> {
     if let Some(text) = scalar_str(value) {
         return Ok(text);
     }
     let Value::Mapping(map) = value else {
-        return Err("cannot interpolate a list inside a string".to_string());
+        return Err(InterpolationError::ListInString {
+            expression: expression.to_string(),
+        });
     };
     let mut flat = Vec::new();
     flatten("", map, &mut flat);
@@ -264,8 +322,12 @@ fn to_str(value: &Value, config: &ParsingConfig) -> Result<String, String> {
                 for (n, item) in items.iter().enumerate() {
                     let text = match item {
                         Value::String(s) => shell_quote(s),
-                        other => scalar_str(other)
-                            .ok_or_else(|| format!("cannot interpolate nested list in '{name}'"))?,
+                        other => scalar_str(other).ok_or_else(|| {
+                            InterpolationError::NestedList {
+                                expression: expression.to_string(),
+                                name: name.clone(),
+                            }
+                        })?,
                     };
                     if n == 0 || config.list_append {
                         out.push_str(&format!("--{name} {text} "));
@@ -312,7 +374,7 @@ mod tests {
         }
     }
 
-    fn resolve(c: &Context, template: &str, key: &str) -> Result<Value, String> {
+    fn resolve(c: &Context, template: &str, key: &str) -> Result<Value, InterpolationError> {
         c.resolve(
             &Value::String(template.to_string()),
             Some(key),
@@ -339,8 +401,24 @@ mod tests {
             resolve(&c, "\\${train.n}", "cmd"),
             Ok(Value::from("${train.n}"))
         );
-        assert!(resolve(&c, "${missing}", "cmd").is_err());
-        assert!(resolve(&c, "${names}", "deps").is_err());
+        assert_eq!(
+            resolve(&c, "x ${train.missing}", "cmd"),
+            Err(InterpolationError::NotFound {
+                expression: "train.missing".to_string()
+            })
+        );
+        let composite = resolve(&c, "${names}", "deps").expect_err("a list in deps");
+        assert_eq!(composite.expression(), "names");
+        assert_eq!(
+            composite.to_string(),
+            "cannot interpolate a list or dictionary here: ${names}"
+        );
+        assert_eq!(
+            resolve(&c, "x ${names}", "foreach"),
+            Err(InterpolationError::ListInString {
+                expression: "names".to_string()
+            })
+        );
     }
 
     #[test]

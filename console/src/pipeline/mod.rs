@@ -67,6 +67,16 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A `${…}` expression in a stage's field does not resolve.
+    #[error("dvc.yaml: cannot resolve 'stages.{stage}.{field}': {reason}")]
+    Template {
+        /// The stage (a generated name such as `train@a` for a foreach or matrix member).
+        stage: String,
+        /// The field (`cmd`, `deps`, `foreach`, …).
+        field: String,
+        /// The expression and why it does not resolve.
+        reason: interpolate::InterpolationError,
+    },
     /// No dvc.yaml above the working directory.
     #[error("no dvc.yaml in {} or any folder above it; run amesops from the project", start.display())]
     NoProject {

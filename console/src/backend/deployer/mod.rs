@@ -3,6 +3,7 @@
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod canary;
+mod error;
 pub mod local;
 
 use std::path::PathBuf;
@@ -10,6 +11,8 @@ use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 use serde::Serialize;
+
+pub use error::{CanaryStep, DeployError, ImageStep, SmokeFailure};
 
 /// One published version.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -54,10 +57,6 @@ pub struct DeployReport {
     pub changed: bool,
 }
 
-/// Why a deployment action failed; the message names the resource and the fix.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{0}")]
-pub struct DeployError(pub String);
 
 /// What a deploy ships.
 #[derive(Debug, Clone, PartialEq)]
@@ -206,7 +205,7 @@ pub trait Deployer: Send + Sync {
         Box::pin(async move {
             match self.production().await? {
                 Production::Serving(served) => Ok(served.artifact),
-                Production::Nothing => Err(DeployError("nothing is deployed yet".to_string())),
+                Production::Nothing => Err(DeployError::NothingDeployed),
             }
         })
     }
@@ -231,9 +230,7 @@ pub async fn for_config(config: &crate::config::Config) -> anyhow::Result<Arc<dy
         )),
         #[cfg(feature = "aws")]
         crate::config::Target::Aws => Ok(Arc::new(
-            aws::AwsDeployer::connect(&config.aws, &config.root)
-                .await
-                .map_err(anyhow::Error::msg)?,
+            aws::AwsDeployer::connect(&config.aws, &config.root).await?,
         )),
         #[cfg(not(feature = "aws"))]
         crate::config::Target::Aws => anyhow::bail!(

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use core_model::sketch::{Counts, ReferenceSketch, house_from_input};
 use futures_util::StreamExt;
-use predictor::record::Source;
+use predictor::record::{PredictionRecord, Source};
 use serde::{Deserialize, Serialize};
 
 use super::MonitorError;
@@ -46,53 +46,47 @@ pub struct Brief {
     pub source: Source,
 }
 
-/// A stored record, as far as monitoring reads it.
-#[derive(Debug, Deserialize)]
-pub struct StoredRecord {
-    id: String,
-    timestamp: String,
-    model_id: String,
-    #[serde(default)]
-    input: serde_json::Map<String, serde_json::Value>,
-    price: f64,
-    #[serde(default)]
-    source: Source,
-    #[serde(default)]
-    interval: Option<serde_json::Value>,
-}
+/// A stored record, read as the predictor writes it ([`PredictionRecord`]): a field renamed
+/// there fails to compile here.
+#[derive(Debug, Clone)]
+pub struct StoredRecord(pub PredictionRecord);
 
 impl StoredRecord {
     /// Parses a record's bytes.
     pub fn parse(key: &str, bytes: &[u8]) -> Result<StoredRecord, MonitorError> {
         serde_json::from_slice(bytes)
+            .map(StoredRecord)
             .map_err(|e| MonitorError::Store(format!("{key}: not a prediction record: {e}")))
     }
 
     /// Its brief.
     pub fn brief(&self, key: &str) -> Brief {
-        let interval = self.interval.as_ref().and_then(|v| {
-            let low = v.get("low").and_then(|x| x.as_f64())?;
-            let high = v.get("high").and_then(|x| x.as_f64())?;
-            Some([low, high])
-        });
+        let record = &self.0;
         Brief {
-            id: self.id.clone(),
+            id: record.id.clone(),
             key: key.to_string(),
-            timestamp: self.timestamp.clone(),
-            model_id: self.model_id.clone(),
-            price: self.price,
-            interval,
-            house_id: self.input.get("Id").and_then(|v| {
+            timestamp: record.timestamp.clone(),
+            model_id: record.model_id.clone(),
+            price: record.price,
+            interval: record.interval.as_ref().map(|i| [i.low, i.high]),
+            house_id: self.input().get("Id").and_then(|v| {
                 v.as_i64()
                     .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
             }),
-            source: self.source,
+            source: record.source,
         }
     }
 
     /// Who asked.
     pub fn source(&self) -> Source {
-        self.source
+        self.0.source
+    }
+
+    /// The house as sent (empty when the input is not an object).
+    fn input(&self) -> &serde_json::Map<String, serde_json::Value> {
+        static EMPTY: std::sync::LazyLock<serde_json::Map<String, serde_json::Value>> =
+            std::sync::LazyLock::new(serde_json::Map::new);
+        self.0.input.as_object().unwrap_or(&EMPTY)
     }
 }
 
@@ -255,14 +249,14 @@ async fn compute(
         };
         for (key, bytes) in fetched {
             let record = StoredRecord::parse(&key, &bytes)?;
-            if !record.source.is_traffic() {
+            if !record.source().is_traffic() {
                 continue;
             }
             summary.records += 1;
-            *summary.models.entry(record.model_id.clone()).or_default() += 1;
+            *summary.models.entry(record.0.model_id.clone()).or_default() += 1;
             if let Some(sketch) = &sketch {
-                let house = house_from_input(&record.input);
-                sketch.count(&mut summary.counts, &house, Some(record.price));
+                let house = house_from_input(record.input());
+                sketch.count(&mut summary.counts, &house, Some(record.0.price));
             }
             let brief = record.brief(&key);
             if let Some(id) = brief.house_id {

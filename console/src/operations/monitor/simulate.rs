@@ -122,6 +122,7 @@ pub async fn simulate(
                 })
                 .collect(),
             price: prediction.price,
+            interval: None,
             latency_us: 0,
             source_ip: None,
             source: Source::Simulated,

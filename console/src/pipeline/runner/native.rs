@@ -38,11 +38,10 @@ pub fn run(request: &RunRequest, events: &Sender<Event>) -> Result<RunSummary, E
         }
         tracker.start(stage.name.clone());
         let recorded = run_stage(&project, stage, &request.env, &tracker).and_then(|()| {
-            record::record_stage(&project, stage, inputs.hasher())
-                .map_err(|e| format!("the stage ran but could not be recorded: {e}"))
+            record::record_stage(&project, stage, inputs.hasher()).map_err(StageFailure::Record)
         });
         if let Err(error) = recorded {
-            tracker.fail(Some(stage.name.clone()), error);
+            tracker.fail(Some(stage.name.clone()), error.to_string());
             break;
         }
         tracker.finish();
@@ -50,15 +49,64 @@ pub fn run(request: &RunRequest, events: &Sender<Event>) -> Result<RunSummary, E
     Ok(tracker.summary)
 }
 
+/// Why a stage failed when run without DVC.
+#[derive(Debug, thiserror::Error)]
+pub enum StageFailure {
+    /// A dependency is missing before the stage runs.
+    #[error("dependency '{path}' does not exist")]
+    MissingDependency {
+        /// The dependency (relative to the root).
+        path: String,
+    },
+    /// An output of an earlier run cannot be removed.
+    #[error("cannot remove output '{path}': {io}")]
+    RemoveOutput {
+        /// The output.
+        path: String,
+        /// The system's reason.
+        io: std::io::Error,
+    },
+    /// The shell could not be started.
+    #[error("{0}")]
+    Start(Error),
+    /// Waiting for a command failed.
+    #[error("failed to run: {cmd}: {io}")]
+    Wait {
+        /// The command.
+        cmd: String,
+        /// The system's reason.
+        io: std::io::Error,
+    },
+    /// A command exited with a failure.
+    #[error("failed to run: {cmd}, exited with {code}")]
+    Exit {
+        /// The command.
+        cmd: String,
+        /// Its exit code (or the signal that ended it).
+        code: String,
+    },
+    /// A declared output was not written.
+    #[error("output '{path}' does not exist")]
+    MissingOutput {
+        /// The output.
+        path: String,
+    },
+    /// The stage ran but dvc.lock or the cache could not be written.
+    #[error("the stage ran but could not be recorded: {0}")]
+    Record(Error),
+}
+
 fn run_stage(
     project: &Project,
     stage: &Stage,
     env: &[(String, String)],
     tracker: &Tracker,
-) -> Result<(), String> {
+) -> Result<(), StageFailure> {
     let root = &project.root;
     if let Some(missing) = stage.deps.iter().find(|d| !root.join(&d.path).exists()) {
-        return Err(format!("dependency '{}' does not exist", missing.path));
+        return Err(StageFailure::MissingDependency {
+            path: missing.path.clone(),
+        });
     }
     for out in stage.outs.iter().filter(|o| !o.persist) {
         let path = root.join(&out.path);
@@ -68,8 +116,11 @@ fn run_stage(
             std::fs::remove_file(&path)
         };
         match removed {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(format!("cannot remove output '{}': {e}", out.path));
+            Err(io) if io.kind() != std::io::ErrorKind::NotFound => {
+                return Err(StageFailure::RemoveOutput {
+                    path: out.path.clone(),
+                    io,
+                });
             }
             _ => {}
         }
@@ -86,22 +137,25 @@ fn run_stage(
             .env("DVC_ROOT", root)
             .env("DVC_STAGE", &stage.name)
             .envs(env.iter().map(|(k, v)| (k, v)));
-        let (mut child, lines) = process::spawn(&mut command).map_err(|e| e.to_string())?;
+        let (mut child, lines) = process::spawn(&mut command).map_err(StageFailure::Start)?;
         for (stream, text) in lines {
             tracker.output(stream, text);
         }
-        let status = child
-            .wait()
-            .map_err(|e| format!("failed to run: {cmd}: {e}"))?;
+        let status = child.wait().map_err(|io| StageFailure::Wait {
+            cmd: cmd.clone(),
+            io,
+        })?;
         if !status.success() {
             let code = status
                 .code()
                 .map_or_else(|| status.to_string(), |c| c.to_string());
-            return Err(format!("failed to run: {cmd}, exited with {code}"));
+            return Err(StageFailure::Exit { cmd, code });
         }
     }
     if let Some(missing) = stage.outs.iter().find(|o| !root.join(&o.path).exists()) {
-        return Err(format!("output '{}' does not exist", missing.path));
+        return Err(StageFailure::MissingOutput {
+            path: missing.path.clone(),
+        });
     }
     Ok(())
 }

@@ -24,7 +24,7 @@ pub fn pick_api<'a>(
     apis: &'a [Api],
     name: &str,
     function: &str,
-) -> Result<Option<&'a Api>, String> {
+) -> Result<Option<&'a Api>, DeployError> {
     let named: Vec<&Api> = apis.iter().filter(|a| a.name() == Some(name)).collect();
     let tagged: Vec<&Api> = named
         .iter()
@@ -39,10 +39,12 @@ pub fn pick_api<'a>(
         ([one], _) => Ok(Some(one)),
         ([], []) => Ok(None),
         ([], [one]) => Ok(Some(one)),
-        _ => Err(format!(
-            "{} HTTP APIs are named {name}; tag the one to use with {FUNCTION_TAG}={function}, or set another aws.api_name",
-            named.len()
-        )),
+        _ => Err(DeployError::AmbiguousApi {
+            name: name.to_string(),
+            count: named.len(),
+            tag: FUNCTION_TAG,
+            function: function.to_string(),
+        }),
     }
 }
 
@@ -91,9 +93,7 @@ impl AwsDeployer {
                 break;
             }
         }
-        pick_api(&apis, &self.settings.api_name, &self.settings.function)
-            .map(|a| a.cloned())
-            .map_err(DeployError)
+        pick_api(&apis, &self.settings.api_name, &self.settings.function).map(|a| a.cloned())
     }
 
     fn url_of(&self, api: &Api) -> String {
@@ -207,7 +207,10 @@ impl AwsDeployer {
         created
             .integration_id()
             .map(str::to_string)
-            .ok_or_else(|| DeployError("CreateIntegration returned no id".to_string()))
+            .ok_or_else(|| DeployError::Incomplete {
+                call: "CreateIntegration".to_string(),
+                missing: "id".to_string(),
+            })
     }
 
     /// The API's id and URL, if it exists.

@@ -7,7 +7,7 @@ use aws_sdk_s3::types::{
     ServerSideEncryptionRule,
 };
 
-use super::errors::{Call, aws_error};
+use super::errors::{Call, aws_error, call_failed};
 use super::{AwsDeployer, Progress};
 use crate::backend::deployer::DeployError;
 
@@ -36,10 +36,16 @@ impl AwsDeployer {
             }
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => {}
             Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 403) => {
-                return Err(DeployError(format!(
-                    "cannot use S3 bucket {bucket}: access denied; it belongs to another account or the deploying identity lacks s3:ListBucket on arn:{}:s3:::{bucket} (choose another aws.bucket, or attach deploy/deployer-policy.json)",
-                    self.partition()
-                )));
+                let resource = format!("arn:{}:s3:::{bucket}", self.partition());
+                return Err(DeployError::Aws {
+                    explanation: format!(
+                        "cannot use S3 bucket {bucket}: access denied; it belongs to another account or the deploying identity lacks s3:ListBucket on {resource} (choose another aws.bucket, or attach deploy/deployer-policy.json)"
+                    ),
+                    action: format!("use S3 bucket {bucket}"),
+                    permission: "s3:ListBucket",
+                    resource,
+                    code: Some("403".to_string()),
+                });
             }
             Err(e) => return Err(aws_error(&self.bucket_call("read", "s3:ListBucket"), &e)),
         }
@@ -88,7 +94,10 @@ impl AwsDeployer {
         let by_default = ServerSideEncryptionByDefault::builder()
             .sse_algorithm(ServerSideEncryption::Aes256)
             .build()
-            .map_err(|e| DeployError(format!("bucket encryption: {e}")))?;
+            .map_err(|e| DeployError::Build {
+                what: "bucket encryption",
+                reason: e.to_string(),
+            })?;
         let encryption = ServerSideEncryptionConfiguration::builder()
             .rules(
                 ServerSideEncryptionRule::builder()
@@ -96,7 +105,10 @@ impl AwsDeployer {
                     .build(),
             )
             .build()
-            .map_err(|e| DeployError(format!("bucket encryption: {e}")))?;
+            .map_err(|e| DeployError::Build {
+                what: "bucket encryption",
+                reason: e.to_string(),
+            })?;
         self.s3
             .put_bucket_encryption()
             .bucket(bucket)
@@ -169,10 +181,14 @@ impl AwsDeployer {
                 )
             })?;
         let body = object.body.collect().await.map_err(|e| {
-            DeployError(format!(
-                "cannot read s3://{}/{key}: {e}",
-                self.settings.bucket
-            ))
+            call_failed(
+                &Call::new(
+                    format!("read s3://{}/{key}", self.settings.bucket),
+                    "s3:GetObject",
+                    format!("arn:{}:s3:::{}/{key}", self.partition(), self.settings.bucket),
+                ),
+                e,
+            )
         })?;
         Ok(body.into_bytes().to_vec())
     }

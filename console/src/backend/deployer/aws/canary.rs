@@ -24,7 +24,7 @@ use super::errors::{Call, aws_error};
 use super::smoke::parse_reply;
 use super::{AwsDeployer, Progress};
 use crate::backend::deployer::canary::{AlarmPlan, AlarmState, CanaryControl, Replayed, Routing};
-use crate::backend::deployer::{DeployError, DeployReport, RollbackPlan};
+use crate::backend::deployer::{CanaryStep, DeployError, DeployReport, RollbackPlan};
 
 /// The Lambda metrics namespace.
 const LAMBDA_NAMESPACE: &str = "AWS/Lambda";
@@ -370,18 +370,15 @@ impl AwsDeployer {
         version: &str,
         progress: Progress<'_>,
     ) -> Result<DeployReport, DeployError> {
-        let current = self.alias().await?.ok_or_else(|| {
-            DeployError(format!(
-                "alias {} of {} does not exist: nothing to promote",
-                self.settings.alias, self.settings.function
-            ))
-        })?;
+        let current = self.alias().await?.ok_or_else(|| self.no_alias("promote"))?;
         let routed = current.routing.as_ref().map(|(v, _)| v.as_str());
         if routed != Some(version) && current.version != version {
-            return Err(DeployError(format!(
-                "alias {} no longer routes to version {version} (another deploy or a rollback ran): nothing promoted",
-                self.settings.alias
-            )));
+            return Err(DeployError::CanaryRouting {
+                version: version.to_string(),
+                step: CanaryStep::Promote {
+                    alias: self.settings.alias.clone(),
+                },
+            });
         }
         progress(format!(
             "promoting the canary: all traffic of alias {} to version {version}",

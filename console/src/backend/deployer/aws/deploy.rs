@@ -12,6 +12,15 @@ use crate::backend::deployer::{
 };
 
 impl AwsDeployer {
+    /// The refusal of an action that needs the alias, when there is none.
+    pub(super) fn no_alias(&self, nothing: &'static str) -> DeployError {
+        DeployError::NoAlias {
+            function: self.settings.function.clone(),
+            alias: self.settings.alias.clone(),
+            nothing,
+        }
+    }
+
     /// Deploys `candidate`: role, bucket, log group, function, version, smoke test, alias, API.
     pub async fn deploy_candidate(
         &self,
@@ -22,9 +31,7 @@ impl AwsDeployer {
         if let Some(percent) = options.canary
             && !(percent > 0.0 && percent < 100.0)
         {
-            return Err(DeployError(format!(
-                "--canary {percent}: give a percentage strictly between 0 and 100"
-            )));
+            return Err(DeployError::CanaryPercent { percent });
         }
         progress(format!(
             "deploying model {} ({}) to Lambda function {} in {}",
@@ -75,9 +82,7 @@ impl AwsDeployer {
                         candidate.model_id
                     ));
                     let Some(alias) = alias else {
-                        return Err(DeployError(
-                            "the alias disappeared during the deploy; run it again".to_string(),
-                        ));
+                        return Err(DeployError::AliasGone);
                     };
                     return self
                         .finish(candidate, &version, &alias, false, progress)
@@ -173,12 +178,7 @@ impl AwsDeployer {
         &self,
         to: Option<&str>,
     ) -> Result<RollbackPlan, DeployError> {
-        let current = self.alias().await?.ok_or_else(|| {
-            DeployError(format!(
-                "nothing to roll back: Lambda function {} has no alias {} (deploy first)",
-                self.settings.function, self.settings.alias
-            ))
-        })?;
+        let current = self.alias().await?.ok_or_else(|| self.no_alias("roll back"))?;
         let canary = current.routing.as_ref().map(|(version, _)| version.clone());
         let target = match to {
             Some(version) => version.trim_start_matches('v').to_string(),
@@ -194,18 +194,14 @@ impl AwsDeployer {
                         .filter(|n| *n < live)
                         .max()
                         .map(|n| n.to_string())
-                        .ok_or_else(|| {
-                            DeployError(format!(
-                                "version {live} is the first one; there is nothing to roll back to"
-                            ))
+                        .ok_or_else(|| DeployError::NothingToRollBack {
+                            version: live.to_string(),
                         })?
                 }
             },
         };
         if target.parse::<u64>().is_err() {
-            return Err(DeployError(format!(
-                "{target:?} is not a version number (see amesops status)"
-            )));
+            return Err(DeployError::NotAVersion { value: target });
         }
         let model_of = |config: &aws_sdk_lambda::types::FunctionConfiguration| {
             served_sha256(config)
@@ -234,12 +230,7 @@ impl AwsDeployer {
         plan: &RollbackPlan,
         progress: Progress<'_>,
     ) -> Result<DeployReport, DeployError> {
-        let current = self.alias().await?.ok_or_else(|| {
-            DeployError(format!(
-                "nothing to roll back: Lambda function {} has no alias {}",
-                self.settings.function, self.settings.alias
-            ))
-        })?;
+        let current = self.alias().await?.ok_or_else(|| self.no_alias("roll back"))?;
         let serving = current
             .routing
             .as_ref()
@@ -247,10 +238,10 @@ impl AwsDeployer {
             .map(|(version, _)| version.as_str())
             .unwrap_or(current.version.as_str());
         if serving != plan.from_version {
-            return Err(DeployError(format!(
-                "alias {} no longer serves version {} (another deploy ran): nothing rolled back; look again and retry",
-                self.settings.alias, plan.from_version
-            )));
+            return Err(DeployError::AliasMoved {
+                alias: self.settings.alias.clone(),
+                version: plan.from_version.clone(),
+            });
         }
         if plan.stops_canary {
             progress(format!(
@@ -295,19 +286,20 @@ impl AwsDeployer {
             return Ok(Production::Nothing);
         };
         let config = self.version(&alias.version).await?;
-        let sha = served_sha256(&config).ok_or_else(|| {
-            DeployError(format!(
+        let sha = served_sha256(&config).ok_or_else(|| DeployError::Unverifiable {
+            reason: format!(
                 "version {} behind alias {} has no MODEL_SHA256: it was not deployed by amesops, so what it serves cannot be verified",
                 alias.version, self.settings.alias
-            ))
+            ),
         })?;
         let artifact = self.model_copy(&sha).await?;
         let found = core_model::digest::sha256_hex(&artifact);
         if found != sha {
-            return Err(DeployError(format!(
-                "the model copy of version {} has sha256 {found}, but the version serves {sha}: it was altered",
-                alias.version
-            )));
+            return Err(DeployError::Altered {
+                what: format!("the model copy of version {}", alias.version),
+                found,
+                recorded: format!("the version serves {sha}"),
+            });
         }
         Ok(Production::Serving(Served {
             version: alias.version,

@@ -100,34 +100,46 @@ pub async fn ensure_repository(
         .repository()
         .and_then(|r| r.repository_uri())
         .map(str::to_string)
-        .ok_or_else(|| DeployError(format!("CreateRepository returned no URI for {name}")))
+        .ok_or_else(|| incomplete("CreateRepository", &format!("URI for {name}")))
+}
+
+fn incomplete(call: &str, missing: &str) -> DeployError {
+    DeployError::Incomplete {
+        call: call.to_string(),
+        missing: missing.to_string(),
+    }
 }
 
 /// Logs in to the account's registry.
 pub async fn login(ecr: &aws_sdk_ecr::Client) -> Result<Login, DeployError> {
-    let output = ecr.get_authorization_token().send().await.map_err(|e| {
-        aws_error(
-            &Call::new(
-                "log in to ECR (get-authorization-token)",
-                "ecr:GetAuthorizationToken",
-                "*",
-            ),
-            &e,
-        )
-    })?;
+    let call = Call::new(
+        "log in to ECR (get-authorization-token)",
+        "ecr:GetAuthorizationToken",
+        "*",
+    );
+    let output = ecr
+        .get_authorization_token()
+        .send()
+        .await
+        .map_err(|e| aws_error(&call, &e))?;
     let data = output
         .authorization_data()
         .first()
-        .ok_or_else(|| DeployError("ECR returned no authorization data".to_string()))?;
+        .ok_or_else(|| incomplete("ECR", "authorization data"))?;
     let token = data
         .authorization_token()
-        .ok_or_else(|| DeployError("ECR returned no authorization token".to_string()))?;
-    let (username, password) =
-        decode_token(token).map_err(|e| DeployError(format!("cannot log in to ECR: {e}")))?;
+        .ok_or_else(|| incomplete("ECR", "authorization token"))?;
+    let (username, password) = decode_token(token).map_err(|e| DeployError::Aws {
+        action: call.action.clone(),
+        permission: call.permission,
+        resource: call.resource.clone(),
+        code: None,
+        explanation: format!("cannot log in to ECR: {e}"),
+    })?;
     let registry = data
         .proxy_endpoint()
         .map(registry_host)
-        .ok_or_else(|| DeployError("ECR returned no registry endpoint".to_string()))?;
+        .ok_or_else(|| incomplete("ECR", "registry endpoint"))?;
     Ok(Login {
         registry,
         username,

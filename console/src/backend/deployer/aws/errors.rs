@@ -241,7 +241,26 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    DeployError(explain(call, &Failure::from_sdk(error)))
+    let failure = Failure::from_sdk(error);
+    DeployError::Aws {
+        action: call.action.clone(),
+        permission: call.permission,
+        resource: call.resource.clone(),
+        code: failure.code.clone(),
+        explanation: explain(call, &failure),
+    }
+}
+
+/// A failure of `call` outside the SDK's own errors (a body that does not arrive, a token that
+/// does not decode), said as `cannot <action>: <reason>`.
+pub fn call_failed(call: &Call, reason: impl std::fmt::Display) -> DeployError {
+    DeployError::Aws {
+        action: call.action.clone(),
+        permission: call.permission,
+        resource: call.resource.clone(),
+        code: None,
+        explanation: one_line(&format!("cannot {}: {reason}", call.action)),
+    }
 }
 
 /// The innermost readable cause of a flattened chain ("a: b: c (Debug…)" → "c"), without the

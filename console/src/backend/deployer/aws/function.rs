@@ -172,20 +172,22 @@ impl AwsDeployer {
         let is_image = matches!(candidate.code, Code::Image(_));
         let function_is_image = current.package_type() == Some(&PackageType::Image);
         if is_image != function_is_image {
-            return Err(DeployError(format!(
-                "Lambda function {} is a {} function and cannot take a {}: run `amesops destroy` first, or set another aws.function",
-                self.settings.function,
+            return Err(DeployError::Lambda {
+                function: self.settings.function.clone(),
+                problem: format!(
+                "is a {} function and cannot take a {}: run `amesops destroy` first, or set another aws.function",
                 if function_is_image {
                     "container image"
                 } else {
                     "zip"
                 },
-                if is_image {
-                    "container image"
-                } else {
-                    "zip package"
-                },
-            )));
+                    if is_image {
+                        "container image"
+                    } else {
+                        "zip package"
+                    },
+                ),
+            });
         }
         if !current.architectures().contains(&candidate.arch.lambda()) {
             progress(format!("switching the architecture to {}", candidate.arch));
@@ -280,10 +282,10 @@ impl AwsDeployer {
                     .last_update_status_reason()
                     .or(current.state_reason())
                     .unwrap_or("no reason given");
-                return Err(DeployError(format!(
-                    "Lambda function {} failed to update: {reason}",
-                    self.settings.function
-                )));
+                return Err(DeployError::Lambda {
+                    function: self.settings.function.clone(),
+                    problem: format!("failed to update: {reason}"),
+                });
             }
             let settled = matches!(state, None | Some(State::Active) | Some(State::Inactive))
                 && matches!(update, None | Some(LastUpdateStatus::Successful));
@@ -291,11 +293,13 @@ impl AwsDeployer {
                 return Ok(());
             }
             if started.elapsed() > UPDATE_TIMEOUT {
-                return Err(DeployError(format!(
-                    "Lambda function {} is still updating after {} s (state {state:?}, last update {update:?}); run the deploy again later",
-                    self.settings.function,
-                    UPDATE_TIMEOUT.as_secs()
-                )));
+                return Err(DeployError::Lambda {
+                    function: self.settings.function.clone(),
+                    problem: format!(
+                        "is still updating after {} s (state {state:?}, last update {update:?}); run the deploy again later",
+                        UPDATE_TIMEOUT.as_secs()
+                    ),
+                });
             }
             if !told {
                 progress("waiting for LastUpdateStatus = Successful".to_string());

@@ -100,13 +100,11 @@ impl AwsDeployer {
                     .and_then(|r| r.permissions_boundary())
                     .and_then(|b| b.permissions_boundary_arn());
                 if bounded != Some(boundary.as_str()) {
-                    return Err(DeployError(format!(
-                        "execution role {name} has {} instead of the permissions boundary {boundary}: an administrator must set it (aws iam put-role-permissions-boundary --role-name {name} --permissions-boundary {boundary}, see deploy/README.md), or set aws.role_arn to a role you manage",
-                        bounded.map_or_else(
-                            || "no permissions boundary".to_string(),
-                            |b| format!("the boundary {b}")
-                        )
-                    )));
+                    return Err(DeployError::RoleBoundary {
+                        role: name.clone(),
+                        found: bounded.map(str::to_string),
+                        boundary: boundary.clone(),
+                    });
                 }
                 progress(format!(
                     "execution role {name} exists (boundary {boundary})"
@@ -127,7 +125,10 @@ impl AwsDeployer {
                     .key(MANAGED_TAG)
                     .value("true")
                     .build()
-                    .map_err(|e| DeployError(format!("role tag: {e}")))?;
+                    .map_err(|e| DeployError::Build {
+                        what: "role tag",
+                        reason: e.to_string(),
+                    })?;
                 let created = self
                     .iam
                     .create_role()

@@ -16,7 +16,7 @@ use oci_client::{Client, Reference};
 use serde_json::{Value, json};
 
 use super::package::{Arch, MODEL_FILE, TASK_MODEL_PATH};
-use crate::backend::deployer::DeployError;
+use crate::backend::deployer::{DeployError, ImageStep};
 
 /// Build on nothing: the layer alone.
 pub const SCRATCH: &str = "scratch";
@@ -30,6 +30,14 @@ pub struct Layer {
     pub gzip: Vec<u8>,
     /// `sha256:` of the uncompressed tar (the config's diff id).
     pub diff_id: String,
+}
+
+fn image_error(image: &str, step: ImageStep, reason: impl std::fmt::Display) -> DeployError {
+    DeployError::Image {
+        image: image.to_string(),
+        step,
+        reason: reason.to_string(),
+    }
 }
 
 /// The layer with the bootstrap and the model, byte-for-byte reproducible.
@@ -172,7 +180,7 @@ pub async fn push(
 ) -> Result<Pushed, DeployError> {
     let target: Reference = reference
         .parse()
-        .map_err(|e| DeployError(format!("{reference} is not an image reference: {e}")))?;
+        .map_err(|e| image_error(reference, ImageStep::Reference, e))?;
     let registry = target.resolve_registry().to_string();
     let client = client(&registry, arch);
     let (mut layers, base_config) = if base == SCRATCH {
@@ -181,7 +189,7 @@ pub async fn push(
         progress(format!("pulling the base image {base} ({})", arch.oci()));
         let base_ref: Reference = base
             .parse()
-            .map_err(|e| DeployError(format!("{base} is not an image reference: {e}")))?;
+            .map_err(|e| image_error(base, ImageStep::Reference, e))?;
         let base_client = self::client(base_ref.resolve_registry(), arch);
         let pulled = base_client
             .pull(
@@ -190,9 +198,9 @@ pub async fn push(
                 vec![manifest::IMAGE_LAYER_GZIP_MEDIA_TYPE, manifest::IMAGE_DOCKER_LAYER_GZIP_MEDIA_TYPE, manifest::IMAGE_LAYER_MEDIA_TYPE],
             )
             .await
-            .map_err(|e| DeployError(format!("cannot pull the base image {base}: {e}; check the network, or use --base scratch for a registry test")))?;
+            .map_err(|e| image_error(base, ImageStep::Pull, e))?;
         let config: Value = serde_json::from_slice(&pulled.config.data)
-            .map_err(|e| DeployError(format!("the base image's config is not JSON: {e}")))?;
+            .map_err(|e| image_error(base, ImageStep::BaseConfig, e))?;
         (pulled.layers, Some(config))
     };
     layers.push(ImageLayer::new(
@@ -202,7 +210,10 @@ pub async fn push(
     ));
     let config = image_config(arch, base_config.as_ref(), layer);
     let config = Config::new(
-        serde_json::to_vec(&config).map_err(|e| DeployError(e.to_string()))?,
+        serde_json::to_vec(&config).map_err(|error| DeployError::Encode {
+            what: "the image config",
+            error,
+        })?,
         manifest::IMAGE_CONFIG_MEDIA_TYPE.to_string(),
         None,
     );
@@ -220,15 +231,11 @@ pub async fn push(
     client
         .push(&target, &layers, config, auth, Some(image_manifest))
         .await
-        .map_err(|e| DeployError(format!("cannot push {reference}: {e}; check the registry address and the login (ecr:GetAuthorizationToken, ecr:*Upload*, ecr:PutImage)")))?;
+        .map_err(|e| image_error(reference, ImageStep::Push, e))?;
     let digest = client
         .fetch_manifest_digest(&target, auth)
         .await
-        .map_err(|e| {
-            DeployError(format!(
-                "pushed {reference} but cannot read its digest back: {e}"
-            ))
-        })?;
+        .map_err(|e| image_error(reference, ImageStep::Digest, e))?;
     Ok(Pushed {
         tagged: reference.to_string(),
         digest,

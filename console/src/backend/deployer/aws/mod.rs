@@ -76,9 +76,10 @@ impl AwsDeployer {
         root: &Path,
         config: &aws_config::SdkConfig,
     ) -> Result<AwsDeployer, DeployError> {
-        let region = config.region().map(|r| r.to_string()).ok_or_else(|| {
-            DeployError("no AWS region is set: set aws.region in amesops.toml, AWS_REGION, or pass --region".to_string())
-        })?;
+        let region = config
+            .region()
+            .map(|r| r.to_string())
+            .ok_or(DeployError::NoRegion)?;
         let s3 = aws_sdk_s3::Client::from_conf(
             aws_sdk_s3::config::Builder::from(config)
                 .force_path_style(
@@ -120,9 +121,13 @@ impl AwsDeployer {
                         &e,
                     )
                 })?;
-                identity.account().map(str::to_string).ok_or_else(|| {
-                    DeployError("sts get-caller-identity returned no account id".to_string())
-                })
+                identity
+                    .account()
+                    .map(str::to_string)
+                    .ok_or_else(|| DeployError::Incomplete {
+                        call: "sts get-caller-identity".to_string(),
+                        missing: "account id".to_string(),
+                    })
             })
             .await
             .map(String::as_str)
@@ -176,17 +181,16 @@ impl AwsDeployer {
             ),
             Source::Model { model, package } => {
                 let candidate = Candidate::from_zip(package)?;
-                let bytes = std::fs::read(model)
-                    .map_err(|e| DeployError(format!("cannot read {}: {e}", model.display())))?;
+                let bytes = std::fs::read(model).map_err(|e| DeployError::file("read", model, e))?;
                 let sha = core_model::digest::sha256_hex(&bytes);
                 if sha != candidate.model_sha256 {
-                    return Err(DeployError(format!(
-                        "{} holds model {}, but {} is model {}: run `amesops --target aws package` (or dvc repro) to package it",
-                        package.display(),
-                        candidate.model_id,
-                        model.display(),
-                        sha.get(..12).unwrap_or(&sha)
-                    )));
+                    return Err(DeployError::Mismatch {
+                        holder: package.display().to_string(),
+                        holds: candidate.model_id,
+                        model: model.clone(),
+                        is: sha.get(..12).unwrap_or(&sha).to_string(),
+                        fix: "run `amesops --target aws package` (or dvc repro) to package it",
+                    });
                 }
                 Ok(candidate)
             }
@@ -227,10 +231,10 @@ impl Deployer for AwsDeployer {
         Box::pin(async move {
             let candidate = self.candidate_of(request)?;
             if candidate.model_sha256 != expected_sha256 {
-                return Err(DeployError(format!(
-                    "{} changed since the gate checked it (now model {}): nothing deployed; run the deploy again",
-                    candidate.origin, candidate.model_id
-                )));
+                return Err(DeployError::CandidateChanged {
+                    origin: candidate.origin,
+                    model_id: candidate.model_id,
+                });
             }
             self.deploy_candidate(&candidate, &request.options, progress)
                 .await

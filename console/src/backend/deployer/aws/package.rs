@@ -153,23 +153,30 @@ pub struct Candidate {
 impl Candidate {
     /// Reads a Lambda zip made by `amesops package`.
     pub fn from_zip(path: &Path) -> Result<Candidate, DeployError> {
-        let zip = std::fs::read(path).map_err(|e| {
-            DeployError(format!(
-                "cannot read the package {}: {e}; build it with `amesops --target aws package`",
-                path.display()
-            ))
+        let unusable = |problem: String, fix| DeployError::Unusable {
+            path: path.to_path_buf(),
+            problem,
+            fix,
+        };
+        let zip = std::fs::read(path).map_err(|io| DeployError::File {
+            action: "read the package",
+            path: path.to_path_buf(),
+            io,
+            fix: Some("build it with `amesops --target aws package`"),
         })?;
-        let bootstrap = zip_entry(&zip, BOOTSTRAP)
-            .map_err(|e| DeployError(format!("{}: {e}", path.display())))?;
-        let arch = Arch::of_elf(&bootstrap)
-            .ok_or_else(|| DeployError(format!("{}: its bootstrap is not a Linux x86_64 or arm64 executable; run amesops package again", path.display())))?;
-        let model = zip_entry(&zip, MODEL_FILE)
-            .map_err(|e| DeployError(format!("{}: {e}", path.display())))?;
+        let bootstrap = zip_entry(&zip, BOOTSTRAP).map_err(|e| unusable(e, None))?;
+        let arch = Arch::of_elf(&bootstrap).ok_or_else(|| {
+            unusable(
+                "its bootstrap is not a Linux x86_64 or arm64 executable".to_string(),
+                Some("run amesops package again"),
+            )
+        })?;
+        let model = zip_entry(&zip, MODEL_FILE).map_err(|e| unusable(e, None))?;
         let loaded = core_model::Artifact::from_bytes(&model).map_err(|e| {
-            DeployError(format!(
-                "{}: its model.json does not load ({e}); run amesops package again",
-                path.display()
-            ))
+            unusable(
+                format!("its model.json does not load ({e})"),
+                Some("run amesops package again"),
+            )
         })?;
         Ok(Candidate {
             code: Code::Zip(zip),
@@ -183,30 +190,35 @@ impl Candidate {
 
     /// The image of `record`, serving the model at `model_path` (which must be the one inside).
     pub fn from_image(record_path: &Path, model_path: &Path) -> Result<Candidate, DeployError> {
-        let bytes = std::fs::read(record_path).map_err(|e| {
-            DeployError(format!(
-                "cannot read {}: {e}; push an image first with `amesops image push`",
-                record_path.display()
-            ))
+        let bytes = std::fs::read(record_path).map_err(|io| DeployError::File {
+            action: "read",
+            path: record_path.to_path_buf(),
+            io,
+            fix: Some("push an image first with `amesops image push`"),
         })?;
-        let record: ImageRecord = serde_json::from_slice(&bytes).map_err(|e| {
-            DeployError(format!(
-                "{} is not an image record ({e}); run amesops image push again",
-                record_path.display()
-            ))
-        })?;
-        let model = std::fs::read(model_path)
-            .map_err(|e| DeployError(format!("cannot read {}: {e}", model_path.display())))?;
-        let loaded = core_model::Artifact::from_bytes(&model)
-            .map_err(|e| DeployError(format!("{}: {e}", model_path.display())))?;
+        let record: ImageRecord =
+            serde_json::from_slice(&bytes).map_err(|e| DeployError::Record {
+                path: record_path.to_path_buf(),
+                kind: "an image record",
+                reason: e.to_string(),
+                fix: "run amesops image push again",
+            })?;
+        let model =
+            std::fs::read(model_path).map_err(|e| DeployError::file("read", model_path, e))?;
+        let loaded =
+            core_model::Artifact::from_bytes(&model).map_err(|e| DeployError::Unusable {
+                path: model_path.to_path_buf(),
+                problem: e.to_string(),
+                fix: None,
+            })?;
         if loaded.sha256 != record.model_sha256 {
-            return Err(DeployError(format!(
-                "the image {} holds model {}, but {} is model {}: run `amesops image push` to push the current model",
-                record.tagged,
-                record.model_id,
-                model_path.display(),
-                loaded.id
-            )));
+            return Err(DeployError::Mismatch {
+                holder: format!("the image {}", record.tagged),
+                holds: record.model_id,
+                model: model_path.to_path_buf(),
+                is: loaded.id,
+                fix: "run `amesops image push` to push the current model",
+            });
         }
         Ok(Candidate {
             code: Code::Image(record.image_uri.clone()),

@@ -44,22 +44,27 @@ impl DeployRecord {
     /// Reads the record; `None` when there is none.
     pub fn read(path: &Path) -> Result<Option<DeployRecord>, DeployError> {
         match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-                DeployError(format!(
-                    "{} is not a deploy record ({e}); remove it, the next deploy writes it again",
-                    path.display()
-                ))
-            }),
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| DeployError::Record {
+                    path: path.to_path_buf(),
+                    kind: "a deploy record",
+                    reason: e.to_string(),
+                    fix: "remove it, the next deploy writes it again",
+                }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(DeployError(format!("cannot read {}: {e}", path.display()))),
+            Err(e) => Err(DeployError::file("read", path, e)),
         }
     }
 
     /// Writes the record (atomically).
     pub fn write(&self, path: &Path) -> Result<(), DeployError> {
-        let mut bytes = serde_json::to_vec_pretty(self).map_err(|e| DeployError(e.to_string()))?;
+        let mut bytes = serde_json::to_vec_pretty(self).map_err(|error| DeployError::Encode {
+            what: "the deploy record",
+            error,
+        })?;
         bytes.push(b'\n');
-        crate::files::write_bytes(path, &bytes).map_err(|e| DeployError(format!("{e:#}")))
+        core_model::files::write_bytes(path, &bytes).map_err(|e| DeployError::file("write", path, e))
     }
 }
 

@@ -27,9 +27,11 @@ pub fn authorization(api_auth: &str, prices: bool) -> Result<AuthorizationType, 
     match (api_auth, prices) {
         ("none", _) | ("iam", false) => Ok(AuthorizationType::None),
         ("iam", true) => Ok(AuthorizationType::AwsIam),
-        (other, _) => Err(DeployError(format!(
-            "aws.api_auth = {other:?} in amesops.toml: use \"none\" or \"iam\""
-        ))),
+        (other, _) => Err(DeployError::Setting {
+            key: "aws.api_auth",
+            value: other.to_string(),
+            fix: "use \"none\" or \"iam\"",
+        }),
     }
 }
 

@@ -4,11 +4,13 @@
 //! house of the bundled snapshot must answer 200 with the price core-model computes here.
 
 use aws_sdk_lambda::primitives::Blob;
+use predictor::wire::{HealthReply, PredictReply};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::errors::{Call, aws_error};
 use super::{AwsDeployer, Progress};
-use crate::backend::deployer::DeployError;
+use crate::backend::deployer::{DeployError, SmokeFailure};
 
 /// Largest relative difference tolerated between the function's price and the local one: the
 /// same code on another CPU and libm can differ in the last bits, a different model cannot.
@@ -27,7 +29,7 @@ pub struct Expectation {
 
 /// The first house of the bundled snapshot and its price under the model `bytes`.
 pub fn expectation(bytes: &[u8]) -> Result<Expectation, DeployError> {
-    let fail = |what: String| DeployError(format!("cannot prepare the smoke test: {what}"));
+    let fail = |reason: String| DeployError::SmokeSetup { reason };
     let loaded = core_model::Artifact::from_bytes(bytes)
         .map_err(|e| fail(format!("the model does not load: {e}")))?;
     let house = crate::bundled::first_house().map_err(fail)?;
@@ -70,17 +72,40 @@ pub fn gateway_event(method: &str, path: &str, body: Option<&Value>) -> Value {
     })
 }
 
-/// A function's answer to a gateway event: status and JSON body.
+/// The API Gateway (payload 2.0) response document a Lambda handler returns.
+#[derive(Debug, Deserialize)]
+struct GatewayResponse {
+    #[serde(rename = "statusCode")]
+    status_code: u64,
+    #[serde(default)]
+    body: Option<String>,
+    #[serde(rename = "isBase64Encoded", default)]
+    is_base64_encoded: bool,
+}
+
+/// A function's answer to a gateway event: status and body.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reply {
     /// HTTP status.
     pub status: u64,
-    /// Parsed body.
+    /// The body, parsed as JSON when it is JSON (else the text as a JSON string).
     pub body: Value,
 }
 
+impl Reply {
+    /// The body as the predictor's reply type `T`, when it is one.
+    fn typed<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
+        serde_json::from_value(self.body.clone()).ok()
+    }
+
+    /// The start of the body, for messages.
+    fn shown(&self) -> String {
+        self.body.to_string().chars().take(300).collect()
+    }
+}
+
 /// Reads the API Gateway response document a function returned.
-pub fn parse_reply(payload: &[u8]) -> Result<Reply, String> {
+pub fn parse_reply(payload: &[u8]) -> Result<Reply, SmokeFailure> {
     let shown = || {
         String::from_utf8_lossy(payload)
             .chars()
@@ -88,46 +113,44 @@ pub fn parse_reply(payload: &[u8]) -> Result<Reply, String> {
             .collect::<String>()
     };
     let document: Value = serde_json::from_slice(payload)
-        .map_err(|_| format!("the function's answer is not JSON: {}", shown()))?;
-    let status = document
-        .get("statusCode")
-        .and_then(Value::as_u64)
-        .ok_or_else(|| {
-            format!(
-                "the function did not answer with an API Gateway response (no statusCode): {}",
-                shown()
-            )
-        })?;
-    let text = document.get("body").and_then(Value::as_str).unwrap_or("");
-    let text = if document.get("isBase64Encoded").and_then(Value::as_bool) == Some(true) {
+        .map_err(|_| SmokeFailure::NotJson { shown: shown() })?;
+    let response: GatewayResponse = serde_json::from_value(document)
+        .map_err(|_| SmokeFailure::NotGateway { shown: shown() })?;
+    let text = response.body.unwrap_or_default();
+    let text = if response.is_base64_encoded {
         use base64::Engine;
         let bytes = base64::engine::general_purpose::STANDARD
-            .decode(text)
-            .map_err(|e| format!("the body is not base64 ({e})"))?;
+            .decode(&text)
+            .map_err(|e| SmokeFailure::NotBase64 {
+                reason: e.to_string(),
+            })?;
         String::from_utf8_lossy(&bytes).into_owned()
     } else {
-        text.to_string()
+        text
     };
     let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    Ok(Reply { status, body })
+    Ok(Reply {
+        status: response.status_code,
+        body,
+    })
 }
 
 /// `GET /health` must be 200 and name the model.
-pub fn check_health(reply: &Reply, model_id: &str) -> Result<(), String> {
-    let named = reply.body.get("model_id").and_then(Value::as_str);
-    if reply.status != 200 || named != Some(model_id) {
-        return Err(format!(
-            "GET /health answered {} naming model {}, expected 200 naming model {model_id}",
-            reply.status,
-            named.unwrap_or("none")
-        ));
+pub fn check_health(reply: &Reply, model_id: &str) -> Result<(), SmokeFailure> {
+    let named = reply.typed::<HealthReply>().map(|h| h.model_id);
+    if reply.status != 200 || named.as_deref() != Some(model_id) {
+        return Err(SmokeFailure::Health {
+            status: reply.status,
+            answer: format!("naming model {}", named.as_deref().unwrap_or("none")),
+            expected: model_id.to_string(),
+        });
     }
     Ok(())
 }
 
 /// `POST /predict` must be 200 with the local price.
-pub fn check_price(reply: &Reply, expected: f64) -> Result<(), String> {
-    let price = reply.body.get("price").and_then(Value::as_f64);
+pub fn check_price(reply: &Reply, expected: f64) -> Result<(), SmokeFailure> {
+    let price = reply.typed::<PredictReply>().map(|p| p.price);
     match price {
         Some(price)
             if reply.status == 200
@@ -135,18 +158,14 @@ pub fn check_price(reply: &Reply, expected: f64) -> Result<(), String> {
         {
             Ok(())
         }
-        _ if reply.status != 200 => Err(format!(
-            "POST /predict answered {}: {}",
-            reply.status,
-            reply.body.to_string().chars().take(300).collect::<String>()
-        )),
-        Some(price) => Err(format!(
-            "POST /predict priced the first bundled house at {price}, core-model says {expected}"
-        )),
-        None => Err(format!(
-            "POST /predict answered without a price: {}",
-            reply.body.to_string().chars().take(300).collect::<String>()
-        )),
+        _ if reply.status != 200 => Err(SmokeFailure::PredictStatus {
+            status: reply.status,
+            body: reply.shown(),
+        }),
+        Some(price) => Err(SmokeFailure::Price { price, expected }),
+        None => Err(SmokeFailure::NoPrice {
+            body: reply.shown(),
+        }),
     }
 }
 
@@ -177,17 +196,20 @@ impl AwsDeployer {
             .payload()
             .map(|b| b.as_ref().to_vec())
             .unwrap_or_default();
+        let failed = |failure| DeployError::Smoke {
+            version: Some(version.to_string()),
+            failure,
+        };
         if let Some(error) = output.function_error() {
-            return Err(DeployError(format!(
-                "smoke test of version {version} failed: the function raised {error}: {}",
-                String::from_utf8_lossy(&payload)
+            return Err(failed(SmokeFailure::Raised {
+                error: error.to_string(),
+                payload: String::from_utf8_lossy(&payload)
                     .chars()
                     .take(300)
-                    .collect::<String>()
-            )));
+                    .collect(),
+            }));
         }
-        parse_reply(&payload)
-            .map_err(|e| DeployError(format!("smoke test of version {version} failed: {e}")))
+        parse_reply(&payload).map_err(failed)
     }
 
     /// Invokes `version` with `GET /health` and `POST /predict`; any mismatch is an error.
@@ -197,17 +219,19 @@ impl AwsDeployer {
         expected: &Expectation,
         progress: Progress<'_>,
     ) -> Result<(), DeployError> {
-        let kept = format!("the alias {} was not moved", self.settings.alias);
-        let fail = |what: String| {
-            DeployError(format!(
-                "smoke test of version {version} failed: {what}; {kept}"
-            ))
+        let alias = self.settings.alias.as_str();
+        let fail = |failure| {
+            DeployError::Smoke {
+                version: Some(version.to_string()),
+                failure,
+            }
+            .alias_kept(alias)
         };
         progress(format!("smoke test: GET /health on version {version}"));
         let reply = self
             .invoke(version, &gateway_event("GET", "/health", None))
             .await
-            .map_err(|e| DeployError(format!("{e}; {kept}")))?;
+            .map_err(|e| e.alias_kept(alias))?;
         check_health(&reply, &expected.model_id).map_err(fail)?;
         progress(format!(
             "smoke test: POST /predict (first bundled house, expecting {:.2})",
@@ -219,7 +243,7 @@ impl AwsDeployer {
                 &gateway_event("POST", "/predict", Some(&expected.house)),
             )
             .await
-            .map_err(|e| DeployError(format!("{e}; {kept}")))?;
+            .map_err(|e| e.alias_kept(alias))?;
         check_price(&reply, expected.price).map_err(fail)?;
         progress("smoke test passed".to_string());
         Ok(())
@@ -236,30 +260,91 @@ mod tests {
             .into_bytes()
     }
 
+    fn health(model_id: &str) -> Value {
+        serde_json::to_value(HealthReply {
+            status: "ok".to_string(),
+            model_id: model_id.to_string(),
+            trained_at: "2026-11-01T00:00:00Z".to_string(),
+            uptime_s: 1.0,
+            store: "memory".to_string(),
+            version: "0".to_string(),
+        })
+        .expect("serialises")
+    }
+
+    fn priced(price: f64) -> Value {
+        serde_json::to_value(PredictReply {
+            id: "p1".to_string(),
+            price,
+            interval: predictor::wire::IntervalReply {
+                low: price * 0.9,
+                high: price * 1.1,
+                level: 0.8,
+                method: "fixed".to_string(),
+            },
+            model: predictor::wire::ModelRef {
+                id: "abc".to_string(),
+                trained_at: "2026-11-01T00:00:00Z".to_string(),
+            },
+            imputed: Vec::new(),
+            unknown_levels: Vec::new(),
+            out_of_range: Vec::new(),
+            stored: true,
+            explanation: core_model::explain::Explanation {
+                base_log: 0.0,
+                contributions: Vec::new(),
+            },
+            comparables: Vec::new(),
+        })
+        .expect("serialises")
+    }
+
     #[test]
     fn health_must_name_the_candidate() {
-        let ok =
-            parse_reply(&reply(200, json!({"status": "ok", "model_id": "abc"}))).expect("parsed");
+        let ok = parse_reply(&reply(200, health("abc"))).expect("parsed");
         assert!(check_health(&ok, "abc").is_ok());
-        let other = check_health(&ok, "def").expect_err("another model");
+        let other = check_health(&ok, "def")
+            .expect_err("another model")
+            .to_string();
         assert!(other.contains("abc") && other.contains("def"), "{other}");
         let down = parse_reply(&reply(500, json!({"error": {}}))).expect("parsed");
         assert!(check_health(&down, "abc").is_err());
+        // A body that is not the predictor's /health reply names no model.
+        let untyped =
+            parse_reply(&reply(200, json!({"status": "ok", "model": "abc"}))).expect("parsed");
+        assert!(
+            check_health(&untyped, "abc")
+                .expect_err("not a health reply")
+                .to_string()
+                .contains("naming model none")
+        );
     }
 
     #[test]
     fn the_price_must_match_the_local_one() {
-        let ok = parse_reply(&reply(200, json!({"price": 208500.25}))).expect("parsed");
+        let ok = parse_reply(&reply(200, priced(208500.25))).expect("parsed");
         assert!(check_price(&ok, 208500.25).is_ok());
         assert!(check_price(&ok, 208500.25 * (1.0 + 1e-12)).is_ok());
-        assert!(
-            check_price(&ok, 200000.0)
-                .expect_err("different")
-                .contains("200000")
+        assert_eq!(
+            check_price(&ok, 200000.0).expect_err("different"),
+            SmokeFailure::Price {
+                price: 208500.25,
+                expected: 200000.0
+            }
         );
         let bad =
             parse_reply(&reply(400, json!({"error": {"code": "invalid_input"}}))).expect("parsed");
-        assert!(check_price(&bad, 1.0).expect_err("400").contains("400"));
+        assert!(
+            check_price(&bad, 1.0)
+                .expect_err("400")
+                .to_string()
+                .contains("400")
+        );
+        let bare = parse_reply(&reply(200, json!({"price": 1.0}))).expect("parsed");
+        assert!(matches!(
+            check_price(&bare, 1.0),
+            Err(SmokeFailure::NoPrice { .. })
+        ));
     }
 
     #[test]
@@ -268,6 +353,7 @@ mod tests {
         assert!(
             parse_reply(b"{\"hello\": 1}")
                 .expect_err("no status")
+                .to_string()
                 .contains("statusCode")
         );
     }

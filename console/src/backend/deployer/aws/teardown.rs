@@ -65,7 +65,7 @@ impl AwsDeployer {
         let record = self.record_path();
         if record.exists() {
             std::fs::remove_file(&record)
-                .map_err(|e| DeployError(format!("cannot remove {}: {e}", record.display())))?;
+                .map_err(|e| DeployError::file("remove", &record, e))?;
             progress(format!("removed {}", record.display()));
         }
         Ok(())

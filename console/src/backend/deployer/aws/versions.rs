@@ -85,7 +85,10 @@ impl AwsDeployer {
         let version = published
             .version()
             .map(str::to_string)
-            .ok_or_else(|| DeployError("PublishVersion returned no version number".to_string()))?;
+            .ok_or_else(|| DeployError::Incomplete {
+                call: "PublishVersion".to_string(),
+                missing: "version number".to_string(),
+            })?;
         progress(format!("published version {version}"));
         Ok(version)
     }

@@ -74,9 +74,13 @@ impl LocalDeployer {
                 "time": now(),
             });
             let mut bytes =
-                serde_json::to_vec_pretty(&summary).map_err(|e| DeployError(e.to_string()))?;
+                serde_json::to_vec_pretty(&summary).map_err(|error| DeployError::Encode {
+                    what: "the deploy record",
+                    error,
+                })?;
             bytes.push(b'\n');
-            crate::files::write_bytes(path, &bytes).map_err(|e| DeployError(format!("{e:#}")))?;
+            core_model::files::write_bytes(path, &bytes)
+                .map_err(|e| DeployError::file("write", path, e))?;
         }
         Ok(())
     }
@@ -92,8 +96,7 @@ impl LocalDeployer {
     }
 
     fn serve(&self, version: u32) -> Result<String, DeployError> {
-        let loaded =
-            Artifact::load(&self.model_path(version)).map_err(|e| DeployError(e.to_string()))?;
+        let loaded = Artifact::load(&self.model_path(version)).map_err(DeployError::Model)?;
         let id = loaded.id.clone();
         if let Some(state) = &self.state {
             state.swap_model(ServedModel::from(loaded));
@@ -132,46 +135,55 @@ impl LocalDeployer {
                 .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
                 .filter(|r| r["target"] == "local" && r["model_id"].is_string());
             if let Some(recorded) = recorded {
-                return Err(DeployError(format!(
-                    "{} is missing, but the project's deploy.json records model {} as live: what is live cannot be told",
-                    path.display(),
-                    recorded["model_id"].as_str().unwrap_or("?")
-                )));
+                return Err(DeployError::Unverifiable {
+                    reason: format!(
+                        "{} is missing, but the project's deploy.json records model {} as live: what is live cannot be told",
+                        path.display(),
+                        recorded["model_id"].as_str().unwrap_or("?")
+                    ),
+                });
             }
             if folders.is_empty() {
                 return Ok(Production::Nothing);
             }
-            return Err(DeployError(format!(
-                "{} is missing but {} version folder(s) exist under {}: what is live cannot be told",
-                path.display(),
-                folders.len(),
-                self.root.display()
-            )));
+            return Err(DeployError::Unverifiable {
+                reason: format!(
+                    "{} is missing but {} version folder(s) exist under {}: what is live cannot be told",
+                    path.display(),
+                    folders.len(),
+                    self.root.display()
+                ),
+            });
         };
         let Some(live) = record.live else {
             return Ok(Production::Nothing);
         };
-        let entry = record.live_version().ok_or_else(|| {
-            DeployError(format!(
-                "{} names version {live} as live but does not list it",
-                path.display()
-            ))
-        })?;
+        let entry = record
+            .live_version()
+            .ok_or_else(|| DeployError::Unverifiable {
+                reason: format!(
+                    "{} names version {live} as live but does not list it",
+                    path.display()
+                ),
+            })?;
         let artifact_path = self.model_path(live);
-        let artifact = std::fs::read(&artifact_path).map_err(|e| {
-            DeployError(format!(
-                "the live version {live}'s artifact {} cannot be read ({e}): was it removed?",
-                artifact_path.display()
-            ))
+        let artifact = std::fs::read(&artifact_path).map_err(|io| DeployError::File {
+            action: "read the live version's artifact",
+            path: artifact_path.clone(),
+            io,
+            fix: Some("was it removed?"),
         })?;
         let sha256 = core_model::digest::sha256_hex(&artifact);
         let recorded = entry.sha256.as_deref().unwrap_or(&entry.model_id);
         if !sha256.starts_with(recorded) || recorded.is_empty() {
-            return Err(DeployError(format!(
-                "the live version {live}'s artifact {} has sha256 {sha256}, but {} records model {recorded}: it was altered",
-                artifact_path.display(),
-                path.display()
-            )));
+            return Err(DeployError::Altered {
+                what: format!(
+                    "the live version {live}'s artifact {}",
+                    artifact_path.display()
+                ),
+                found: sha256,
+                recorded: format!("{} records model {recorded}", path.display()),
+            });
         }
         Ok(Production::Serving(Served {
             version: live.to_string(),
@@ -193,21 +205,17 @@ impl LocalDeployer {
             }
             Source::Model { model, .. } => model.clone(),
             Source::Image { .. } => {
-                return Err(DeployError(
-                    "container images deploy to the aws target only (--target aws)".to_string(),
-                ));
+                return Err(DeployError::ImageNeedsAws);
             }
         };
         if request.options.canary.is_some() {
-            return Err(DeployError(
-                "--canary needs the aws target: the local predictor serves one version".to_string(),
-            ));
+            return Err(DeployError::CanaryNeedsAws);
         }
-        let bytes = std::fs::read(&path).map_err(|e| {
-            DeployError(format!(
-                "cannot read {}: {e}; run amesops package (or train) first",
-                path.display()
-            ))
+        let bytes = std::fs::read(&path).map_err(|io| DeployError::File {
+            action: "read",
+            path: path.clone(),
+            io,
+            fix: Some("run amesops package (or train) first"),
         })?;
         Ok(CandidateModel::from_bytes(
             bytes,
@@ -219,12 +227,14 @@ impl LocalDeployer {
         let record = self.record()?;
         let live = record
             .live_version()
-            .ok_or_else(|| DeployError("nothing is deployed yet".to_string()))?;
+            .ok_or(DeployError::NothingDeployed)?;
         let target = match to {
             Some(v) => v
                 .trim_start_matches('v')
                 .parse::<u32>()
-                .map_err(|_| DeployError(format!("{v:?} is not a version number")))?,
+                .map_err(|_| DeployError::NotAVersion {
+                    value: v.to_string(),
+                })?,
             None => record
                 .previous
                 .filter(|p| *p != live.version)
@@ -236,18 +246,17 @@ impl LocalDeployer {
                         .filter(|v| *v < live.version)
                         .max()
                 })
-                .ok_or_else(|| {
-                    DeployError(format!(
-                        "version {} is the first one; there is nothing to roll back to",
-                        live.version
-                    ))
+                .ok_or_else(|| DeployError::NothingToRollBack {
+                    version: live.version.to_string(),
                 })?,
         };
         let entry = record
             .versions
             .iter()
             .find(|v| v.version == target)
-            .ok_or_else(|| DeployError(format!("there is no version {target}")))?;
+            .ok_or_else(|| DeployError::NoSuchVersion {
+                version: target.to_string(),
+            })?;
         Ok(RollbackPlan {
             from_version: live.version.to_string(),
             from_model: live.model_id.clone(),
@@ -321,10 +330,10 @@ impl Deployer for LocalDeployer {
             let candidate = self.read_candidate(request)?;
             progress(format!("read {}", candidate.origin));
             if candidate.sha256 != expected_sha256 {
-                return Err(DeployError(format!(
-                    "{} changed since the gate checked it (now model {}): nothing deployed; run the deploy again",
-                    candidate.origin, candidate.model_id
-                )));
+                return Err(DeployError::CandidateChanged {
+                    origin: candidate.origin,
+                    model_id: candidate.model_id,
+                });
             }
             progress("smoke-testing the candidate".to_string());
             let model_id = smoke_test(&candidate.bytes, &self.root.join("smoke")).await?;
@@ -345,8 +354,9 @@ impl Deployer for LocalDeployer {
             }
             let (version, _) = record::allocate_version(&self.root, &record)?;
             progress(format!("publishing version {version}"));
-            crate::files::write_bytes(&self.model_path(version), &candidate.bytes)
-                .map_err(|e| DeployError(format!("{e:#}")))?;
+            let model_path = self.model_path(version);
+            core_model::files::write_bytes(&model_path, &candidate.bytes)
+                .map_err(|e| DeployError::file("write", model_path, e))?;
             record.versions.push(LocalVersion {
                 version,
                 model_id: model_id.clone(),
@@ -382,15 +392,17 @@ impl Deployer for LocalDeployer {
         Box::pin(async move {
             let mut record = self.record()?;
             if record.live.map(|v| v.to_string()).as_deref() != Some(plan.from_version.as_str()) {
-                return Err(DeployError(format!(
-                    "the live version is no longer {} (another deploy ran): nothing rolled back; look again and retry",
-                    plan.from_version
-                )));
+                return Err(DeployError::AliasMoved {
+                    alias: "live".to_string(),
+                    version: plan.from_version.clone(),
+                });
             }
             let target: u32 = plan
                 .to_version
                 .parse()
-                .map_err(|_| DeployError(format!("{:?} is not a version", plan.to_version)))?;
+                .map_err(|_| DeployError::NotAVersion {
+                    value: plan.to_version.clone(),
+                })?;
             progress(format!(
                 "moving alias live: version {} -> {target}",
                 plan.from_version

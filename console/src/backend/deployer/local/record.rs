@@ -35,22 +35,27 @@ impl LocalRecord {
     /// Reads `path`: `Ok(None)` when there is no file.
     pub fn read(path: &Path) -> Result<Option<LocalRecord>, DeployError> {
         match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-                DeployError(format!(
-                    "{} is corrupt: {e}; production cannot be read (restore it, or remove the deployments folder to start over)",
-                    path.display()
-                ))
-            }),
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| DeployError::Record {
+                    path: path.to_path_buf(),
+                    kind: "a deploy record",
+                    reason: e.to_string(),
+                    fix: "production cannot be read (restore it, or remove the deployments folder to start over)",
+                }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(DeployError(format!("cannot read {}: {e}", path.display()))),
+            Err(e) => Err(DeployError::file("read", path, e)),
         }
     }
 
     /// Writes the record durably.
     pub fn save(&self, path: &Path) -> Result<(), DeployError> {
-        let mut bytes = serde_json::to_vec_pretty(self).map_err(|e| DeployError(e.to_string()))?;
+        let mut bytes = serde_json::to_vec_pretty(self).map_err(|error| DeployError::Encode {
+            what: "the deploy record",
+            error,
+        })?;
         bytes.push(b'\n');
-        crate::files::write_bytes(path, &bytes).map_err(|e| DeployError(format!("{e:#}")))
+        core_model::files::write_bytes(path, &bytes).map_err(|e| DeployError::file("write", path, e))
     }
 
     /// The live version's entry.
@@ -80,7 +85,7 @@ pub fn version_folders(root: &Path) -> Vec<u32> {
 /// `create_dir` fails when the folder exists, so two writers never get the same number.
 pub fn allocate_version(root: &Path, record: &LocalRecord) -> Result<(u32, PathBuf), DeployError> {
     std::fs::create_dir_all(root)
-        .map_err(|e| DeployError(format!("cannot create {}: {e}", root.display())))?;
+        .map_err(|e| DeployError::file("create", root, e))?;
     let mut next = record
         .versions
         .iter()
@@ -95,10 +100,7 @@ pub fn allocate_version(root: &Path, record: &LocalRecord) -> Result<(u32, PathB
             Ok(()) => return Ok((next, folder)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => next += 1,
             Err(e) => {
-                return Err(DeployError(format!(
-                    "cannot create {}: {e}",
-                    folder.display()
-                )));
+                return Err(DeployError::file("create", folder, e));
             }
         }
     }

@@ -37,11 +37,16 @@ async fn production_is_nothing_only_when_nothing_was_ever_deployed() {
     // The deployed artifact altered: unreadable, never "nothing".
     std::fs::write(deployer.model_path(1), b"{}").expect("alter");
     let error = deployer.read_production().expect_err("altered");
-    assert!(error.0.contains("altered"), "{error}");
+    assert!(matches!(error, DeployError::Altered { .. }), "{error}");
+    assert!(error.to_string().contains("altered"), "{error}");
     // Removed: unreadable too.
     std::fs::remove_file(deployer.model_path(1)).expect("remove");
     let error = deployer.read_production().expect_err("removed");
-    assert!(error.0.contains("removed"), "{error}");
+    assert!(
+        matches!(&error, DeployError::File { path, .. } if *path == deployer.model_path(1)),
+        "{error}"
+    );
+    assert!(error.to_string().contains("removed"), "{error}");
     // The record removed while versions exist: unreadable.
     std::fs::remove_file(deployer.record_path()).expect("remove the record");
     assert!(deployer.read_production().is_err());
@@ -56,7 +61,11 @@ async fn a_deploy_refuses_a_candidate_other_than_the_one_judged() {
         .deploy(&request(&model), "0000", &|_| {})
         .await
         .expect_err("another sha");
-    assert!(error.0.contains("changed since the gate"), "{error}");
+    assert!(
+        matches!(error, DeployError::CandidateChanged { .. }),
+        "{error}"
+    );
+    assert!(error.to_string().contains("changed since the gate"), "{error}");
     assert_eq!(
         deployer.read_production().expect("readable"),
         Production::Nothing
