@@ -123,7 +123,7 @@ fn invalid(message: &str) -> Error {
 }
 
 /// The error of a `${…}` in `stage`'s `field`.
-fn template(stage: &str, field: &str) -> impl Fn(InterpolationError) -> Error {
+fn unresolved(stage: &str, field: &str) -> impl Fn(InterpolationError) -> Error {
     move |reason| Error::Template {
         stage: stage.to_string(),
         field: field.to_string(),
@@ -151,7 +151,7 @@ fn members(
         template.remove("matrix");
         let Value::Mapping(matrix) = context
             .resolve(matrix, None, parsing)
-            .map_err(template(name, "matrix"))?
+            .map_err(unresolved(name, "matrix"))?
         else {
             return Err(interpolation(&location, "expected a mapping".to_string()));
         };
@@ -193,7 +193,7 @@ fn members(
         };
         let iterable = context
             .resolve(foreach, None, parsing)
-            .map_err(template(name, "foreach"))?;
+            .map_err(unresolved(name, "foreach"))?;
         let keyed: Vec<(String, Value, bool)> = match iterable {
             Value::Mapping(map) => map
                 .into_iter()
@@ -267,7 +267,7 @@ fn resolve_stage(
         Some(wdir) => {
             let resolved = context
                 .resolve(wdir, Some("wdir"), parsing)
-                .map_err(template(&name, "wdir"))?;
+                .map_err(unresolved(&name, "wdir"))?;
             let wdir = paths::normalize(&text(resolved, "wdir")?);
             if wdir == "." { String::new() } else { wdir }
         }
@@ -285,7 +285,7 @@ fn resolve_stage(
             .get(key)
             .map(|value| context.resolve(value, Some(key), parsing))
             .transpose()
-            .map_err(template(&name, key))
+            .map_err(unresolved(&name, key))
     };
     let cmd = resolve("cmd")?.ok_or_else(|| interpolation(&field("cmd"), "missing".to_string()))?;
     let mut deps = Vec::new();

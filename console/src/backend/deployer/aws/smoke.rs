@@ -94,7 +94,7 @@ pub struct Reply {
 
 impl Reply {
     /// The body as the predictor's reply type `T`, when it is one.
-    fn typed<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
+    pub(super) fn typed<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
         serde_json::from_value(self.body.clone()).ok()
     }
 

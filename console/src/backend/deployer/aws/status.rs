@@ -140,10 +140,8 @@ impl AwsDeployer {
         match parse_reply(&payload) {
             Ok(reply) => {
                 let model_id = reply
-                    .body
-                    .get("model_id")
-                    .and_then(|v| v.as_str())
-                    .map(str::to_string);
+                    .typed::<predictor::wire::HealthReply>()
+                    .map(|h| h.model_id);
                 Health {
                     ok: reply.status == 200 && model_id.is_some(),
                     status: Some(reply.status),
@@ -151,7 +149,7 @@ impl AwsDeployer {
                     detail: None,
                 }
             }
-            Err(e) => unhealthy(e),
+            Err(e) => unhealthy(e.to_string()),
         }
     }
 }
