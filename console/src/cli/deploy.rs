@@ -453,8 +453,7 @@ pub fn destroy(args: DestroyArgs, global: &GlobalArgs) -> Result<ExitCode> {
         Target::Aws => runtime()?.block_on(async {
             use crate::backend::deployer::aws::DestroyOptions;
             let deployer = crate::backend::deployer::aws::AwsDeployer::connect(&config.aws, &config.root)
-                .await
-                .map_err(anyhow::Error::msg)?;
+                .await?;
             let question = format!(
                 "Destroy Lambda function {} (all versions, alias {}), HTTP API {} and the managed role in {}?",
                 config.aws.function,
@@ -466,7 +465,7 @@ pub fn destroy(args: DestroyArgs, global: &GlobalArgs) -> Result<ExitCode> {
                 return cancelled();
             }
             let options = DestroyOptions { delete_bucket: args.delete_bucket, delete_logs: args.delete_logs };
-            deployer.destroy(options, &progress_line).await.map_err(anyhow::Error::msg)?;
+            deployer.destroy(options, &progress_line).await?;
             println!("destroyed the deployment of {}", config.aws.function);
             Ok(ExitCode::SUCCESS)
         }),

@@ -72,13 +72,13 @@ fn run_push(args: PushArgs, global: &GlobalArgs) -> Result<ExitCode> {
     use crate::backend::deployer::aws::{ecr, image};
 
     let config = crate::config::Config::load(global)?;
-    let candidate = Candidate::from_zip(&args.package).map_err(anyhow::Error::msg)?;
+    let candidate = Candidate::from_zip(&args.package)?;
     let package::Code::Zip(zip) = &candidate.code else {
         anyhow::bail!("{} is not a zip package", args.package.display());
     };
     let bootstrap = zip_entry(zip, package::BOOTSTRAP).map_err(anyhow::Error::msg)?;
     let arch: Arch = candidate.arch;
-    let layer = image::layer(&bootstrap, &candidate.model).map_err(anyhow::Error::msg)?;
+    let layer = image::layer(&bootstrap, &candidate.model)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let progress = |line: String| eprintln!("  {line}");
@@ -90,9 +90,8 @@ fn run_push(args: PushArgs, global: &GlobalArgs) -> Result<ExitCode> {
         let client = aws_sdk_ecr::Client::new(&sdk);
         let repository = &config.aws.ecr_repository;
         ecr::ensure_repository(&client, repository, &progress)
-            .await
-            .map_err(anyhow::Error::msg)?;
-        let login = ecr::login(&client).await.map_err(anyhow::Error::msg)?;
+            .await?;
+        let login = ecr::login(&client).await?;
         progress(format!(
             "logged in to ECR as {} (registry {})",
             login.username, login.registry
@@ -109,8 +108,7 @@ fn run_push(args: PushArgs, global: &GlobalArgs) -> Result<ExitCode> {
         let reference = format!("{registry}/{repository}:{tag}");
         let auth = RegistryAuth::Basic(login.username.clone(), login.password.clone());
         let pushed = image::push(&reference, &auth, arch, &args.base, &layer, &progress)
-            .await
-            .map_err(anyhow::Error::msg)?;
+            .await?;
         let record = ImageRecord {
             image_uri: format!("{registry}/{repository}@{}", pushed.digest),
             tagged: pushed.tagged.clone(),

@@ -51,7 +51,7 @@ pub fn shadow(args: ShadowArgs, global: &GlobalArgs) -> Result<ExitCode> {
                 .with_context(|| format!("cannot read the model {}", path.display()))?,
             None => {
                 let deployer = crate::backend::deployer::for_config(&config).await?;
-                match deployer.production().await.map_err(anyhow::Error::msg)? {
+                match deployer.production().await? {
                     Production::Serving(served) => Artifact::from_bytes(&served.artifact)
                         .map_err(|e| anyhow::anyhow!("production's model does not load: {e}"))?,
                     Production::Nothing => bail!(

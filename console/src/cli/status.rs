@@ -125,8 +125,7 @@ pub fn status(args: StatusArgs, global: &GlobalArgs) -> Result<ExitCode> {
                 String::new(),
             );
             let info = runtime
-                .block_on(deployer.status())
-                .map_err(anyhow::Error::msg)?;
+                .block_on(deployer.status())?;
             let canary = canary_status(&config, &info);
             if args.json {
                 println!(
@@ -151,9 +150,8 @@ pub fn status(args: StatusArgs, global: &GlobalArgs) -> Result<ExitCode> {
         Target::Aws => runtime.block_on(async {
             let deployer =
                 crate::backend::deployer::aws::AwsDeployer::connect(&config.aws, &config.root)
-                    .await
-                    .map_err(anyhow::Error::msg)?;
-            let status = deployer.inspect(true).await.map_err(anyhow::Error::msg)?;
+                    .await?;
+            let status = deployer.inspect(true).await?;
             let canary = canary_status(&config, &status.info);
             if args.json {
                 println!(

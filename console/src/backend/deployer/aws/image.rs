@@ -41,13 +41,19 @@ fn image_error(image: &str, step: ImageStep, reason: impl std::fmt::Display) -> 
 }
 
 /// The layer with the bootstrap and the model, byte-for-byte reproducible.
-pub fn layer(bootstrap: &[u8], model: &[u8]) -> Result<Layer, String> {
+pub fn layer(bootstrap: &[u8], model: &[u8]) -> Result<Layer, DeployError> {
+    let fail = |reason: String| DeployError::Build {
+        what: "the image layer",
+        reason,
+    };
     let mut builder = tar::Builder::new(Vec::new());
     builder.mode(tar::HeaderMode::Deterministic);
-    let directory = |path: &str| -> Result<tar::Header, String> {
+    let directory = |path: &str| -> Result<tar::Header, DeployError> {
         let mut header = tar::Header::new_gnu();
         header.set_entry_type(tar::EntryType::Directory);
-        header.set_path(path).map_err(|e| e.to_string())?;
+        header
+            .set_path(path)
+            .map_err(|e| fail(format!("tar {path}: {e}")))?;
         header.set_mode(0o755);
         header.set_size(0);
         header.set_mtime(0);
@@ -57,7 +63,7 @@ pub fn layer(bootstrap: &[u8], model: &[u8]) -> Result<Layer, String> {
     for path in ["var/", "var/runtime/", "var/task/"] {
         builder
             .append(&directory(path)?, std::io::empty())
-            .map_err(|e| format!("tar {path}: {e}"))?;
+            .map_err(|e| fail(format!("tar {path}: {e}")))?;
     }
     let model_path = TASK_MODEL_PATH.trim_start_matches('/').to_string();
     for (path, bytes, mode) in [
@@ -68,19 +74,19 @@ pub fn layer(bootstrap: &[u8], model: &[u8]) -> Result<Layer, String> {
         header.set_entry_type(tar::EntryType::Regular);
         header
             .set_path(path)
-            .map_err(|e| format!("tar {path}: {e}"))?;
+            .map_err(|e| fail(format!("tar {path}: {e}")))?;
         header.set_mode(mode);
         header.set_size(bytes.len() as u64);
         header.set_mtime(0);
         header.set_cksum();
         builder
             .append(&header, bytes)
-            .map_err(|e| format!("tar {path}: {e}"))?;
+            .map_err(|e| fail(format!("tar {path}: {e}")))?;
     }
-    let tar = builder.into_inner().map_err(|e| format!("tar: {e}"))?;
+    let tar = builder.into_inner().map_err(|e| fail(format!("tar: {e}")))?;
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    encoder.write_all(&tar).map_err(|e| format!("gzip: {e}"))?;
-    let gzip = encoder.finish().map_err(|e| format!("gzip: {e}"))?;
+    encoder.write_all(&tar).map_err(|e| fail(format!("gzip: {e}")))?;
+    let gzip = encoder.finish().map_err(|e| fail(format!("gzip: {e}")))?;
     Ok(Layer {
         gzip,
         diff_id: format!("sha256:{}", core_model::digest::sha256_hex(&tar)),
