@@ -89,8 +89,7 @@ fn run_push(args: PushArgs, global: &GlobalArgs) -> Result<ExitCode> {
         .await;
         let client = aws_sdk_ecr::Client::new(&sdk);
         let repository = &config.aws.ecr_repository;
-        ecr::ensure_repository(&client, repository, &progress)
-            .await?;
+        ecr::ensure_repository(&client, repository, &progress).await?;
         let login = ecr::login(&client).await?;
         progress(format!(
             "logged in to ECR as {} (registry {})",
@@ -107,8 +106,7 @@ fn run_push(args: PushArgs, global: &GlobalArgs) -> Result<ExitCode> {
             .unwrap_or_else(|| candidate.model_id.clone());
         let reference = format!("{registry}/{repository}:{tag}");
         let auth = RegistryAuth::Basic(login.username.clone(), login.password.clone());
-        let pushed = image::push(&reference, &auth, arch, &args.base, &layer, &progress)
-            .await?;
+        let pushed = image::push(&reference, &auth, arch, &args.base, &layer, &progress).await?;
         let record = ImageRecord {
             image_uri: format!("{registry}/{repository}@{}", pushed.digest),
             tagged: pushed.tagged.clone(),

@@ -322,12 +322,12 @@ fn to_str(
                 for (n, item) in items.iter().enumerate() {
                     let text = match item {
                         Value::String(s) => shell_quote(s),
-                        other => scalar_str(other).ok_or_else(|| {
-                            InterpolationError::NestedList {
+                        other => {
+                            scalar_str(other).ok_or_else(|| InterpolationError::NestedList {
                                 expression: expression.to_string(),
                                 name: name.clone(),
-                            }
-                        })?,
+                            })?
+                        }
                     };
                     if n == 0 || config.list_append {
                         out.push_str(&format!("--{name} {text} "));

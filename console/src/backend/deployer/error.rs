@@ -154,9 +154,7 @@ pub enum DeployError {
         version: String,
     },
     /// The function has no alias to act on.
-    #[error(
-        "nothing to {nothing}: Lambda function {function} has no alias {alias} (deploy first)"
-    )]
+    #[error("nothing to {nothing}: Lambda function {function} has no alias {alias} (deploy first)")]
     NoAlias {
         /// The function.
         function: String,
@@ -324,9 +322,7 @@ pub enum SmokeFailure {
         shown: String,
     },
     /// The answer is not an API Gateway response document.
-    #[error(
-        "the function did not answer with an API Gateway response (no statusCode): {shown}"
-    )]
+    #[error("the function did not answer with an API Gateway response (no statusCode): {shown}")]
     NotGateway {
         /// The start of the answer.
         shown: String,
@@ -440,7 +436,9 @@ fn image_message(image: &str, step: ImageStep, reason: &str) -> String {
 fn canary_message(version: &str, step: &CanaryStep) -> String {
     match step {
         CanaryStep::Watch { routed: None } => {
-            format!("the alias does not route a canary share to version {version}: nothing to watch")
+            format!(
+                "the alias does not route a canary share to version {version}: nothing to watch"
+            )
         }
         CanaryStep::Watch {
             routed: Some(routed),

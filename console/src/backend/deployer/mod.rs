@@ -57,7 +57,6 @@ pub struct DeployReport {
     pub changed: bool,
 }
 
-
 /// What a deploy ships.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Source {

@@ -185,7 +185,11 @@ impl AwsDeployer {
                 &Call::new(
                     format!("read s3://{}/{key}", self.settings.bucket),
                     "s3:GetObject",
-                    format!("arn:{}:s3:::{}/{key}", self.partition(), self.settings.bucket),
+                    format!(
+                        "arn:{}:s3:::{}/{key}",
+                        self.partition(),
+                        self.settings.bucket
+                    ),
                 ),
                 e,
             )

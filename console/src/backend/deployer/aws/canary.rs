@@ -370,7 +370,10 @@ impl AwsDeployer {
         version: &str,
         progress: Progress<'_>,
     ) -> Result<DeployReport, DeployError> {
-        let current = self.alias().await?.ok_or_else(|| self.no_alias("promote"))?;
+        let current = self
+            .alias()
+            .await?
+            .ok_or_else(|| self.no_alias("promote"))?;
         let routed = current.routing.as_ref().map(|(v, _)| v.as_str());
         if routed != Some(version) && current.version != version {
             return Err(DeployError::CanaryRouting {

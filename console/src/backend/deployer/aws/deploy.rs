@@ -178,7 +178,10 @@ impl AwsDeployer {
         &self,
         to: Option<&str>,
     ) -> Result<RollbackPlan, DeployError> {
-        let current = self.alias().await?.ok_or_else(|| self.no_alias("roll back"))?;
+        let current = self
+            .alias()
+            .await?
+            .ok_or_else(|| self.no_alias("roll back"))?;
         let canary = current.routing.as_ref().map(|(version, _)| version.clone());
         let target = match to {
             Some(version) => version.trim_start_matches('v').to_string(),
@@ -230,7 +233,10 @@ impl AwsDeployer {
         plan: &RollbackPlan,
         progress: Progress<'_>,
     ) -> Result<DeployReport, DeployError> {
-        let current = self.alias().await?.ok_or_else(|| self.no_alias("roll back"))?;
+        let current = self
+            .alias()
+            .await?
+            .ok_or_else(|| self.no_alias("roll back"))?;
         let serving = current
             .routing
             .as_ref()

@@ -175,12 +175,12 @@ impl AwsDeployer {
             return Err(DeployError::Lambda {
                 function: self.settings.function.clone(),
                 problem: format!(
-                "is a {} function and cannot take a {}: run `amesops destroy` first, or set another aws.function",
-                if function_is_image {
-                    "container image"
-                } else {
-                    "zip"
-                },
+                    "is a {} function and cannot take a {}: run `amesops destroy` first, or set another aws.function",
+                    if function_is_image {
+                        "container image"
+                    } else {
+                        "zip"
+                    },
                     if is_image {
                         "container image"
                     } else {

@@ -83,9 +83,13 @@ pub fn layer(bootstrap: &[u8], model: &[u8]) -> Result<Layer, DeployError> {
             .append(&header, bytes)
             .map_err(|e| fail(format!("tar {path}: {e}")))?;
     }
-    let tar = builder.into_inner().map_err(|e| fail(format!("tar: {e}")))?;
+    let tar = builder
+        .into_inner()
+        .map_err(|e| fail(format!("tar: {e}")))?;
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    encoder.write_all(&tar).map_err(|e| fail(format!("gzip: {e}")))?;
+    encoder
+        .write_all(&tar)
+        .map_err(|e| fail(format!("gzip: {e}")))?;
     let gzip = encoder.finish().map_err(|e| fail(format!("gzip: {e}")))?;
     Ok(Layer {
         gzip,
@@ -201,7 +205,11 @@ pub async fn push(
             .pull(
                 &base_ref,
                 &RegistryAuth::Anonymous,
-                vec![manifest::IMAGE_LAYER_GZIP_MEDIA_TYPE, manifest::IMAGE_DOCKER_LAYER_GZIP_MEDIA_TYPE, manifest::IMAGE_LAYER_MEDIA_TYPE],
+                vec![
+                    manifest::IMAGE_LAYER_GZIP_MEDIA_TYPE,
+                    manifest::IMAGE_DOCKER_LAYER_GZIP_MEDIA_TYPE,
+                    manifest::IMAGE_LAYER_MEDIA_TYPE,
+                ],
             )
             .await
             .map_err(|e| image_error(base, ImageStep::Pull, e))?;

@@ -181,7 +181,8 @@ impl AwsDeployer {
             ),
             Source::Model { model, package } => {
                 let candidate = Candidate::from_zip(package)?;
-                let bytes = std::fs::read(model).map_err(|e| DeployError::file("read", model, e))?;
+                let bytes =
+                    std::fs::read(model).map_err(|e| DeployError::file("read", model, e))?;
                 let sha = core_model::digest::sha256_hex(&bytes);
                 if sha != candidate.model_sha256 {
                     return Err(DeployError::Mismatch {

@@ -44,14 +44,16 @@ impl DeployRecord {
     /// Reads the record; `None` when there is none.
     pub fn read(path: &Path) -> Result<Option<DeployRecord>, DeployError> {
         match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|e| DeployError::Record {
-                    path: path.to_path_buf(),
-                    kind: "a deploy record",
-                    reason: e.to_string(),
-                    fix: "remove it, the next deploy writes it again",
-                }),
+            Ok(bytes) => {
+                serde_json::from_slice(&bytes)
+                    .map(Some)
+                    .map_err(|e| DeployError::Record {
+                        path: path.to_path_buf(),
+                        kind: "a deploy record",
+                        reason: e.to_string(),
+                        fix: "remove it, the next deploy writes it again",
+                    })
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(DeployError::file("read", path, e)),
         }
@@ -64,7 +66,8 @@ impl DeployRecord {
             error,
         })?;
         bytes.push(b'\n');
-        core_model::files::write_bytes(path, &bytes).map_err(|e| DeployError::file("write", path, e))
+        core_model::files::write_bytes(path, &bytes)
+            .map_err(|e| DeployError::file("write", path, e))
     }
 }
 

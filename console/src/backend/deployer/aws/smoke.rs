@@ -112,8 +112,8 @@ pub fn parse_reply(payload: &[u8]) -> Result<Reply, SmokeFailure> {
             .take(300)
             .collect::<String>()
     };
-    let document: Value = serde_json::from_slice(payload)
-        .map_err(|_| SmokeFailure::NotJson { shown: shown() })?;
+    let document: Value =
+        serde_json::from_slice(payload).map_err(|_| SmokeFailure::NotJson { shown: shown() })?;
     let response: GatewayResponse = serde_json::from_value(document)
         .map_err(|_| SmokeFailure::NotGateway { shown: shown() })?;
     let text = response.body.unwrap_or_default();

@@ -64,8 +64,7 @@ impl AwsDeployer {
         }
         let record = self.record_path();
         if record.exists() {
-            std::fs::remove_file(&record)
-                .map_err(|e| DeployError::file("remove", &record, e))?;
+            std::fs::remove_file(&record).map_err(|e| DeployError::file("remove", &record, e))?;
             progress(format!("removed {}", record.display()));
         }
         Ok(())

@@ -225,31 +225,29 @@ impl LocalDeployer {
 
     fn plan(&self, to: Option<&str>) -> Result<RollbackPlan, DeployError> {
         let record = self.record()?;
-        let live = record
-            .live_version()
-            .ok_or(DeployError::NothingDeployed)?;
-        let target = match to {
-            Some(v) => v
-                .trim_start_matches('v')
-                .parse::<u32>()
-                .map_err(|_| DeployError::NotAVersion {
-                    value: v.to_string(),
+        let live = record.live_version().ok_or(DeployError::NothingDeployed)?;
+        let target =
+            match to {
+                Some(v) => v.trim_start_matches('v').parse::<u32>().map_err(|_| {
+                    DeployError::NotAVersion {
+                        value: v.to_string(),
+                    }
                 })?,
-            None => record
-                .previous
-                .filter(|p| *p != live.version)
-                .or_else(|| {
-                    record
-                        .versions
-                        .iter()
-                        .map(|v| v.version)
-                        .filter(|v| *v < live.version)
-                        .max()
-                })
-                .ok_or_else(|| DeployError::NothingToRollBack {
-                    version: live.version.to_string(),
-                })?,
-        };
+                None => record
+                    .previous
+                    .filter(|p| *p != live.version)
+                    .or_else(|| {
+                        record
+                            .versions
+                            .iter()
+                            .map(|v| v.version)
+                            .filter(|v| *v < live.version)
+                            .max()
+                    })
+                    .ok_or_else(|| DeployError::NothingToRollBack {
+                        version: live.version.to_string(),
+                    })?,
+            };
         let entry = record
             .versions
             .iter()

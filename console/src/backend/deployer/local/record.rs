@@ -55,7 +55,8 @@ impl LocalRecord {
             error,
         })?;
         bytes.push(b'\n');
-        core_model::files::write_bytes(path, &bytes).map_err(|e| DeployError::file("write", path, e))
+        core_model::files::write_bytes(path, &bytes)
+            .map_err(|e| DeployError::file("write", path, e))
     }
 
     /// The live version's entry.
@@ -84,8 +85,7 @@ pub fn version_folders(root: &Path) -> Vec<u32> {
 /// Creates the folder of the next free version (above every recorded one and every folder):
 /// `create_dir` fails when the folder exists, so two writers never get the same number.
 pub fn allocate_version(root: &Path, record: &LocalRecord) -> Result<(u32, PathBuf), DeployError> {
-    std::fs::create_dir_all(root)
-        .map_err(|e| DeployError::file("create", root, e))?;
+    std::fs::create_dir_all(root).map_err(|e| DeployError::file("create", root, e))?;
     let mut next = record
         .versions
         .iter()

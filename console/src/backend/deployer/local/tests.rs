@@ -65,7 +65,10 @@ async fn a_deploy_refuses_a_candidate_other_than_the_one_judged() {
         matches!(error, DeployError::CandidateChanged { .. }),
         "{error}"
     );
-    assert!(error.to_string().contains("changed since the gate"), "{error}");
+    assert!(
+        error.to_string().contains("changed since the gate"),
+        "{error}"
+    );
     assert_eq!(
         deployer.read_production().expect("readable"),
         Production::Nothing
