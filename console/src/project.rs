@@ -28,6 +28,8 @@ pub struct RunRow {
     pub metrics: BTreeMap<String, f64>,
     /// Whether this run produced the production model.
     pub production: bool,
+    /// The model it trained (its `amesops.model_id` tag), when it recorded one.
+    pub model_id: Option<String>,
 }
 
 /// One stage as shown.
@@ -132,6 +134,7 @@ impl Project {
             .into_iter()
             .map(|run| RunRow {
                 production: production.as_deref() == Some(run.info.run_id.as_str()),
+                model_id: run.tags.get(tracker::MODEL_ID_TAG).cloned(),
                 start_time: time::OffsetDateTime::from_unix_timestamp(run.info.start_time / 1000)
                     .ok()
                     .and_then(|t| {

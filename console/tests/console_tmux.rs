@@ -1,6 +1,7 @@
 //! The real console in a real terminal (tmux): first start on the local target trains and
 //! serves a model, every view opens, a prediction sent from the form shows up in the
-//! Predictions and Logs views, and quitting restores the terminal.
+//! Predictions and Logs views, a held-out test house loads with its sale price, and quitting
+//! restores the terminal.
 //!
 //! Needs `tmux`, `dvc` and `git` (scripts/test installs them); without them the test fails.
 
@@ -110,6 +111,16 @@ fn the_console_serves_predicts_lists_logs_and_restores_the_terminal() {
     tmux.keys(&["3"]);
     let list = tmux.wait_for("3 of 3 records", 30);
     assert!(list.contains("1710"), "{list}");
+
+    // A held-out test house from the split stage's data/test.csv, with its sale price; sent,
+    // the result shows the error against it.
+    tmux.keys(&["5"]);
+    tmux.wait_for("house ·", 10);
+    tmux.keys(&["t"]);
+    tmux.wait_for("sold for", 30);
+    tmux.keys(&["s"]);
+    let tested = tmux.wait_for("(error ", 30);
+    assert!(tested.contains("actual"), "{tested}");
 
     tmux.keys(&["2"]);
     let logs = tmux.wait_for("path=/predict", 30);

@@ -4,7 +4,7 @@
 use super::views::deploy::DeployStatus;
 use super::views::experiments::RunRow;
 use super::views::pipeline::{PipelineSnapshot, RunEvent};
-use super::views::predict::{FormSchema, PredictOutcome};
+use super::views::predict::{FormSchema, PredictOutcome, TestHouse};
 use super::views::predictions::{RecordPage, RecordRow};
 use crate::backend::logs::LogEvent;
 
@@ -99,16 +99,31 @@ pub enum Mutation {
 }
 
 impl Mutation {
+    /// What is being done, naming the candidate model (`d`, `F`, `C`) and the model of the
+    /// version a rollback moves to, when known.
+    pub fn describe_models(&self, candidate: Option<&str>, to_model: Option<&str>) -> String {
+        let text = self.describe();
+        match (self, candidate, to_model) {
+            (Mutation::Deploy | Mutation::ForceDeploy | Mutation::Canary, Some(model), _) => {
+                text.replacen("the current model", &format!("model {model}"), 1)
+            }
+            (Mutation::Rollback { to: Some(v) }, _, Some(model)) => {
+                format!("Move the alias back to version {v} (model {model}).")
+            }
+            _ => text,
+        }
+    }
+
     /// What is being done, in one sentence.
     pub fn describe(&self) -> String {
         match self {
             Mutation::Deploy => "Deploy the current model (models/model.json) through the gate.".to_string(),
-            Mutation::ForceDeploy => "Deploy the current model although the gate refuses it (override).".to_string(),
+            Mutation::ForceDeploy => "Deploy the current model (models/model.json) although the gate refuses it (override).".to_string(),
             Mutation::Rollback { to: Some(v) } => format!("Move the alias back to version {v}."),
             Mutation::Rollback { to: None } => "Move the alias back to the previous version.".to_string(),
             Mutation::RunPipeline { stage: Some(s) } => format!("Run pipeline stage '{s}' (and what it needs)."),
             Mutation::RunPipeline { stage: None } => "Run the pipeline: every stage that changed.".to_string(),
-            Mutation::Canary => "Deploy the current model through the gate as a canary ([canary] percent of the traffic) and watch its alarms for [canary] watch: promoted when all stay OK, rolled back at once when one fires.".to_string(),
+            Mutation::Canary => "Deploy the current model (models/model.json) through the gate as a canary ([canary] percent of the traffic) and watch its alarms for [canary] watch: promoted when all stay OK, rolled back at once when one fires.".to_string(),
             Mutation::Retrain => {
                 "Retrain: run the pipeline and compare the new model with production; you confirm the deploy after seeing the metrics.".to_string()
             }
@@ -132,6 +147,12 @@ pub enum Command {
     LoadRuns,
     /// The model's schema for the form (`GET /model`).
     LoadSchema,
+    /// A house of the held-out split (`data/test.csv`) with its sale price: the one at
+    /// `index`, counting round.
+    LoadTestHouse {
+        /// Which one (the next press asks for the next).
+        index: usize,
+    },
     /// Send a test prediction to the endpoint and to the local core-model.
     SubmitPrediction(serde_json::Value),
     /// Function, versions, alias, API, health.
@@ -168,6 +189,8 @@ pub enum Loaded {
     RunsWaiting(usize),
     /// Form schema.
     Schema(Result<FormSchema, String>),
+    /// A held-out test house for the form.
+    TestHouse(Result<TestHouse, String>),
     /// Result of a test prediction.
     Prediction(Result<PredictOutcome, String>),
     /// Deploy status.

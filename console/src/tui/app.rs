@@ -58,6 +58,8 @@ pub enum Overlay {
         text: String,
         /// First line shown.
         scroll: u16,
+        /// A key that closes it and follows a link (a run's detail to its version).
+        link: Option<(char, Intent)>,
     },
 }
 
@@ -199,7 +201,7 @@ impl App {
             && !stops_canary
         {
             self.note(
-                format!("wait: still working on — {}", busy.describe()),
+                format!("wait: still working on — {}", self.describe(busy)),
                 Level::Error,
                 now,
             );
@@ -212,7 +214,7 @@ impl App {
     pub fn dispatch(&mut self, mutation: Mutation, now: Instant) -> Vec<Command> {
         if self.read_only {
             self.note(
-                format!("read-only: refused — {}", mutation.describe()),
+                format!("read-only: refused — {}", self.describe(&mutation)),
                 Level::Error,
                 now,
             );
@@ -225,7 +227,7 @@ impl App {
             self.busy = Some(mutation.clone());
         }
         self.note(
-            format!("started: {}", mutation.describe()),
+            format!("started: {}", self.describe(&mutation)),
             Level::Info,
             now,
         );
@@ -264,10 +266,108 @@ impl App {
                     title,
                     text,
                     scroll: 0,
+                    link: None,
                 });
                 Vec::new()
             }
+            Intent::RunDetail(run) => {
+                let deployed = self.deployment_of(run.model_id.as_deref());
+                let mut text = super::views::experiments::run_detail(&run, &deployed);
+                let link = self
+                    .deployed_version(run.model_id.as_deref())
+                    .map(|version| {
+                        text.push_str(&format!(
+                            "\n\nv opens version {version} in the Deploy view (6)"
+                        ));
+                        ('v', Intent::ShowVersion(run.clone()))
+                    });
+                self.overlay = Some(Overlay::Detail {
+                    title: format!("run {}", run.name),
+                    text,
+                    scroll: 0,
+                    link,
+                });
+                Vec::new()
+            }
+            Intent::ShowVersion(run) => {
+                let Some(model_id) = run.model_id.as_deref() else {
+                    self.note(
+                        format!(
+                            "run {} recorded no model id: nothing to find in the Deploy view",
+                            run.name
+                        ),
+                        Level::Error,
+                        now,
+                    );
+                    return Vec::new();
+                };
+                match self.deploy.pick_model(model_id) {
+                    Some(version) => {
+                        let commands = self.enter(ViewId::Deploy, now);
+                        self.note(
+                            format!("version {version} serves model {model_id} (run {}): b rolls back to it, p shows its predictions", run.name),
+                            Level::Info,
+                            now,
+                        );
+                        commands
+                    }
+                    None => {
+                        let why = self.deployment_of(Some(model_id));
+                        self.note(
+                            format!("model {model_id} (run {}): {why}", run.name),
+                            Level::Info,
+                            now,
+                        );
+                        Vec::new()
+                    }
+                }
+            }
+            Intent::ShowPredictions(model_id) => {
+                let commands = self.enter(ViewId::Predictions, now);
+                self.predictions.set_filter(&format!("model={model_id}"));
+                self.note(
+                    format!("predictions of model {model_id} on this page (/ changes the filter)"),
+                    Level::Info,
+                    now,
+                );
+                commands
+            }
         }
+    }
+
+    /// What a mutation does, naming the models it moves when the deployment is known: the
+    /// candidate `d` deploys, the version `b` moves to.
+    pub fn describe(&self, mutation: &Mutation) -> String {
+        let status = self.deploy.status.data();
+        let candidate = status.and_then(|s| s.candidate.as_deref());
+        let to_model = match mutation {
+            Mutation::Rollback { to: Some(version) } => status
+                .and_then(|s| s.versions.iter().find(|v| v.version == *version))
+                .map(|v| v.model_id.as_str()),
+            _ => None,
+        };
+        mutation.describe_models(candidate, to_model)
+    }
+
+    /// Where a model is deployed, from the Deploy view's status (no I/O: the app holds it).
+    pub fn deployment_of(&self, model_id: Option<&str>) -> String {
+        let Some(model_id) = model_id else {
+            return "unknown: the run recorded no model id".to_string();
+        };
+        match self.deploy.status.data() {
+            Some(status) => status.deployment_of(model_id),
+            None if self.deploy.status.is_loading() => {
+                "unknown yet: reading the deployment (view 6)…".to_string()
+            }
+            None => "unknown: no deployment status (r in view 6)".to_string(),
+        }
+    }
+
+    /// The version that serves a model, when one does.
+    fn deployed_version(&self, model_id: Option<&str>) -> Option<String> {
+        let status = self.deploy.status.data()?;
+        let index = status.version_of(model_id?)?;
+        status.versions.get(index).map(|v| v.version.clone())
     }
 
     /// Whether the view is taking typed text (global keys are then text).
@@ -333,7 +433,13 @@ impl App {
                 title,
                 text,
                 scroll,
+                link,
             } => {
+                if let Some((c, intent)) = &link
+                    && key.code == KeyCode::Char(*c)
+                {
+                    return self.apply(intent.clone(), now);
+                }
                 let scroll = match key.code {
                     KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => return Vec::new(),
                     KeyCode::Down | KeyCode::Char('j') => scroll.saturating_add(1),
@@ -346,6 +452,7 @@ impl App {
                     title,
                     text,
                     scroll,
+                    link,
                 });
                 Vec::new()
             }
@@ -420,6 +527,7 @@ impl App {
                         title: row.key,
                         text,
                         scroll: 0,
+                        link: None,
                     });
                 }
                 Err(e) => self.note(e, Level::Error, now),
@@ -434,6 +542,32 @@ impl App {
                 }
                 self.predict.on_schema(result, now);
             }
+            Loaded::TestHouse(result) => match result {
+                Ok(house) => {
+                    let (id, index, total, actual) =
+                        (house.id, house.index, house.total, house.actual);
+                    let filled = self.predict.on_test_house(house);
+                    let commands = self.enter(ViewId::Predict, now);
+                    self.note(
+                        format!(
+                            "test house {}{} of {} (sold for {}){}: s sends it",
+                            id.map(|id| format!("Id {id}, ")).unwrap_or_default(),
+                            index + 1,
+                            total,
+                            super::widgets::status::dollars(actual),
+                            if filled > 0 {
+                                format!(", {filled} fields given")
+                            } else {
+                                String::new()
+                            }
+                        ),
+                        Level::Info,
+                        now,
+                    );
+                    return commands;
+                }
+                Err(e) => self.note(e, Level::Error, now),
+            },
             Loaded::Prediction(result) => {
                 let stored = matches!(&result, Ok(o) if o.remote.as_ref().is_ok_and(|r| r.stored));
                 self.predict.on_outcome(result, now);
@@ -627,7 +761,16 @@ impl App {
                 title,
                 text,
                 scroll,
-            }) => draw_detail(frame, area, title, text, *scroll, &theme),
+                link,
+            }) => draw_detail(
+                frame,
+                area,
+                title,
+                text,
+                *scroll,
+                link.as_ref().map(|(c, _)| *c),
+                &theme,
+            ),
             None => {}
         }
     }
@@ -700,7 +843,15 @@ fn short(m: &Mutation) -> &'static str {
     }
 }
 
-fn draw_detail(frame: &mut Frame, area: Rect, title: &str, text: &str, scroll: u16, theme: &Theme) {
+fn draw_detail(
+    frame: &mut Frame,
+    area: Rect,
+    title: &str,
+    text: &str,
+    scroll: u16,
+    link: Option<char>,
+    theme: &Theme,
+) {
     let rect = centered(
         area,
         area.width.saturating_sub(8),
@@ -712,7 +863,11 @@ fn draw_detail(frame: &mut Frame, area: Rect, title: &str, text: &str, scroll: u
             .wrap(Wrap { trim: false })
             .scroll((scroll, 0))
             .block(Block::default().borders(Borders::ALL).title(Span::styled(
-                format!(" {title} · ↑/↓ scroll · esc close "),
+                match link {
+                    Some('v') => format!(" {title} · ↑/↓ scroll · v its version · esc close "),
+                    Some(c) => format!(" {title} · ↑/↓ scroll · {c} follow · esc close "),
+                    None => format!(" {title} · ↑/↓ scroll · esc close "),
+                },
                 theme.accent(),
             ))),
         rect,

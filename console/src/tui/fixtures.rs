@@ -145,6 +145,16 @@ pub fn records() -> RecordPage {
 /// Four tracked runs, one in production.
 pub fn runs() -> Vec<RunRow> {
     let run = |id: &str, name: &str, alpha: &str, cv: f64, test: f64, production: bool| RunRow {
+        // The first three trained the models of the three published versions (`deploy`).
+        model_id: Some(
+            match id {
+                "a1b2c3d4e5f6" => "3f9a1c2b7d10",
+                "b2c3d4e5f6a1" => "2f9a1c2b7d10",
+                "c3d4e5f6a1b2" => "1f9a1c2b7d10",
+                _ => "4b1c2d3e4f50",
+            }
+            .into(),
+        ),
         run_id: id.into(),
         name: name.into(),
         start_time: "2026-11-27T08:00:00Z".into(),

@@ -122,6 +122,9 @@ async fn run(
             Loaded::Runs(runs)
         }
         Command::LoadSchema => Loaded::Schema(load_schema(b).await),
+        Command::LoadTestHouse { index } => {
+            Loaded::TestHouse(load_test_house(b.project.root.clone(), index).await)
+        }
         Command::SubmitPrediction(body) => Loaded::Prediction(submit(b, body).await),
         Command::LoadDeploy => Loaded::Deploy(load_deploy(b).await),
         Command::LoadMonitor => Loaded::Monitor(load_monitor(b).await),
@@ -175,6 +178,31 @@ async fn load_records(b: &Backends, after: Option<String>) -> Result<RecordPage,
         reference_deciles,
         unreadable,
     })
+}
+
+/// The held-out house at `index` from the split stage's `data/test.csv`, read through
+/// core-model's own table reading (fields typed as the model takes them).
+pub async fn load_test_house(
+    root: PathBuf,
+    index: usize,
+) -> Result<super::views::predict::TestHouse, String> {
+    use super::views::predict::{TEST_HOUSES, test_house};
+    tokio::task::spawn_blocking(move || {
+        let path = root.join(TEST_HOUSES);
+        if !path.exists() {
+            return Err(format!(
+                "no held-out test houses: {TEST_HOUSES} is missing — run the pipeline first (p in view 1)"
+            ));
+        }
+        let table = core_model::dataset::Table::read_path_with(
+            &path,
+            core_model::dataset::OnInvalid::Skip,
+        )
+        .map_err(|e| format!("{TEST_HOUSES}: {e}"))?;
+        test_house(&table, index)
+    })
+    .await
+    .map_err(|e| e.to_string())?
 }
 
 async fn get_json(b: &Backends, path: &str) -> Result<serde_json::Value, String> {

@@ -106,8 +106,8 @@ pub fn buffer_to_svg(buffer: &Buffer) -> String {
 pub fn screens() -> Vec<(String, String)> {
     let now = Instant::now();
     let mut out = Vec::new();
-    // The usual size, and the smallest terminal every view is made for.
-    for (width, height, suffix) in [(120, 34, ""), (80, 24, "-80x24")] {
+    // The usual size, the smallest terminal every view is made for, and a large one.
+    for (width, height, suffix) in [(120, 34, ""), (80, 24, "-80x24"), (160, 45, "-160x45")] {
         for (i, view) in ViewId::ALL.iter().enumerate() {
             let mut app = fixtures::app(false);
             app.theme = Theme { color: true };

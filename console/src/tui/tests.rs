@@ -905,3 +905,304 @@ fn experiments_show_the_parameter_that_differs_and_a_run_detail() {
     app.on_key(key(KeyCode::Enter), now);
     assert!(matches!(app.overlay, Some(Overlay::Detail { .. })));
 }
+
+macro_rules! large_screen_snapshots {
+    ($($name:ident: $view:expr;)*) => {
+        $(
+            #[test]
+            fn $name() {
+                let now = Instant::now();
+                let mut app = fixtures::app(false);
+                fixtures::show(&mut app, $view, State::Data, now);
+                let shown = screen_at(&mut app, now, 160, 45);
+                assert!(shown.contains(" ? help"), "{shown}");
+                insta::assert_snapshot!(shown);
+            }
+        )*
+    };
+}
+
+large_screen_snapshots! {
+    pipeline_160x45: ViewId::Pipeline;
+    logs_160x45: ViewId::Logs;
+    predictions_160x45: ViewId::Predictions;
+    experiments_160x45: ViewId::Experiments;
+    predict_160x45: ViewId::Predict;
+    deploy_160x45: ViewId::Deploy;
+    monitor_160x45: ViewId::Monitor;
+}
+
+/// A project folder whose `data/test.csv` holds the first `rows` houses of the bundled data.
+fn project_with_test_houses(rows: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let bundled = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../datasets/ames.csv"),
+    )
+    .unwrap();
+    let head: Vec<&str> = bundled.lines().take(rows + 1).collect();
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    std::fs::write(dir.path().join("data/test.csv"), head.join("\n") + "\n").unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn t_loads_the_next_held_out_test_house_with_its_price_and_the_result_shows_the_error() {
+    let now = Instant::now();
+    let mut app = fixtures::app(false);
+    fixtures::show(&mut app, ViewId::Predict, State::Data, now);
+    let project = project_with_test_houses(2);
+    // t asks the runtime for the first test house; the app reads nothing itself.
+    let commands = app.on_key(key(KeyCode::Char('t')), now);
+    assert_eq!(commands, vec![Command::LoadTestHouse { index: 0 }]);
+    let house = super::runtime::load_test_house(project.path().to_path_buf(), 0).await;
+    let first = house.clone().unwrap();
+    assert_eq!((first.index, first.total, first.id), (0, 2, Some(1)));
+    assert!(
+        first.input.get("SalePrice").is_none() && first.input.get("Id").is_none(),
+        "price and id are not form fields: {}",
+        first.input
+    );
+    app.on_loaded(Loaded::TestHouse(house), now);
+    assert_eq!(app.view, ViewId::Predict);
+    assert!(
+        app.predict.outcome.data().is_none(),
+        "the last estimate was of another house"
+    );
+    let shown = screen_at(&mut app, now, 160, 45);
+    assert!(shown.contains("test house Id 1 · 1 of 2"), "{shown}");
+    assert!(
+        shown.contains(&format!(
+            "sold for {}",
+            super::widgets::status::dollars(first.actual)
+        )),
+        "{shown}"
+    );
+    // The form holds the house's typed fields: numbers as numbers, levels as codes.
+    let body = match app.on_key(key(KeyCode::Char('s')), now).as_slice() {
+        [Command::SubmitPrediction(body)] => body.clone(),
+        other => panic!("expected one submission, got {other:?}"),
+    };
+    assert_eq!(body["Neighborhood"], first.input["Neighborhood"]);
+    assert_eq!(
+        body["GrLivArea"].as_f64(),
+        first.input["GrLivArea"].as_f64()
+    );
+    assert!(body["GrLivArea"].is_number(), "{body}");
+    app.on_loaded(Loaded::Prediction(Ok(fixtures::outcome())), now);
+    let shown = screen_at(&mut app, now, 160, 45);
+    let error = 100.0 * (208_123.5 - first.actual) / first.actual;
+    assert!(
+        shown.contains(&format!(
+            "actual     {} (error {error:+.1} %)",
+            super::widgets::status::dollars(first.actual)
+        )),
+        "{shown}"
+    );
+    // The next press asks for the next house, and the last one wraps round.
+    assert_eq!(
+        app.on_key(key(KeyCode::Char('t')), now),
+        vec![Command::LoadTestHouse { index: 1 }]
+    );
+    let second = super::runtime::load_test_house(project.path().to_path_buf(), 1).await;
+    assert_eq!(second.as_ref().map(|h| h.id), Ok(Some(2)));
+    app.on_loaded(Loaded::TestHouse(second), now);
+    assert_eq!(
+        app.on_key(key(KeyCode::Char('t')), now),
+        vec![Command::LoadTestHouse { index: 2 }]
+    );
+    let wrapped = super::runtime::load_test_house(project.path().to_path_buf(), 2).await;
+    assert_eq!(wrapped.map(|h| h.index), Ok(0));
+}
+
+#[tokio::test]
+async fn t_without_a_held_out_split_says_to_run_the_pipeline() {
+    let now = Instant::now();
+    let mut app = fixtures::app(false);
+    fixtures::show(&mut app, ViewId::Predict, State::Data, now);
+    let empty = tempfile::tempdir().unwrap();
+    let missing = super::runtime::load_test_house(empty.path().to_path_buf(), 0).await;
+    app.on_loaded(Loaded::TestHouse(missing), now);
+    let toast = app.toasts.last().unwrap();
+    assert_eq!(toast.level, crate::tui::widgets::toast::Level::Error);
+    assert!(
+        toast.message.contains("data/test.csv is missing")
+            && toast
+                .message
+                .contains("run the pipeline first (p in view 1)"),
+        "{}",
+        toast.message
+    );
+    assert!(app.predict.actual.is_none(), "the form is unchanged");
+}
+
+#[test]
+fn a_run_detail_names_its_model_and_where_it_is_deployed_and_links_to_the_version() {
+    let now = Instant::now();
+    let mut app = fixtures::app(false);
+    fixtures::show(&mut app, ViewId::Deploy, State::Data, now);
+    fixtures::show(&mut app, ViewId::Experiments, State::Data, now);
+    // The production run: its model is live.
+    app.on_key(key(KeyCode::Enter), now);
+    match &app.overlay {
+        Some(Overlay::Detail { text, .. }) => {
+            assert!(text.contains("model      3f9a1c2b7d10"), "{text}");
+            assert!(
+                text.contains("deployed   live: version 3 (alias live → version 3)"),
+                "{text}"
+            );
+        }
+        other => panic!("expected the run detail, got {other:?}"),
+    }
+    app.on_key(key(KeyCode::Esc), now);
+    // The next run (sorted by cv_rmse_log) trained version 1's model, which is not live;
+    // v in the detail opens that version.
+    app.on_key(key(KeyCode::Down), now);
+    app.on_key(key(KeyCode::Enter), now);
+    let shown = screen(&mut app, now);
+    assert!(
+        shown.contains("published as version 1") && shown.contains("not live"),
+        "{shown}"
+    );
+    assert!(shown.contains("v its version"), "{shown}");
+    app.on_key(key(KeyCode::Char('v')), now);
+    assert!(app.overlay.is_none());
+    assert_eq!(app.view, ViewId::Deploy);
+    assert_eq!(
+        app.deploy.picked_version().map(|v| v.version.as_str()),
+        Some("1")
+    );
+    // b rolls back to the version picked, through the same confirmation path.
+    assert_eq!(
+        mutations(&app.on_key(key(KeyCode::Char('b')), now)),
+        vec![Mutation::Rollback {
+            to: Some("1".into())
+        }]
+    );
+    let started = app.toasts.last().unwrap().message.clone();
+    assert_eq!(
+        started,
+        "started: Move the alias back to version 1 (model 1f9a1c2b7d10)."
+    );
+    app.on_loaded(Loaded::Mutated(Ok("rolled back".into())), now);
+    // A run whose model no version serves says so, in the detail and on v.
+    fixtures::show(&mut app, ViewId::Experiments, State::Data, now);
+    for _ in 0..3 {
+        app.on_key(key(KeyCode::Down), now);
+    }
+    app.on_key(key(KeyCode::Enter), now);
+    match &app.overlay {
+        Some(Overlay::Detail { text, link, .. }) => {
+            assert!(text.contains("model      4b1c2d3e4f50"), "{text}");
+            assert!(text.contains("deployed   not deployed"), "{text}");
+            assert!(link.is_none(), "nothing to link to");
+        }
+        other => panic!("expected the run detail, got {other:?}"),
+    }
+    app.on_key(key(KeyCode::Esc), now);
+    app.on_key(key(KeyCode::Char('v')), now);
+    assert_eq!(app.view, ViewId::Experiments);
+    let note = app.toasts.last().unwrap().message.clone();
+    assert!(note.contains("not deployed"), "{note}");
+}
+
+#[test]
+fn p_in_the_deploy_view_lists_the_predictions_of_the_picked_versions_model() {
+    let now = Instant::now();
+    let mut app = fixtures::app(false);
+    fixtures::show(&mut app, ViewId::Predictions, State::Data, now);
+    fixtures::show(&mut app, ViewId::Deploy, State::Data, now);
+    // Nothing picked: the live version's model.
+    app.on_key(key(KeyCode::Char('p')), now);
+    assert_eq!(app.view, ViewId::Predictions);
+    let shown = screen(&mut app, now);
+    assert!(shown.contains("filter /model=3f9a1c2b7d10"), "{shown}");
+    assert!(shown.contains("30 of 30 records"), "{shown}");
+    // Version 1: its model priced nothing on this page.
+    app.on_key(key(KeyCode::Char('6')), now);
+    for _ in 0..3 {
+        app.on_key(key(KeyCode::Down), now);
+    }
+    app.on_key(key(KeyCode::Char('p')), now);
+    let shown = screen(&mut app, now);
+    assert!(shown.contains("filter /model=1f9a1c2b7d10"), "{shown}");
+    assert!(shown.contains("no record matches the filter"), "{shown}");
+}
+
+#[test]
+fn deploy_names_the_model_it_deploys_and_b_the_version_and_model_it_moves_to() {
+    let now = Instant::now();
+    let mut app = fixtures::app(false);
+    let mut status = fixtures::deploy();
+    status.candidate = Some("4b1c2d3e4f50".into());
+    fixtures::show(&mut app, ViewId::Deploy, State::Data, now);
+    app.on_loaded(Loaded::Deploy(Ok(status)), now);
+    app.on_key(key(KeyCode::Char('d')), now);
+    assert_eq!(
+        app.toasts.last().unwrap().message,
+        "started: Deploy model 4b1c2d3e4f50 (models/model.json) through the gate."
+    );
+    // The operation's own question names the model and its file, and the dialog shows it.
+    app.on_loaded(
+        Loaded::Confirm {
+            id: 3,
+            question: question(None),
+        },
+        now,
+    );
+    let shown = screen_at(&mut app, now, 160, 45);
+    assert!(
+        shown.contains("Deploy model 4b1c2d3e4f50 (models/model.json)"),
+        "{shown}"
+    );
+    app.on_key(key(KeyCode::Esc), now);
+    app.on_loaded(Loaded::Mutated(Ok("cancelled".into())), now);
+    app.on_key(key(KeyCode::Char('b')), now);
+    assert_eq!(
+        app.toasts.last().unwrap().message,
+        "started: Move the alias back to version 2 (model 2f9a1c2b7d10)."
+    );
+}
+
+#[test]
+fn cols_in_the_predictions_filter_chooses_the_columns() {
+    let now = Instant::now();
+    let mut app = fixtures::app(false);
+    fixtures::show(&mut app, ViewId::Predictions, State::Data, now);
+    let header = |shown: &str| {
+        shown
+            .lines()
+            .find(|l| l.contains("time (UTC)"))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let automatic = header(&screen_at(&mut app, now, 160, 45));
+    assert!(
+        automatic.contains("Neighborhood") && automatic.contains("YearBuilt"),
+        "{automatic}"
+    );
+    app.on_key(key(KeyCode::Char('/')), now);
+    type_text(&mut app, "cols:yearbuilt,GrLivArea price>200k", now);
+    app.on_key(key(KeyCode::Enter), now);
+    let shown = screen_at(&mut app, now, 160, 45);
+    let chosen = header(&shown);
+    // Named as the records name them, in the order given, and nothing else.
+    let year = chosen.find("YearBuilt").unwrap_or(usize::MAX);
+    let area = chosen.find("GrLivArea").unwrap_or(0);
+    assert!(year < area, "{chosen}");
+    assert!(!chosen.contains("Neighborhood"), "{chosen}");
+    // The rest of the filter still filters.
+    assert!(shown.contains("(filtered)"), "{shown}");
+    // A field no record gives is named.
+    app.on_key(key(KeyCode::Char('/')), now);
+    type_text(&mut app, "cols:PoolQC", now);
+    app.on_key(key(KeyCode::Enter), now);
+    let shown = screen_at(&mut app, now, 160, 45);
+    assert!(shown.contains("no record here gives PoolQC"), "{shown}");
+    // A link from the Deploy view keeps the chosen columns.
+    app.predictions.set_filter("model=3f9a1c2b7d10");
+    let shown = screen_at(&mut app, now, 160, 45);
+    assert!(
+        shown.contains("filter /model=3f9a1c2b7d10 cols:PoolQC"),
+        "{shown}"
+    );
+}

@@ -67,6 +67,53 @@ pub struct DeployStatus {
     pub canary: Option<CanaryPanel>,
 }
 
+impl DeployStatus {
+    /// Where a model is deployed, in one line: the version the alias (or its canary share)
+    /// routes to, else a published version it could be rolled back to, else "not deployed".
+    pub fn deployment_of(&self, model_id: &str) -> String {
+        let serving: Vec<&VersionRow> = self
+            .versions
+            .iter()
+            .filter(|v| v.model_id == model_id)
+            .collect();
+        if let Some(v) = serving.iter().find(|v| v.version == self.alias_version) {
+            return format!(
+                "live: version {} (alias {} → version {}) at {}",
+                v.version, self.alias, self.alias_version, self.url
+            );
+        }
+        if let Some((version, weight)) = &self.routing
+            && let Some(v) = serving.iter().find(|v| v.version == *version)
+        {
+            return format!(
+                "canary: version {} gets {:.0}% of alias {}",
+                v.version,
+                weight * 100.0,
+                self.alias
+            );
+        }
+        match serving.first() {
+            Some(v) => format!(
+                "published as version {} of {}, not live (alias {} → version {}); b in view 6 rolls back to it",
+                v.version, self.function, self.alias, self.alias_version
+            ),
+            None => format!("not deployed (no version of {} serves it)", self.function),
+        }
+    }
+
+    /// The version showing a model: the routed one when several serve it, else the newest.
+    pub fn version_of(&self, model_id: &str) -> Option<usize> {
+        let routed = |v: &VersionRow| {
+            v.version == self.alias_version
+                || self.routing.as_ref().is_some_and(|(r, _)| *r == v.version)
+        };
+        self.versions
+            .iter()
+            .position(|v| v.model_id == model_id && routed(v))
+            .or_else(|| self.versions.iter().position(|v| v.model_id == model_id))
+    }
+}
+
 /// State of the Deploy view.
 #[derive(Debug, Default)]
 pub struct DeployView {
@@ -77,6 +124,25 @@ pub struct DeployView {
 }
 
 impl DeployView {
+    /// Picks the version that serves `model_id` (what a link from a run opens); its version
+    /// number, or `None` when no version serves it.
+    pub fn pick_model(&mut self, model_id: &str) -> Option<String> {
+        let s = self.status.data()?;
+        let index = s.version_of(model_id)?;
+        let version = s.versions.get(index)?.version.clone();
+        self.picked = Some(index);
+        Some(version)
+    }
+
+    /// The picked version, else the live one.
+    pub fn picked_version(&self) -> Option<&VersionRow> {
+        let s = self.status.data()?;
+        match self.picked {
+            Some(i) => s.versions.get(i),
+            None => s.versions.iter().find(|v| v.version == s.alias_version),
+        }
+    }
+
     /// The version `b` moves the alias to: the picked one, else the one before the live
     /// version; or why there is none.
     pub fn rollback_target(&self) -> Result<String, String> {
@@ -102,6 +168,7 @@ impl View for DeployView {
             ("d", "deploy (gated)"),
             ("b", "roll back (to the picked or previous version)"),
             ("↑/↓", "pick a version"),
+            ("p", "predictions of the picked version's model"),
             ("r", "refresh"),
             ("F", "force past the gate (typed)"),
             ("C", "canary deploy (watched)"),
@@ -146,6 +213,10 @@ impl View for DeployView {
                 self.picked = Some(self.picked.unwrap_or(0).saturating_sub(1));
                 None
             }
+            KeyCode::Char('p') => Some(match self.picked_version() {
+                Some(v) => Intent::ShowPredictions(v.model_id.clone()),
+                None => Intent::Note("no version to show the predictions of".to_string()),
+            }),
             KeyCode::Char('F') => Some(Intent::Ask(Mutation::ForceDeploy)),
             KeyCode::Char('C') => Some(Intent::Ask(Mutation::Canary)),
             KeyCode::Char('r') => self.reload(now).map(Intent::Run),

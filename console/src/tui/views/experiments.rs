@@ -70,16 +70,24 @@ fn gate_metric(runs: &[&RunRow]) -> &'static str {
     }
 }
 
-/// A run as a reader wants it.
-pub fn run_detail(run: &RunRow) -> String {
+/// A run as a reader wants it; `deployed` says whether and where its model is deployed (the
+/// Deploy view's status, which the app holds).
+pub fn run_detail(run: &RunRow, deployed: &str) -> String {
     let mut lines = vec![
         format!("run        {}", run.run_id),
         format!("name       {}", run.name),
         format!("started    {}", run.start_time.replace('T', " ")),
         format!(
+            "model      {}",
+            run.model_id
+                .as_deref()
+                .unwrap_or("– (the run recorded no model id)")
+        ),
+        format!("deployed   {deployed}"),
+        format!(
             "production {}",
             if run.production {
-                "yes: its model is the registry's production version (Deploy view, 6)"
+                "yes: its model is the registry's production version"
             } else {
                 "no"
             }
@@ -149,7 +157,8 @@ impl View for ExperimentsView {
     fn keys(&self) -> &'static [(&'static str, &'static str)] {
         &[
             ("↑/↓", "select run"),
-            ("enter", "run detail"),
+            ("enter", "run detail (model, where deployed)"),
+            ("v", "version deployed (view 6: picked, b rolls back to it)"),
             ("space", "mark"),
             ("c", "compare marked"),
             ("o", "sort by next metric"),
@@ -188,7 +197,12 @@ impl View for ExperimentsView {
             }
             KeyCode::Enter => {
                 if let Some(run) = runs.get(selected) {
-                    return Some(Intent::Detail(format!("run {}", run.name), run_detail(run)));
+                    return Some(Intent::RunDetail(Box::new(run.clone())));
+                }
+            }
+            KeyCode::Char('v') => {
+                if let Some(run) = runs.get(selected) {
+                    return Some(Intent::ShowVersion(Box::new(run.clone())));
                 }
             }
             KeyCode::Down | KeyCode::Char('j') => self
@@ -313,6 +327,12 @@ impl View for ExperimentsView {
             params.push((key, width));
         }
         let started = room >= 17;
+        if started {
+            room -= 17;
+        }
+        // The model each run trained, where there is room too (enter says where it is
+        // deployed).
+        let model = room >= 13 && runs.iter().any(|r| r.model_id.is_some());
         let mut header: Vec<String> = vec![String::new(), "run".into(), "name".into()];
         header.extend(
             params
@@ -321,6 +341,9 @@ impl View for ExperimentsView {
         );
         if started {
             header.push("started".into());
+        }
+        if model {
+            header.push("model".into());
         }
         header.extend(SHOWN_METRICS.iter().map(|m| m.to_string()));
         let rows: Vec<Row> = runs
@@ -349,6 +372,9 @@ impl View for ExperimentsView {
                             .replace('T', " "),
                     );
                 }
+                if model {
+                    cells.push(r.model_id.clone().unwrap_or_else(|| "–".to_string()));
+                }
                 cells.extend(SHOWN_METRICS.iter().map(|m| {
                     r.metrics
                         .get(*m)
@@ -366,6 +392,9 @@ impl View for ExperimentsView {
         widths.extend(params.iter().map(|(_, w)| Constraint::Length(*w as u16)));
         if started {
             widths.push(Constraint::Length(16));
+        }
+        if model {
+            widths.push(Constraint::Length(12));
         }
         widths.extend(
             SHOWN_METRICS

@@ -47,6 +47,13 @@ pub enum Intent {
     Detail(String, String),
     /// Open the Logs view searching for this text (a link from another view).
     ShowLogs(String),
+    /// Open the Predictions view filtered to this model id (a link from a version).
+    ShowPredictions(String),
+    /// Open the Deploy view with the version serving this run's model picked (a link from a
+    /// run).
+    ShowVersion(Box<experiments::RunRow>),
+    /// Show a run's detail, with where its model is deployed (the app knows the deployment).
+    RunDetail(Box<experiments::RunRow>),
     /// Fill the Predict form with a house (a stored record's input, a test house) and open
     /// it; `actual` is its known sale price.
     LoadHouse {

@@ -135,6 +135,43 @@ pub struct FormSchema {
     pub fields: Vec<FormField>,
 }
 
+/// A house of the held-out split, read through core-model like training reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestHouse {
+    /// Its fields as the form takes them (Kaggle names; `Id` and `SalePrice` are not fields).
+    pub input: serde_json::Value,
+    /// Its sale price.
+    pub actual: f64,
+    /// Its `Id`, when the file has one.
+    pub id: Option<i64>,
+    /// Its position among the test houses (from 0).
+    pub index: usize,
+    /// How many test houses there are.
+    pub total: usize,
+}
+
+/// Where the split stage writes the held-out houses, relative to the project root.
+pub const TEST_HOUSES: &str = "data/test.csv";
+
+/// The test house at `index` (counting round) of a table read by core-model; an error names
+/// what is missing.
+pub fn test_house(table: &core_model::dataset::Table, index: usize) -> Result<TestHouse, String> {
+    let priced: Vec<&core_model::dataset::Record> =
+        table.records.iter().filter(|r| r.price.is_some()).collect();
+    if priced.is_empty() {
+        return Err(format!("{TEST_HOUSES} has no house with a SalePrice"));
+    }
+    let index = index % priced.len();
+    let record = priced[index];
+    Ok(TestHouse {
+        input: serde_json::Value::Object(record.house.to_json()),
+        actual: record.price.unwrap_or(f64::NAN),
+        id: record.id,
+        index,
+        total: priced.len(),
+    })
+}
+
 /// What came back from a test prediction.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PredictOutcome {
@@ -215,6 +252,10 @@ pub struct PredictView {
     pub actual: Option<f64>,
     /// A house to fill in once the schema arrives.
     pending: Option<(serde_json::Value, Option<f64>)>,
+    /// The held-out test house the form holds (`t`), until another house is loaded.
+    pub test_house: Option<TestHouse>,
+    /// The test house `t` asks for next.
+    next_test: usize,
 }
 
 impl PredictView {
@@ -246,8 +287,19 @@ impl PredictView {
         }
         self.schema.finish(result, now);
         if let Some((input, actual)) = self.pending.take() {
+            let test_house = self.test_house.take();
             self.load_house(&input, actual);
+            self.test_house = test_house;
         }
+    }
+
+    /// Takes a held-out test house: fills the form with it and its sale price; the next `t`
+    /// asks for the one after it. Returns the fields given.
+    pub fn on_test_house(&mut self, house: TestHouse) -> usize {
+        let filled = self.load_house(&house.input, Some(house.actual));
+        self.next_test = house.index + 1;
+        self.test_house = Some(house);
+        filled
     }
 
     /// Takes a prediction outcome.
@@ -263,8 +315,13 @@ impl PredictView {
     /// Fills the form from a stored record's inputs (or a test house): every field the
     /// record gives, the rest left to imputation; `actual` is a known sale price.
     pub fn load_house(&mut self, input: &serde_json::Value, actual: Option<f64>) -> usize {
+        // Another house: the last estimate (and its test house) was of the one before.
+        self.test_house = None;
+        self.outcome = Remote::Idle;
+        self.previous_price = None;
         let Some(schema) = self.schema.data() else {
             self.pending = Some((input.clone(), actual));
+            self.actual = actual;
             return 0;
         };
         let mut filled = 0;
@@ -433,6 +490,10 @@ impl View for PredictView {
             ),
             ("←/→", "previous / next level or number"),
             ("x", "clear (impute)"),
+            (
+                "t",
+                "test house (the next held-out one, with its sale price)",
+            ),
             ("a", "all fields / important only"),
             ("r", "reload schema"),
         ]
@@ -476,6 +537,11 @@ impl View for PredictView {
                     .select(Some(selected.min(self.shown().saturating_sub(1))));
             }
             KeyCode::Char('r') => return self.reload(now).map(Intent::Run),
+            KeyCode::Char('t') => {
+                return Some(Intent::Run(Command::LoadTestHouse {
+                    index: self.next_test,
+                }));
+            }
             KeyCode::Char('s') => {
                 if self.schema.data().is_none() {
                     return Some(Intent::Note(
@@ -600,7 +666,16 @@ impl View for PredictView {
             })
             .collect();
         let title = format!(
-            " house · {} of {} fields · a {} ",
+            " {} · {} of {} fields · a {} ",
+            match &self.test_house {
+                Some(h) => format!(
+                    "test house {}{} of {}",
+                    h.id.map(|id| format!("Id {id} · ")).unwrap_or_default(),
+                    h.index + 1,
+                    h.total
+                ),
+                None => "house".to_string(),
+            },
             self.shown(),
             schema.fields.len(),
             if self.show_all {
@@ -641,10 +716,28 @@ impl View for PredictView {
                 self.actual,
                 ctx,
             )),
-            _ => lines.push(Line::from(Span::styled(
-                "fill what you know, then s to send",
-                theme.dim(),
-            ))),
+            _ => match (&self.test_house, self.actual) {
+                (Some(h), Some(actual)) => {
+                    lines.push(Line::from(Span::styled(
+                        format!(
+                            "held-out test house {}{} of {}: sold for {}",
+                            h.id.map(|id| format!("Id {id}, ")).unwrap_or_default(),
+                            h.index + 1,
+                            h.total,
+                            dollars(actual)
+                        ),
+                        theme.accent(),
+                    )));
+                    lines.push(Line::from(Span::styled(
+                        "s sends it (the result shows the error) · t the next one",
+                        theme.dim(),
+                    )));
+                }
+                _ => lines.push(Line::from(Span::styled(
+                    "fill what you know, then s to send · t loads a held-out test house",
+                    theme.dim(),
+                ))),
+            },
         }
         frame.render_widget(
             Paragraph::new(lines)

@@ -224,7 +224,70 @@ pub fn detail_text(row: &RecordRow) -> String {
     lines.join("\n")
 }
 
+/// The filter term that chooses the list's columns: `cols:GrLivArea,YearBuilt`.
+pub const COLUMNS_TERM: &str = "cols:";
+
+/// Splits a filter into its `cols:` choice (input fields, in order) and the filter proper.
+pub fn split_columns(filter: &str) -> (Vec<String>, String) {
+    let mut columns = Vec::new();
+    let mut rest = Vec::new();
+    for word in filter.split_whitespace() {
+        match word
+            .get(..COLUMNS_TERM.len())
+            .filter(|p| p.eq_ignore_ascii_case(COLUMNS_TERM))
+        {
+            Some(_) => columns.extend(
+                word[COLUMNS_TERM.len()..]
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .filter(|c| {
+                        // The fixed columns always show.
+                        !["price", "model", "model_id", "time", "timestamp"]
+                            .iter()
+                            .any(|f| f.eq_ignore_ascii_case(c))
+                    })
+                    .map(str::to_string),
+            ),
+            None => rest.push(word),
+        }
+    }
+    (columns, rest.join(" "))
+}
+
 impl PredictionsView {
+    /// Sets the filter (a link from another view: `model=<id>`), keeping chosen columns.
+    pub fn set_filter(&mut self, filter: &str) {
+        let (columns, _) = split_columns(&self.filter);
+        self.filter = if columns.is_empty() {
+            filter.to_string()
+        } else {
+            format!("{filter} {COLUMNS_TERM}{}", columns.join(","))
+        };
+        self.editing_filter = false;
+        self.table.select(Some(0));
+    }
+
+    /// The columns after the fixed ones: those chosen with `cols:`, else the input fields
+    /// that vary across the page. A chosen field is named as the records name it.
+    pub fn columns(&self, real: &[&RecordRow]) -> Vec<String> {
+        let (chosen, _) = split_columns(&self.filter);
+        if chosen.is_empty() {
+            return varying_fields(real);
+        }
+        chosen
+            .into_iter()
+            .map(|c| {
+                real.iter()
+                    .filter_map(|r| r.raw.get("input")?.as_object())
+                    .flat_map(|input| input.keys())
+                    .find(|k| k.eq_ignore_ascii_case(&c))
+                    .cloned()
+                    .unwrap_or(c)
+            })
+            .collect()
+    }
+
     /// Whether the filter box is taking keys.
     pub fn filtering(&self) -> bool {
         self.editing_filter
@@ -250,7 +313,7 @@ impl PredictionsView {
     }
 
     fn parsed_filter(&self) -> Result<Filter, String> {
-        Filter::parse(&self.filter)
+        Filter::parse(&split_columns(&self.filter).1)
     }
 
     fn row_text(row: &RecordRow, columns: &[String]) -> String {
@@ -277,7 +340,7 @@ impl PredictionsView {
 
     fn visible(&self) -> Vec<&RecordRow> {
         let real = self.real();
-        let columns = varying_fields(&real);
+        let columns = self.columns(&real);
         // An unfinished or wrong filter shows everything (and says why in the status line).
         let Ok(filter) = self.parsed_filter() else {
             return real;
@@ -293,7 +356,10 @@ impl View for PredictionsView {
         &[
             ("↑/↓", "select"),
             ("enter", "record"),
-            ("/", "filter (price>300k Neighborhood=NridgHt)"),
+            (
+                "/",
+                "filter (price>300k Neighborhood=NridgHt; cols:GrLivArea,YearBuilt picks the columns)",
+            ),
             ("n/p", "next / previous page"),
             ("e", "edit in the Predict form"),
             ("l", "log lines of this prediction"),
@@ -416,6 +482,22 @@ impl View for PredictionsView {
             if let Err(e) = self.parsed_filter() {
                 status_spans.push(Span::styled(format!(" ✗ {e}"), theme.error()));
             }
+            // A chosen column no record on the page gives is named, not silently empty.
+            let real = self.real();
+            let unknown: Vec<String> = split_columns(&self.filter)
+                .0
+                .into_iter()
+                .filter(|c| {
+                    real.iter()
+                        .all(|r| field_of(r, &c.to_lowercase()).is_none())
+                })
+                .collect();
+            if !unknown.is_empty() && !real.is_empty() {
+                status_spans.push(Span::styled(
+                    format!(" ✗ no record here gives {}", unknown.join(", ")),
+                    theme.error(),
+                ));
+            }
         }
         frame.render_widget(Paragraph::new(Line::from(status_spans)), status);
         let rows: Vec<RecordRow> = self.visible().into_iter().cloned().collect();
@@ -446,10 +528,11 @@ impl View for PredictionsView {
                 body,
             );
         } else {
-            // Inputs that vary across the page get the room, as many as fit.
+            // The chosen columns (`cols:`), else the inputs that vary across the page, get
+            // the room, as many as fit.
             let mut room = usize::from(body.width).saturating_sub(19 + 10 + 13 + 3);
             let mut columns: Vec<(String, u16)> = Vec::new();
-            for name in varying_fields(&real) {
+            for name in self.columns(&real) {
                 let lower = name.to_lowercase();
                 let width = rows
                     .iter()
