@@ -509,15 +509,17 @@ fn screen_at(app: &mut App, now: Instant, width: u16, height: u16) -> String {
     terminal.backend().to_string()
 }
 
-macro_rules! small_screen_snapshots {
-    ($($name:ident: $view:expr;)*) => {
+/// One snapshot test per view in the data state, at the given terminal size; `?` (help)
+/// must stay reachable at every size.
+macro_rules! screen_snapshots {
+    ($width:literal x $height:literal { $($name:ident: $view:expr;)* }) => {
         $(
             #[test]
             fn $name() {
                 let now = Instant::now();
                 let mut app = fixtures::app(false);
                 fixtures::show(&mut app, $view, State::Data, now);
-                let shown = screen_at(&mut app, now, 80, 24);
+                let shown = screen_at(&mut app, now, $width, $height);
                 assert!(shown.contains(" ? help"), "{shown}");
                 insta::assert_snapshot!(shown);
             }
@@ -525,7 +527,7 @@ macro_rules! small_screen_snapshots {
     };
 }
 
-small_screen_snapshots! {
+screen_snapshots! { 80 x 24 {
     pipeline_80x24: ViewId::Pipeline;
     logs_80x24: ViewId::Logs;
     predictions_80x24: ViewId::Predictions;
@@ -533,7 +535,7 @@ small_screen_snapshots! {
     predict_80x24: ViewId::Predict;
     deploy_80x24: ViewId::Deploy;
     monitor_80x24: ViewId::Monitor;
-}
+}}
 
 fn type_text(app: &mut App, text: &str, now: Instant) {
     for c in text.chars() {
@@ -906,23 +908,7 @@ fn experiments_show_the_parameter_that_differs_and_a_run_detail() {
     assert!(matches!(app.overlay, Some(Overlay::Detail { .. })));
 }
 
-macro_rules! large_screen_snapshots {
-    ($($name:ident: $view:expr;)*) => {
-        $(
-            #[test]
-            fn $name() {
-                let now = Instant::now();
-                let mut app = fixtures::app(false);
-                fixtures::show(&mut app, $view, State::Data, now);
-                let shown = screen_at(&mut app, now, 160, 45);
-                assert!(shown.contains(" ? help"), "{shown}");
-                insta::assert_snapshot!(shown);
-            }
-        )*
-    };
-}
-
-large_screen_snapshots! {
+screen_snapshots! { 160 x 45 {
     pipeline_160x45: ViewId::Pipeline;
     logs_160x45: ViewId::Logs;
     predictions_160x45: ViewId::Predictions;
@@ -930,7 +916,7 @@ large_screen_snapshots! {
     predict_160x45: ViewId::Predict;
     deploy_160x45: ViewId::Deploy;
     monitor_160x45: ViewId::Monitor;
-}
+}}
 
 /// A project folder whose `data/test.csv` holds the first `rows` houses of the bundled data.
 fn project_with_test_houses(rows: usize) -> tempfile::TempDir {
