@@ -458,6 +458,14 @@ fn canary_message(version: &str, step: &CanaryStep) -> String {
 }
 
 impl DeployError {
+    /// An AWS call whose answer lacks `missing`.
+    pub fn incomplete(call: &str, missing: &str) -> Self {
+        DeployError::Incomplete {
+            call: call.to_string(),
+            missing: missing.to_string(),
+        }
+    }
+
     /// A file that cannot be accessed, without a fix to suggest.
     pub fn file(action: &'static str, path: impl Into<PathBuf>, io: std::io::Error) -> Self {
         DeployError::File {

@@ -207,10 +207,7 @@ impl AwsDeployer {
         created
             .integration_id()
             .map(str::to_string)
-            .ok_or_else(|| DeployError::Incomplete {
-                call: "CreateIntegration".to_string(),
-                missing: "id".to_string(),
-            })
+            .ok_or_else(|| DeployError::incomplete("CreateIntegration", "id"))
     }
 
     /// The API's id and URL, if it exists.

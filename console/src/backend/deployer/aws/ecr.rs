@@ -100,14 +100,7 @@ pub async fn ensure_repository(
         .repository()
         .and_then(|r| r.repository_uri())
         .map(str::to_string)
-        .ok_or_else(|| incomplete("CreateRepository", &format!("URI for {name}")))
-}
-
-fn incomplete(call: &str, missing: &str) -> DeployError {
-    DeployError::Incomplete {
-        call: call.to_string(),
-        missing: missing.to_string(),
-    }
+        .ok_or_else(|| DeployError::incomplete("CreateRepository", &format!("URI for {name}")))
 }
 
 /// Logs in to the account's registry.
@@ -125,10 +118,10 @@ pub async fn login(ecr: &aws_sdk_ecr::Client) -> Result<Login, DeployError> {
     let data = output
         .authorization_data()
         .first()
-        .ok_or_else(|| incomplete("ECR", "authorization data"))?;
+        .ok_or_else(|| DeployError::incomplete("ECR", "authorization data"))?;
     let token = data
         .authorization_token()
-        .ok_or_else(|| incomplete("ECR", "authorization token"))?;
+        .ok_or_else(|| DeployError::incomplete("ECR", "authorization token"))?;
     let (username, password) = decode_token(token).map_err(|e| DeployError::Aws {
         action: call.action.clone(),
         permission: call.permission,
@@ -139,7 +132,7 @@ pub async fn login(ecr: &aws_sdk_ecr::Client) -> Result<Login, DeployError> {
     let registry = data
         .proxy_endpoint()
         .map(registry_host)
-        .ok_or_else(|| incomplete("ECR", "registry endpoint"))?;
+        .ok_or_else(|| DeployError::incomplete("ECR", "registry endpoint"))?;
     Ok(Login {
         registry,
         username,

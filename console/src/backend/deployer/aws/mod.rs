@@ -124,10 +124,7 @@ impl AwsDeployer {
                 identity
                     .account()
                     .map(str::to_string)
-                    .ok_or_else(|| DeployError::Incomplete {
-                        call: "sts get-caller-identity".to_string(),
-                        missing: "account id".to_string(),
-                    })
+                    .ok_or_else(|| DeployError::incomplete("sts get-caller-identity", "account id"))
             })
             .await
             .map(String::as_str)

@@ -82,14 +82,10 @@ impl AwsDeployer {
                     &e,
                 )
             })?;
-        let version =
-            published
-                .version()
-                .map(str::to_string)
-                .ok_or_else(|| DeployError::Incomplete {
-                    call: "PublishVersion".to_string(),
-                    missing: "version number".to_string(),
-                })?;
+        let version = published
+            .version()
+            .map(str::to_string)
+            .ok_or_else(|| DeployError::incomplete("PublishVersion", "version number"))?;
         progress(format!("published version {version}"));
         Ok(version)
     }
