@@ -185,7 +185,7 @@ async fn open_local(config: Config, options: ConsoleOptions) -> Result<()> {
         Arc::new(LocalObjectStore::new(&state_dir)),
         Arc::new(FileLogSource::new(log_file)),
         deployer,
-        Endpoint::plain().map_err(anyhow::Error::msg)?,
+        Endpoint::plain()?,
         project,
     );
     let header = Header {
@@ -236,7 +236,7 @@ async fn open_aws(config: Config, options: ConsoleOptions) -> Result<()> {
             custom_endpoint,
         )),
         deployer,
-        aws_endpoint(&config, &sdk).map_err(anyhow::Error::msg)?,
+        aws_endpoint(&config, &sdk)?,
         project,
     );
     let header = Header {
@@ -258,9 +258,19 @@ async fn open_aws(config: Config, options: ConsoleOptions) -> Result<()> {
 
 /// The endpoint client for the aws target: SigV4-signed when the API requires IAM auth.
 #[cfg(feature = "aws")]
-pub fn aws_endpoint(config: &Config, sdk: &aws_config::SdkConfig) -> Result<Endpoint, String> {
+pub fn aws_endpoint(
+    config: &Config,
+    sdk: &aws_config::SdkConfig,
+) -> Result<Endpoint, crate::backend::endpoint::EndpointError> {
+    use crate::backend::endpoint::{EndpointError, Signer};
     match config.aws.api_auth.as_str() {
-        "iam" => Endpoint::signed(crate::backend::endpoint::Signer::from_sdk(sdk)?),
+        "iam" => {
+            let signer = Signer::from_sdk(sdk).map_err(|source| EndpointError::Sign {
+                what: "the API's IAM-authorized routes".to_string(),
+                source,
+            })?;
+            Endpoint::signed(signer)
+        }
         _ => Endpoint::plain(),
     }
 }

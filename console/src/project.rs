@@ -10,6 +10,20 @@ use crate::backend::tracker::{self, Tracker};
 use crate::config::Config;
 use crate::pipeline::{self, report, tool};
 
+/// Why the project's state could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectError {
+    /// The tracker could not be opened or answered with an error.
+    #[error(transparent)]
+    Tracker(#[from] tracker::TrackerError),
+    /// `dvc.yaml`, `dvc.lock`, `params.yaml` or a file they name could not be read.
+    #[error(transparent)]
+    Pipeline(#[from] pipeline::Error),
+    /// The blocking read was cancelled or panicked.
+    #[error("reading the pipeline's status stopped: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
 // What the console shows of the project, defined here (below the interface) so loading it
 // needs nothing from the views that draw it.
 
@@ -93,37 +107,28 @@ impl Project {
     }
 
     /// The tracker, opened on demand (SQLite under `.amesops/` unless an MLflow URI is set).
-    pub fn tracker(&self) -> Result<Arc<dyn Tracker>, String> {
-        let uri =
-            tracker::TrackerUri::parse(self.tracker_uri.as_deref()).map_err(|e| e.to_string())?;
-        tracker::open(&uri).map_err(|e| e.to_string())
+    pub fn tracker(&self) -> Result<Arc<dyn Tracker>, ProjectError> {
+        let uri = tracker::TrackerUri::parse(self.tracker_uri.as_deref())?;
+        Ok(tracker::open(&uri)?)
     }
 
     /// Pipeline status as the Pipeline view shows it.
-    pub async fn pipeline_snapshot(&self) -> Result<PipelineSnapshot, String> {
+    pub async fn pipeline_snapshot(&self) -> Result<PipelineSnapshot, ProjectError> {
         let root = self.root.clone();
-        tokio::task::spawn_blocking(move || snapshot(root))
-            .await
-            .map_err(|e| e.to_string())?
+        tokio::task::spawn_blocking(move || snapshot(root)).await?
     }
 
     /// Runs from the tracker, newest first, with the production run marked.
-    pub async fn runs(&self) -> Result<Vec<RunRow>, String> {
+    pub async fn runs(&self) -> Result<Vec<RunRow>, ProjectError> {
         let tracker = self.tracker()?;
-        let experiment = tracker
-            .experiment(&self.experiment)
-            .await
-            .map_err(|e| e.to_string())?;
+        let experiment = tracker.experiment(&self.experiment).await?;
         let search = tracker::RunSearch {
             experiment_ids: vec![experiment.experiment_id],
             filter: None,
             order_by: Vec::new(),
             max_results: RUNS_SHOWN,
         };
-        let runs = tracker
-            .search_runs(&search)
-            .await
-            .map_err(|e| e.to_string())?;
+        let runs = tracker.search_runs(&search).await?;
         let production = tracker
             .get_alias(tracker::REGISTERED_MODEL, tracker::PRODUCTION_ALIAS)
             .await
@@ -155,9 +160,9 @@ impl Project {
     }
 }
 
-fn snapshot(root: PathBuf) -> Result<PipelineSnapshot, String> {
-    let project = pipeline::Project::load(&root).map_err(|e| e.to_string())?;
-    let status = project.status().map_err(|e| e.to_string())?;
+fn snapshot(root: PathBuf) -> Result<PipelineSnapshot, ProjectError> {
+    let project = pipeline::Project::load(&root)?;
+    let status = project.status()?;
     let stages = status
         .in_run_order()
         .map(|s| {

@@ -5,6 +5,55 @@ use std::time::Duration;
 
 use reqwest::{Method, RequestBuilder, Response};
 
+/// Why a call to the prediction endpoint did not get an answer.
+#[derive(Debug, thiserror::Error)]
+pub enum EndpointError {
+    /// The HTTP client could not be set up (TLS roots, for example).
+    #[error("cannot build the HTTP client: {0}")]
+    Client(#[source] reqwest::Error),
+    /// The request could not be built (a bad URL, a body that does not serialize).
+    #[error("cannot build the request: {0}")]
+    Request(#[source] reqwest::Error),
+    /// Signing failed; `what` is the method and URL.
+    #[error("{what}: {source}")]
+    Sign {
+        /// Method and URL.
+        what: String,
+        /// Why.
+        source: SignError,
+    },
+    /// The request was sent but no answer came (connection refused, timeout, TLS).
+    #[error("{what}: {source}")]
+    Send {
+        /// Method and URL.
+        what: String,
+        /// Why.
+        source: reqwest::Error,
+    },
+}
+
+/// Why a request could not be signed with SigV4.
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    /// The credential chain found nothing.
+    #[error(
+        "no AWS credentials to sign requests with: set AWS_PROFILE or AWS_ACCESS_KEY_ID, or run `aws configure`"
+    )]
+    NoCredentials,
+    /// No region from `--region`, the environment or the profile.
+    #[error("no AWS region to sign requests for: pass --region or set AWS_REGION / aws.region")]
+    NoRegion,
+    /// The provider failed (an expired SSO session, a failing credential_process).
+    #[error("cannot load AWS credentials to sign the request: {0}")]
+    Credentials(String),
+    /// Streaming bodies cannot be hashed before sending.
+    #[error("cannot sign a streaming request body: send the body as bytes")]
+    StreamingBody,
+    /// The signer refused the request or produced an unusable header.
+    #[error("cannot sign the request: {0}")]
+    Signing(String),
+}
+
 #[cfg(feature = "aws")]
 pub use sigv4::Signer;
 
@@ -18,11 +67,11 @@ pub struct Endpoint {
 
 impl Endpoint {
     /// An unsigned client (local target, or `api_auth = "none"`).
-    pub fn plain() -> Result<Self, String> {
+    pub fn plain() -> Result<Self, EndpointError> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+            .map_err(EndpointError::Client)?;
         Ok(Self {
             http,
             #[cfg(feature = "aws")]
@@ -32,7 +81,7 @@ impl Endpoint {
 
     /// A client that signs every request with `signer` (API Gateway with IAM authorization).
     #[cfg(feature = "aws")]
-    pub fn signed(signer: Signer) -> Result<Self, String> {
+    pub fn signed(signer: Signer) -> Result<Self, EndpointError> {
         let mut endpoint = Self::plain()?;
         endpoint.signer = Some(signer);
         Ok(endpoint)
@@ -44,23 +93,24 @@ impl Endpoint {
     }
 
     /// Builds, signs when configured, and sends; errors name the method and URL.
-    pub async fn send(&self, request: RequestBuilder) -> Result<Response, String> {
-        let request = request
-            .build()
-            .map_err(|e| format!("cannot build the request: {e}"))?;
+    pub async fn send(&self, request: RequestBuilder) -> Result<Response, EndpointError> {
+        let request = request.build().map_err(EndpointError::Request)?;
         let what = format!("{} {}", request.method(), request.url());
         #[cfg(feature = "aws")]
         let request = match &self.signer {
             Some(signer) => signer
                 .sign(request)
                 .await
-                .map_err(|e| format!("{what}: {e}"))?,
+                .map_err(|source| EndpointError::Sign {
+                    what: what.clone(),
+                    source,
+                })?,
             None => request,
         };
         self.http
             .execute(request)
             .await
-            .map_err(|e| format!("{what}: {e}"))
+            .map_err(|source| EndpointError::Send { what, source })
     }
 }
 
@@ -72,6 +122,8 @@ mod sigv4 {
     use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
     use aws_sigv4::sign::v4::SigningParams;
     use reqwest::header::{HeaderName, HeaderValue};
+
+    use super::SignError;
 
     /// The service name API Gateway's execute-api endpoints are signed for.
     pub const SERVICE: &str = "execute-api";
@@ -93,14 +145,9 @@ mod sigv4 {
         }
 
         /// From the SDK configuration (credential chain, `--profile`, `--region`).
-        pub fn from_sdk(sdk: &aws_config::SdkConfig) -> Result<Self, String> {
-            let credentials = sdk.credentials_provider().ok_or(
-                "no AWS credentials to sign requests with: set AWS_PROFILE or AWS_ACCESS_KEY_ID, \
-                 or run `aws configure`",
-            )?;
-            let region = sdk.region().ok_or(
-                "no AWS region to sign requests for: pass --region or set AWS_REGION / aws.region",
-            )?;
+        pub fn from_sdk(sdk: &aws_config::SdkConfig) -> Result<Self, SignError> {
+            let credentials = sdk.credentials_provider().ok_or(SignError::NoCredentials)?;
+            let region = sdk.region().ok_or(SignError::NoRegion)?;
             Ok(Self::new(credentials, region.to_string()))
         }
 
@@ -108,12 +155,13 @@ mod sigv4 {
         pub async fn sign(
             &self,
             mut request: reqwest::Request,
-        ) -> Result<reqwest::Request, String> {
+        ) -> Result<reqwest::Request, SignError> {
+            let signing = |e: &dyn std::fmt::Display| SignError::Signing(e.to_string());
             let credentials = self
                 .credentials
                 .provide_credentials()
                 .await
-                .map_err(|e| format!("cannot load AWS credentials to sign the request: {e}"))?;
+                .map_err(|e| SignError::Credentials(e.to_string()))?;
             let identity = credentials.into();
             let params = SigningParams::builder()
                 .identity(&identity)
@@ -122,7 +170,7 @@ mod sigv4 {
                 .time(SystemTime::now())
                 .settings(SigningSettings::default())
                 .build()
-                .map_err(|e| format!("cannot sign the request: {e}"))?;
+                .map_err(|e| signing(&e))?;
             let host = request
                 .url()
                 .host_str()
@@ -141,10 +189,7 @@ mod sigv4 {
             }
             let body = match request.body() {
                 None => SignableBody::empty(),
-                Some(body) => SignableBody::Bytes(
-                    body.as_bytes()
-                        .ok_or("cannot sign a streaming request body: send the body as bytes")?,
-                ),
+                Some(body) => SignableBody::Bytes(body.as_bytes().ok_or(SignError::StreamingBody)?),
             };
             let signable = SignableRequest::new(
                 request.method().as_str(),
@@ -152,16 +197,16 @@ mod sigv4 {
                 headers.into_iter(),
                 body,
             )
-            .map_err(|e| format!("cannot sign the request: {e}"))?;
+            .map_err(|e| signing(&e))?;
             let (instructions, _signature) = sign(signable, &params.into())
-                .map_err(|e| format!("cannot sign the request: {e}"))?
+                .map_err(|e| signing(&e))?
                 .into_parts();
             let (signed, _query) = instructions.into_parts();
             for header in signed {
-                let name = HeaderName::from_bytes(header.name().as_bytes())
-                    .map_err(|e| format!("cannot sign the request: {e}"))?;
+                let name =
+                    HeaderName::from_bytes(header.name().as_bytes()).map_err(|e| signing(&e))?;
                 let value = HeaderValue::from_str(header.value())
-                    .map_err(|e| format!("cannot sign the request: header {name}: {e}"))?;
+                    .map_err(|e| SignError::Signing(format!("header {name}: {e}")))?;
                 request.headers_mut().insert(name, value);
             }
             Ok(request)

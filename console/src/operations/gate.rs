@@ -108,12 +108,34 @@ impl Judgement {
     }
 }
 
+/// Why a model could not be scored on the test rows.
+#[derive(Debug, thiserror::Error)]
+pub enum ScoreError {
+    /// The artifact does not load.
+    #[error(transparent)]
+    Model(#[from] core_model::artifact::ArtifactError),
+    /// The test rows do not read.
+    #[error("{}: {source}", path.display())]
+    Data {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: core_model::dataset::DataError,
+    },
+    /// The scoring task was cancelled or panicked.
+    #[error("scoring stopped: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
 /// RMSE(log) of the artifact `bytes` on the test rows.
-pub fn rmse_log_on(bytes: &[u8], test: &Path) -> Result<f64, String> {
-    let model = Artifact::from_bytes(bytes).map_err(|e| e.to_string())?;
+pub fn rmse_log_on(bytes: &[u8], test: &Path) -> Result<f64, ScoreError> {
+    let model = Artifact::from_bytes(bytes)?;
     let data = Table::read_path(test)
         .and_then(Table::into_dataset)
-        .map_err(|e| format!("{}: {e}", test.display()))?;
+        .map_err(|source| ScoreError::Data {
+            path: test.to_path_buf(),
+            source,
+        })?;
     Ok(core_model::train::evaluate(&model.artifact.model, &data)
         .0
         .rmse_log)
@@ -215,7 +237,7 @@ pub async fn judge(
     let scored_on = test.to_path_buf();
     let production_rmse = tokio::task::spawn_blocking(move || rmse_log_on(&artifact, &scored_on))
         .await
-        .map_err(|e| e.to_string())
+        .map_err(ScoreError::from)
         .and_then(|r| r);
     let production_rmse = match production_rmse {
         Ok(value) => value,

@@ -102,7 +102,12 @@ async fn run(
     dialog: &DialogConfirm,
 ) -> Option<Loaded> {
     Some(match command {
-        Command::LoadPipeline => Loaded::Pipeline(b.project.pipeline_snapshot().await),
+        Command::LoadPipeline => Loaded::Pipeline(
+            b.project
+                .pipeline_snapshot()
+                .await
+                .map_err(|e| e.to_string()),
+        ),
         Command::FollowLogs => {
             let (log_tx, mut log_rx) = mpsc::channel::<LogEvent>(256);
             let follower = b.logs.follow(log_tx);
@@ -116,7 +121,7 @@ async fn run(
         }
         Command::LoadRecords { after } => Loaded::Records(load_records(b, after).await),
         Command::LoadRuns => {
-            let runs = b.project.runs().await;
+            let runs = b.project.runs().await.map_err(|e| e.to_string());
             let waiting = crate::backend::tracker::outbox::Outbox::local().waiting();
             let _ = tx.send(Loaded::RunsWaiting(waiting));
             Loaded::Runs(runs)
@@ -210,7 +215,8 @@ async fn get_json(b: &Backends, path: &str) -> Result<serde_json::Value, String>
     let response = b
         .endpoint
         .send(b.endpoint.request(reqwest::Method::GET, &url))
-        .await?;
+        .await
+        .map_err(|e| e.to_string())?;
     let status = response.status();
     let json: serde_json::Value = response
         .json()
@@ -275,7 +281,8 @@ async fn submit(b: &Backends, body: serde_json::Value) -> Result<PredictOutcome,
         let response = b
             .endpoint
             .send(b.endpoint.request(reqwest::Method::POST, &url).json(&body))
-            .await?;
+            .await
+            .map_err(|e| e.to_string())?;
         let status = response.status();
         let json: serde_json::Value = response
             .json()

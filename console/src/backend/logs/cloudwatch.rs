@@ -51,6 +51,35 @@ pub fn strip_stream_prefix(uri: &str) -> Option<String> {
         .map(|host| format!("{scheme}://{host}"))
 }
 
+/// Why following the log group by one means failed (the follower then falls back or reports
+/// it in the view; the user sees which call, on which group).
+#[derive(Debug, thiserror::Error)]
+enum TailError {
+    /// A CloudWatch Logs call failed.
+    #[error("{call} {group}: {message}")]
+    Call {
+        call: &'static str,
+        group: String,
+        message: String,
+    },
+    /// The group is created by Lambda on the first invocation.
+    #[error("log group {0} does not exist yet (it appears after the function's first invocation)")]
+    NoGroup(String),
+    /// The live-tail session stopped with an error.
+    #[error("live tail ended: {0}")]
+    Ended(String),
+}
+
+impl TailError {
+    fn call<E: std::error::Error + 'static>(call: &'static str, group: &str, error: &E) -> Self {
+        TailError::Call {
+            call,
+            group: group.to_string(),
+            message: aws_sdk_cloudwatchlogs::error::DisplayErrorContext(error).to_string(),
+        }
+    }
+}
+
 /// Drops lines already sent: the backlog, live tail and polling overlap at their edges.
 #[derive(Debug, Default)]
 struct Seen(HashSet<(Option<i64>, u64)>);
@@ -96,30 +125,28 @@ impl CloudWatchLogSource {
         }
     }
 
-    async fn group_arn(&self) -> Result<String, String> {
+    async fn group_arn(&self) -> Result<String, TailError> {
         let groups = self
             .client
             .describe_log_groups()
             .log_group_name_prefix(&self.group)
             .send()
             .await
-            .map_err(|e| {
-                format!(
-                    "DescribeLogGroups {}: {}",
-                    self.group,
-                    aws_sdk_cloudwatchlogs::error::DisplayErrorContext(&e)
-                )
-            })?;
+            .map_err(|e| TailError::call("DescribeLogGroups", &self.group, &e))?;
         groups
             .log_groups()
             .iter()
             .find(|g| g.log_group_name() == Some(self.group.as_str()))
             .and_then(|g| g.arn().map(|arn| arn.trim_end_matches(":*").to_string()))
-            .ok_or_else(|| format!("log group {} does not exist yet (it appears after the function's first invocation)", self.group))
+            .ok_or_else(|| TailError::NoGroup(self.group.clone()))
     }
 
     /// Live tail until the session ends; `Err` when it cannot start.
-    async fn live_tail(&self, tx: &mpsc::Sender<LogEvent>, seen: &mut Seen) -> Result<(), String> {
+    async fn live_tail(
+        &self,
+        tx: &mpsc::Sender<LogEvent>,
+        seen: &mut Seen,
+    ) -> Result<(), TailError> {
         let arn = self.group_arn().await?;
         let output = self
             .client
@@ -127,12 +154,7 @@ impl CloudWatchLogSource {
             .log_group_identifiers(arn)
             .send()
             .await
-            .map_err(|e| {
-                format!(
-                    "StartLiveTail: {}",
-                    aws_sdk_cloudwatchlogs::error::DisplayErrorContext(&e)
-                )
-            })?;
+            .map_err(|e| TailError::call("StartLiveTail", &self.group, &e))?;
         let _ = tx
             .send(LogEvent::Mode(format!("live tail of {}", self.group)))
             .await;
@@ -157,9 +179,8 @@ impl CloudWatchLogSource {
                 Ok(Some(_)) => {}
                 Ok(None) => return Ok(()),
                 Err(e) => {
-                    return Err(format!(
-                        "live tail ended: {}",
-                        aws_sdk_cloudwatchlogs::error::DisplayErrorContext(&e)
+                    return Err(TailError::Ended(
+                        aws_sdk_cloudwatchlogs::error::DisplayErrorContext(&e).to_string(),
                     ));
                 }
             }
@@ -197,11 +218,8 @@ impl CloudWatchLogSource {
                         }
                     }
                     Err(e) => {
-                        let message = format!(
-                            "FilterLogEvents {}: {}",
-                            self.group,
-                            aws_sdk_cloudwatchlogs::error::DisplayErrorContext(&e)
-                        );
+                        let message =
+                            TailError::call("FilterLogEvents", &self.group, &e).to_string();
                         if tx.send(LogEvent::Error(message)).await.is_err() {
                             return;
                         }
@@ -239,7 +257,7 @@ impl LogSource for CloudWatchLogSource {
             // Recent history first (live tail only shows new events), then live tail.
             let backlog_from = started - BACKLOG.as_millis() as i64;
             if let Err(e) = source.backlog(&tx, backlog_from, started, &mut seen).await {
-                let _ = tx.send(LogEvent::Error(e)).await;
+                let _ = tx.send(LogEvent::Error(e.to_string())).await;
             }
             match source.live_tail(&tx, &mut seen).await {
                 Ok(()) | Err(_) if tx.is_closed() => {}
@@ -266,7 +284,7 @@ impl CloudWatchLogSource {
         from_ms: i64,
         to_ms: i64,
         seen: &mut Seen,
-    ) -> Result<(), String> {
+    ) -> Result<(), TailError> {
         let mut pages = self
             .client
             .filter_log_events()
@@ -276,13 +294,7 @@ impl CloudWatchLogSource {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| {
-                format!(
-                    "FilterLogEvents {}: {}",
-                    self.group,
-                    aws_sdk_cloudwatchlogs::error::DisplayErrorContext(&e)
-                )
-            })?;
+            let page = page.map_err(|e| TailError::call("FilterLogEvents", &self.group, &e))?;
             let lines = seen.fresh(
                 page.events()
                     .iter()

@@ -26,17 +26,32 @@ impl std::fmt::Debug for Login {
     }
 }
 
+/// Why an ECR authorization token could not be read.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    /// Not base64.
+    #[error("the ECR token is not base64 ({0})")]
+    NotBase64(String),
+    /// Decodes to bytes that are not UTF-8.
+    #[error("the ECR token is not text")]
+    NotText,
+    /// No `:` between user name and password.
+    #[error("the ECR token is not USER:PASSWORD")]
+    NoSeparator,
+    /// One side of the `:` is empty.
+    #[error("the ECR token has an empty user or password")]
+    Empty,
+}
+
 /// Splits an ECR authorization token into user name and password.
-pub fn decode_token(token: &str) -> Result<(String, String), String> {
+pub fn decode_token(token: &str) -> Result<(String, String), TokenError> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(token.trim())
-        .map_err(|e| format!("the ECR token is not base64 ({e})"))?;
-    let text = String::from_utf8(bytes).map_err(|_| "the ECR token is not text".to_string())?;
-    let (user, password) = text
-        .split_once(':')
-        .ok_or_else(|| "the ECR token is not USER:PASSWORD".to_string())?;
+        .map_err(|e| TokenError::NotBase64(e.to_string()))?;
+    let text = String::from_utf8(bytes).map_err(|_| TokenError::NotText)?;
+    let (user, password) = text.split_once(':').ok_or(TokenError::NoSeparator)?;
     if user.is_empty() || password.is_empty() {
-        return Err("the ECR token has an empty user or password".to_string());
+        return Err(TokenError::Empty);
     }
     Ok((user.to_string(), password.to_string()))
 }
@@ -152,8 +167,9 @@ mod tests {
             ("AWS".to_string(), "secret:with:colons".to_string())
         );
         assert!(decode_token("not base64!").is_err());
-        assert!(
-            decode_token(&base64::engine::general_purpose::STANDARD.encode("no-colon")).is_err()
+        assert_eq!(
+            decode_token(&base64::engine::general_purpose::STANDARD.encode("no-colon")),
+            Err(TokenError::NoSeparator)
         );
     }
 

@@ -32,7 +32,7 @@ pub fn expectation(bytes: &[u8]) -> Result<Expectation, DeployError> {
     let fail = |reason: String| DeployError::SmokeSetup { reason };
     let loaded = core_model::Artifact::from_bytes(bytes)
         .map_err(|e| fail(format!("the model does not load: {e}")))?;
-    let house = crate::bundled::first_house().map_err(fail)?;
+    let house = crate::bundled::first_house().map_err(|e| fail(e.to_string()))?;
     let price = loaded.artifact.model.predict(&house).price;
     Ok(Expectation {
         model_id: loaded.id,

@@ -19,7 +19,7 @@ pub async fn smoke_test(bytes: &[u8], scratch: &Path) -> Result<String, DeployEr
     let loaded =
         Artifact::from_bytes(bytes).map_err(|e| fail(SmokeFailure::Load(e.to_string())))?;
     let id = loaded.id.clone();
-    let house = crate::bundled::first_house().map_err(harness)?;
+    let house = crate::bundled::first_house().map_err(|e| harness(e.to_string()))?;
     let expected = loaded.artifact.model.predict(&house).price;
     let state = AppState::new(
         ServedModel::from(loaded),
