@@ -4,9 +4,8 @@
 
 use crate::backend::tracker::{self, TrackerUri};
 
-fn open(uri: Option<&str>) -> Result<std::sync::Arc<dyn tracker::Tracker>, String> {
-    let uri = TrackerUri::parse(uri).map_err(|e| e.to_string())?;
-    tracker::open(&uri).map_err(|e| e.to_string())
+fn open(uri: Option<&str>) -> tracker::TrackerResult<std::sync::Arc<dyn tracker::Tracker>> {
+    tracker::open(&TrackerUri::parse(uri)?)
 }
 
 /// Registers the deployed model as the production version; returns the line to show.
@@ -24,7 +23,6 @@ pub async fn register(uri: Option<&str>, model: &[u8]) -> String {
     let result = match open(uri) {
         Ok(tracker) => tracker::register_production(tracker.as_ref(), &loaded.id, &run_id)
             .await
-            .map_err(|e| e.to_string())
             .map(|version| (tracker.describe(), version)),
         Err(e) => Err(e),
     };
@@ -44,9 +42,7 @@ pub async fn register(uri: Option<&str>, model: &[u8]) -> String {
 /// Moves the registry's production alias back one version; returns the line to show.
 pub async fn roll_back(uri: Option<&str>) -> String {
     let result = match open(uri) {
-        Ok(tracker) => tracker::rollback_production(tracker.as_ref())
-            .await
-            .map_err(|e| e.to_string()),
+        Ok(tracker) => tracker::rollback_production(tracker.as_ref()).await,
         Err(e) => Err(e),
     };
     match result {
