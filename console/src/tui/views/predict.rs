@@ -880,8 +880,8 @@ fn explanation_lines(reply: &RemoteReply, ctx: &DrawContext) -> Vec<Line<'static
         lines.push(Line::from(""));
         lines.push(Line::from(Span::styled(
             format!(
-                "why (from ${:.0}, the average house)",
-                reply.explanation.base_log.exp()
+                "why (from {}, the average house)",
+                dollars(reply.explanation.base_log.exp())
             ),
             theme.accent(),
         )));
