@@ -737,6 +737,23 @@ fn log_lines_keep_path_status_price_and_latency_at_80_columns() {
     for part in ["path=/predict", "status=200", "price=247500", "latency_us="] {
         assert!(line.contains(part), "{part} in {line:?}");
     }
+    // The predictor logs the price with every digit of an f64: shown to the dollar, so the
+    // latency still fits.
+    let mut app = fixtures::app(false);
+    fixtures::show(&mut app, ViewId::Logs, State::Empty, now);
+    let served = LogLine {
+        timestamp_ms: None,
+        text: r#"{"timestamp":"2026-12-02T15:20:46.125Z","level":"INFO","message":"request served","target":"predictor::api","method":"POST","path":"/predict","status":200,"price":154357.66752391538,"latency_us":4210}"#.to_string(),
+    };
+    app.on_loaded(Loaded::Logs(LogEvent::Lines(vec![served])), now);
+    let shown = screen_at(&mut app, now, 80, 24);
+    let line = shown
+        .lines()
+        .find(|l| l.contains("15:20:46"))
+        .unwrap_or_default();
+    for part in ["path=/predict", "status=200", "price=154358 ", "latency_us=4210"] {
+        assert!(line.contains(part), "{part} in {line:?}");
+    }
     // The level filter says how much it hides, also when it hides everything.
     let lines: Vec<LogLine> = (0..5)
         .map(|i| LogLine {

@@ -74,8 +74,16 @@ fn parse(line: LogLine) -> Entry {
                 .get("message")
                 .and_then(|m| m.as_str())
                 .unwrap_or_default();
+            // A price to the cent of a cent (`154357.66752391538`) would push latency off an
+            // 80-column line: whole dollars say all an operator reads there (the raw line,
+            // under enter, keeps every digit).
             let show = |k: &str, v: &serde_json::Value| match v {
                 serde_json::Value::String(s) => format!("{k}={s}"),
+                serde_json::Value::Number(n) if n.is_f64() => match n.as_f64() {
+                    Some(x) if k == "price" => format!("{k}={x:.0}"),
+                    Some(x) if n.to_string().len() > 8 => format!("{k}={x:.3}"),
+                    _ => format!("{k}={n}"),
+                },
                 other => format!("{k}={other}"),
             };
             let first = FIRST_FIELDS
