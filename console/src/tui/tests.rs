@@ -751,7 +751,12 @@ fn log_lines_keep_path_status_price_and_latency_at_80_columns() {
         .lines()
         .find(|l| l.contains("15:20:46"))
         .unwrap_or_default();
-    for part in ["path=/predict", "status=200", "price=154358 ", "latency_us=4210"] {
+    for part in [
+        "path=/predict",
+        "status=200",
+        "price=154358 ",
+        "latency_us=4210",
+    ] {
         assert!(line.contains(part), "{part} in {line:?}");
     }
     // The level filter says how much it hides, also when it hides everything.

@@ -313,7 +313,7 @@ impl View for DeployView {
         lines.extend(
             s.metrics
                 .iter()
-                .map(|(k, v)| Line::from(format!("{k:<14} {}", metric(*v)))),
+                .map(|(k, v)| Line::from(format!("{k:<14} {}", metric(k, *v)))),
         );
         lines.push(Line::from(""));
         let canary_model = s.routing.as_ref().and_then(|(version, _)| {

@@ -12,7 +12,7 @@ use ratatui::widgets::{
 
 use super::{DrawContext, Intent, View};
 use crate::tui::action::Command;
-use crate::tui::widgets::status::{Remote, status_line};
+use crate::tui::widgets::status::{Remote, metric, status_line};
 
 pub use crate::project::RunRow;
 
@@ -31,34 +31,10 @@ pub fn varying_params(runs: &[RunRow]) -> Vec<String> {
         .collect()
 }
 
-/// A metric formatted by its kind: counts and sizes as integers, dollars with separators,
-/// ratios and log errors with four decimals.
-pub fn value_of(key: &str, v: f64) -> String {
-    let k = key.to_lowercase();
-    let dollars = crate::tui::widgets::status::dollars;
-    if k.contains("log") || k.contains("r2") || k.contains("ratio") || k.contains("alpha") {
-        format!("{v:.4}")
-    } else if k.ends_with("mae") || k.ends_with("rmse") || k.contains("price") {
-        dollars(v)
-    } else if k.contains("rows")
-        || k.contains("count")
-        || k.ends_with("_n")
-        || k.contains("features")
-        || k.contains("outliers")
-        || (v.fract() == 0.0 && v.abs() >= 1.0 && v.abs() < 1e15)
-    {
-        dollars(v).replacen('$', "", 1)
-    } else if v.abs() >= 100.0 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.4}")
-    }
-}
-
 /// A difference formatted like its metric, with its sign.
 fn delta_of(key: &str, d: f64) -> String {
     let sign = if d < 0.0 { "-" } else { "+" };
-    format!("{sign}{}", value_of(key, d.abs()))
+    format!("{sign}{}", metric(key, d.abs()))
 }
 
 /// The metric the deploy gate compares, else the cross-validated one.
@@ -101,7 +77,7 @@ pub fn run_detail(run: &RunRow, deployed: &str) -> String {
     lines.extend(
         run.metrics
             .iter()
-            .map(|(k, v)| format!("  {k:<28} {}", value_of(k, *v))),
+            .map(|(k, v)| format!("  {k:<28} {}", metric(k, *v))),
     );
     lines.join("\n")
 }
@@ -378,7 +354,7 @@ impl View for ExperimentsView {
                 cells.extend(SHOWN_METRICS.iter().map(|m| {
                     r.metrics
                         .get(*m)
-                        .map(|v| value_of(m, *v))
+                        .map(|v| metric(m, *v))
                         .unwrap_or_else(|| "–".to_string())
                 }));
                 Row::new(cells)
@@ -448,9 +424,9 @@ fn draw_comparison(
                 .enumerate()
                 .map(|(i, r)| match (r.metrics.get(*key), base) {
                     (Some(v), Some(b)) if i > 0 => {
-                        Line::from(format!("{} ({})", value_of(key, *v), delta_of(key, v - b)))
+                        Line::from(format!("{} ({})", metric(key, *v), delta_of(key, v - b)))
                     }
-                    (Some(v), _) => Line::from(value_of(key, *v)),
+                    (Some(v), _) => Line::from(metric(key, *v)),
                     (None, _) => Line::from("–"),
                 }),
         );
@@ -541,8 +517,8 @@ fn draw_comparison(
             .bar_style(theme.accent())
             .block(Block::default().borders(Borders::TOP).title(format!(
                 " {gate} (lower is better; bars span {} to {}) ",
-                value_of(gate, lo),
-                value_of(gate, hi)
+                metric(gate, lo),
+                metric(gate, hi)
             ))),
         chart_area,
     );

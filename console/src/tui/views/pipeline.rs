@@ -386,7 +386,7 @@ impl View for PipelineView {
                 snapshot
                     .metrics
                     .iter()
-                    .map(|(k, v)| Line::from(format!("{k:<10} {}", metric(*v)))),
+                    .map(|(k, v)| Line::from(format!("{k:<10} {}", metric(k, *v)))),
             );
         }
         frame.render_widget(

@@ -162,12 +162,29 @@ pub fn status_line<T>(
     }
 }
 
-/// A metric value: dollars without decimals, ratios with four.
-pub fn metric(value: f64) -> String {
-    if value.abs() >= 100.0 {
-        format!("{value:.0}")
+/// A metric formatted by its kind: counts and sizes as integers, dollars with separators,
+/// percentages with two decimals, ratios and log errors with four decimals (every
+/// view shows a metric the same way).
+pub fn metric(key: &str, v: f64) -> String {
+    let k = key.to_lowercase();
+    if k.ends_with("mape") || k.ends_with("percent") || k.ends_with("_pct") {
+        format!("{v:.2} %")
+    } else if k.contains("log") || k.contains("r2") || k.contains("ratio") || k.contains("alpha") {
+        format!("{v:.4}")
+    } else if k.ends_with("mae") || k.ends_with("rmse") || k.contains("price") {
+        dollars(v)
+    } else if k.contains("rows")
+        || k.contains("count")
+        || k.ends_with("_n")
+        || k.contains("features")
+        || k.contains("outliers")
+        || (v.fract() == 0.0 && v.abs() >= 1.0 && v.abs() < 1e15)
+    {
+        dollars(v).replacen('$', "", 1)
+    } else if v.abs() >= 100.0 {
+        format!("{v:.1}")
     } else {
-        format!("{value:.4}")
+        format!("{v:.4}")
     }
 }
 
