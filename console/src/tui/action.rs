@@ -114,6 +114,23 @@ impl Mutation {
         }
     }
 
+    /// A short name, for the run pane's titles and the header's "working:".
+    pub fn title(&self) -> &'static str {
+        match self {
+            Mutation::Deploy => "deploy",
+            Mutation::ForceDeploy => "deploy (override)",
+            Mutation::Rollback { .. } => "rollback",
+            Mutation::RunPipeline { .. } => "pipeline run",
+            Mutation::Retrain => "retrain",
+            Mutation::Canary => "canary deploy",
+        }
+    }
+
+    /// Whether its output is a run of the pipeline (kept as a run log, on disk too).
+    pub fn runs_the_pipeline(&self) -> bool {
+        matches!(self, Mutation::RunPipeline { .. } | Mutation::Retrain)
+    }
+
     /// What is being done, in one sentence.
     pub fn describe(&self) -> String {
         match self {
@@ -145,6 +162,8 @@ pub enum Command {
     },
     /// Runs from the tracker.
     LoadRuns,
+    /// The run logs a previous console saved (`.amesops/runs/`), once at start.
+    LoadRunLogs,
     /// The model's schema for the form (`GET /model`).
     LoadSchema,
     /// A house of the held-out split (`data/test.csv`) with its sale price: the one at
@@ -177,6 +196,8 @@ pub enum Loaded {
     Pipeline(Result<PipelineSnapshot, String>),
     /// A pipeline run's progress.
     PipelineRun(RunEvent),
+    /// Run logs saved by earlier consoles, oldest first.
+    RunLogs(Vec<super::run_logs::SavedRun>),
     /// Log stream events.
     Logs(LogEvent),
     /// A page of records.

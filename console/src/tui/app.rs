@@ -129,6 +129,7 @@ impl App {
         // The header compares the live alias's model with what the endpoint serves from the
         // start, whichever view is open.
         commands.extend(self.deploy.on_enter(now));
+        commands.push(Command::LoadRunLogs);
         commands
     }
 
@@ -220,8 +221,8 @@ impl App {
             );
             return Vec::new();
         }
-        if let Mutation::RunPipeline { .. } | Mutation::Retrain = mutation {
-            self.pipeline.begin_run(short(&mutation).to_string());
+        if mutation.runs_the_pipeline() {
+            self.pipeline.begin_run(mutation.title().to_string());
         }
         if self.busy.is_none() {
             self.busy = Some(mutation.clone());
@@ -518,6 +519,7 @@ impl App {
                     return self.pipeline.reload(now).into_iter().collect();
                 }
             }
+            Loaded::RunLogs(saved) => self.pipeline.restore(saved),
             Loaded::Logs(event) => self.logs.on_event(event),
             Loaded::Records(result) => self.predictions.on_loaded(result, now),
             Loaded::Record(result) => match result {
@@ -694,7 +696,7 @@ impl App {
         }
         if let Some(busy) = &self.busy {
             spans.push(Span::styled(
-                format!(" · working: {}", short(busy)),
+                format!(" · working: {}", busy.title()),
                 theme.warn(),
             ));
         }
@@ -830,17 +832,6 @@ fn footer_line(
         spans.push(Span::raw(format!("{what} ")));
     }
     Line::from(spans)
-}
-
-fn short(m: &Mutation) -> &'static str {
-    match m {
-        Mutation::Deploy => "deploy",
-        Mutation::ForceDeploy => "deploy (override)",
-        Mutation::Rollback { .. } => "rollback",
-        Mutation::RunPipeline { .. } => "pipeline run",
-        Mutation::Retrain => "retrain",
-        Mutation::Canary => "canary deploy",
-    }
 }
 
 fn draw_detail(

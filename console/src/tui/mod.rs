@@ -8,6 +8,7 @@ pub mod action;
 pub mod app;
 pub mod fixtures;
 mod operate;
+pub mod run_logs;
 pub mod runtime;
 pub mod screenshot;
 pub mod theme;

@@ -10,8 +10,9 @@ use futures_util::future::BoxFuture;
 use tokio::sync::{mpsc, oneshot};
 
 use super::action::{Loaded, Mutation};
+use super::run_logs::RunFile;
 use super::runtime::Backends;
-use super::views::pipeline::RunEvent;
+use super::views::pipeline::{RunEvent, log_line};
 use crate::backend::deployer::{DeployOptions, DeployRequest, Source};
 use crate::operations::{self, Confirm, Event, NoAnswer, Overrides, Question, Sink, promote};
 
@@ -47,8 +48,9 @@ impl Confirm for DialogConfirm {
     }
 }
 
-/// Operation events as the Pipeline view's run events.
-pub(super) fn sink(tx: &mpsc::UnboundedSender<Loaded>) -> Sink {
+/// Operation events as the Pipeline view's run events; a pipeline run's lines also go to its
+/// log file, so a restarted console shows them.
+pub(super) fn sink(tx: &mpsc::UnboundedSender<Loaded>, file: Option<RunFile>) -> Sink {
     let tx = tx.clone();
     Arc::new(move |event: Event| {
         let run = match event {
@@ -61,6 +63,9 @@ pub(super) fn sink(tx: &mpsc::UnboundedSender<Loaded>) -> Sink {
             }
             Event::PipelineEnded { ok } => RunEvent::Done(ok),
         };
+        if let (Some(file), Some(line)) = (&file, log_line(&run)) {
+            file.line(&line);
+        }
         let _ = tx.send(Loaded::PipelineRun(run));
     })
 }

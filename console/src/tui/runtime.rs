@@ -16,6 +16,7 @@ use std::sync::atomic::AtomicU64;
 
 use super::action::{Command, Loaded, Mutation};
 use super::operate::{DialogConfirm, Pending, mutate, sink};
+use super::run_logs::{self, RunFile};
 use super::views::deploy::{DeployStatus, VersionRow};
 use super::views::predict::{FormField, FormSchema, PredictOutcome, RemoteReply};
 use super::views::predictions::{RecordPage, RecordRow};
@@ -133,8 +134,16 @@ async fn run(
         Command::SubmitPrediction(body) => Loaded::Prediction(submit(b, body).await),
         Command::LoadDeploy => Loaded::Deploy(load_deploy(b).await),
         Command::LoadMonitor => Loaded::Monitor(load_monitor(b).await),
+        Command::LoadRunLogs => {
+            let state_dir = b.operations.state_dir.clone();
+            let saved = tokio::task::spawn_blocking(move || run_logs::recent(&state_dir))
+                .await
+                .unwrap_or_default();
+            Loaded::RunLogs(saved)
+        }
         Command::Mutate(Mutation::Retrain) => {
-            let events = sink(&tx);
+            let file = RunFile::create(&b.operations.state_dir, Mutation::Retrain.title());
+            let events = sink(&tx, Some(file));
             Loaded::Retrained(
                 operations::retrain::retrain(
                     &b.operations,
@@ -147,7 +156,12 @@ async fn run(
                 .map_err(|e| e.to_string()),
             )
         }
-        Command::Mutate(mutation) => Loaded::Mutated(mutate(b, mutation, &sink(&tx), dialog).await),
+        Command::Mutate(mutation) => {
+            let file = mutation
+                .runs_the_pipeline()
+                .then(|| RunFile::create(&b.operations.state_dir, mutation.title()));
+            Loaded::Mutated(mutate(b, mutation, &sink(&tx, file), dialog).await)
+        }
         // Answered in `Runtime::execute`.
         Command::Answer { .. } => return None,
     })

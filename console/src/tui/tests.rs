@@ -820,6 +820,39 @@ fn the_pipeline_shows_the_current_status_and_the_last_run_apart() {
 }
 
 #[test]
+fn run_logs_saved_by_an_earlier_console_come_back_before_this_ones_runs() {
+    use super::run_logs::SavedRun;
+    use super::views::pipeline::RunEvent;
+    let now = Instant::now();
+    let mut app = fixtures::app(false);
+    assert!(
+        app.start(now).contains(&Command::LoadRunLogs),
+        "the saved logs are asked for at start"
+    );
+    fixtures::show(&mut app, ViewId::Pipeline, State::Data, now);
+    app.on_key(key(KeyCode::Char('p')), now);
+    app.on_loaded(
+        Loaded::PipelineRun(RunEvent::Output("this console's line".into())),
+        now,
+    );
+    app.on_loaded(
+        Loaded::RunLogs(vec![SavedRun {
+            title: "retrain · 2026-12-01 09:00 UTC".into(),
+            lines: vec!["✓ train (9.8 s)".into(), "run finished".into()],
+        }]),
+        now,
+    );
+    app.on_key(key(KeyCode::Char('l')), now);
+    let Some(Overlay::Detail { text, .. }) = &app.overlay else {
+        panic!("expected the run log, got {:?}", app.overlay);
+    };
+    let saved = text.find("retrain · 2026-12-01 09:00 UTC").expect("saved run");
+    let own = text.find("this console's line").expect("own run");
+    assert!(own < saved, "newest first: {text}");
+    assert!(text.contains("✓ train (9.8 s)"), "{text}");
+}
+
+#[test]
 fn read_only_hides_refused_keys_from_the_footer_and_marks_them_in_help() {
     let now = Instant::now();
     let mut app = fixtures::app(true);

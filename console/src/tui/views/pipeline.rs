@@ -31,6 +31,19 @@ pub enum RunEvent {
     Done(bool),
 }
 
+/// The line the run pane shows for an event, if any (the saved run log holds the same).
+pub fn log_line(event: &RunEvent) -> Option<String> {
+    match event {
+        RunEvent::Started(stage) => Some(format!("▶ {stage}")),
+        RunEvent::Skipped(_) => None,
+        RunEvent::Finished(stage, seconds) => Some(format!("✓ {stage} ({seconds:.1} s)")),
+        RunEvent::Failed(stage, message) => Some(format!("✗ {stage}: {message}")),
+        RunEvent::Output(line) => Some(line.clone()),
+        RunEvent::Done(true) => Some("run finished".to_string()),
+        RunEvent::Done(false) => Some("run FAILED".to_string()),
+    }
+}
+
 /// Output lines kept per run.
 const OUTPUT_LINES: usize = 2_000;
 /// Runs whose logs are kept.
@@ -81,6 +94,22 @@ impl PipelineView {
         }
     }
 
+    /// Puts the runs an earlier console saved before this console's own (oldest first).
+    pub fn restore(&mut self, saved: Vec<crate::tui::run_logs::SavedRun>) {
+        let own = std::mem::take(&mut self.runs);
+        self.runs = saved
+            .into_iter()
+            .map(|run| RunLog {
+                title: run.title,
+                lines: run.lines.into(),
+            })
+            .chain(own)
+            .collect();
+        while self.runs.len() > RUNS_KEPT {
+            self.runs.pop_front();
+        }
+    }
+
     /// The last run's lines, oldest first.
     pub fn run_output(&self) -> impl Iterator<Item = &str> {
         self.runs
@@ -124,6 +153,9 @@ impl PipelineView {
 
     /// Takes a run event; returns true when the run ended (status should be reloaded).
     pub fn on_run(&mut self, event: RunEvent) -> bool {
+        if let Some(line) = log_line(&event) {
+            self.push_output(line);
+        }
         let mut set =
             |stage: String, state: String| match self.running.iter_mut().find(|(s, _)| *s == stage)
             {
@@ -133,28 +165,16 @@ impl PipelineView {
         match event {
             RunEvent::Started(stage) => {
                 self.run_active = true;
-                set(stage.clone(), "running".to_string());
-                self.push_output(format!("▶ {stage}"));
+                set(stage, "running".to_string());
             }
             RunEvent::Skipped(stage) => set(stage, "skipped (up to date)".to_string()),
-            RunEvent::Finished(stage, seconds) => {
-                set(stage.clone(), format!("ran in {seconds:.1} s"));
-                self.push_output(format!("✓ {stage} ({seconds:.1} s)"));
-            }
-            RunEvent::Failed(stage, message) => {
-                set(stage.clone(), "failed".to_string());
-                self.push_output(format!("✗ {stage}: {message}"));
-            }
-            RunEvent::Output(line) => self.push_output(line),
-            RunEvent::Done(ok) => {
+            RunEvent::Finished(stage, seconds) => set(stage, format!("ran in {seconds:.1} s")),
+            RunEvent::Failed(stage, _) => set(stage, "failed".to_string()),
+            RunEvent::Output(_) => {}
+            RunEvent::Done(_) => {
                 self.run_active = false;
                 // What the run did is history now; the status comes from the next snapshot.
                 self.last_run = std::mem::take(&mut self.running);
-                self.push_output(if ok {
-                    "run finished".to_string()
-                } else {
-                    "run FAILED".to_string()
-                });
                 return true;
             }
         }
