@@ -846,7 +846,9 @@ fn run_logs_saved_by_an_earlier_console_come_back_before_this_ones_runs() {
     let Some(Overlay::Detail { text, .. }) = &app.overlay else {
         panic!("expected the run log, got {:?}", app.overlay);
     };
-    let saved = text.find("retrain · 2026-12-01 09:00 UTC").expect("saved run");
+    let saved = text
+        .find("retrain · 2026-12-01 09:00 UTC")
+        .expect("saved run");
     let own = text.find("this console's line").expect("own run");
     assert!(own < saved, "newest first: {text}");
     assert!(text.contains("✓ train (9.8 s)"), "{text}");
