@@ -9,12 +9,15 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use super::action::Mutation;
+use super::views::pipeline::{OUTPUT_LINES, RUNS_KEPT};
+
 /// The folder under the state folder.
 pub const DIR: &str = "runs";
-/// Runs kept on disk (and restored at start).
-pub const KEPT: usize = 10;
-/// Lines restored per run (the newest).
-const LINES: usize = 2_000;
+/// Runs kept on disk and restored at start: as many as the view keeps.
+pub const KEPT: usize = RUNS_KEPT;
+/// Lines restored per run (the newest): as many as the view keeps of a run.
+const LINES: usize = OUTPUT_LINES;
 
 /// One saved run, as the Pipeline view restores it.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +64,13 @@ impl RunFile {
         });
         prune(&dir, KEPT);
         RunFile(Mutex::new(file))
+    }
+
+    /// The log of `mutation` when it runs the pipeline (the runs the Pipeline view keeps).
+    pub fn for_mutation(state_dir: &Path, mutation: &Mutation) -> Option<Self> {
+        mutation
+            .runs_the_pipeline()
+            .then(|| Self::create(state_dir, mutation.title()))
     }
 
     /// Appends a line (flushed at once: the console may be killed mid-run).

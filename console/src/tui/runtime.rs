@@ -142,8 +142,8 @@ async fn run(
             Loaded::RunLogs(saved)
         }
         Command::Mutate(Mutation::Retrain) => {
-            let file = RunFile::create(&b.operations.state_dir, Mutation::Retrain.title());
-            let events = sink(&tx, Some(file));
+            let file = RunFile::for_mutation(&b.operations.state_dir, &Mutation::Retrain);
+            let events = sink(&tx, file);
             Loaded::Retrained(
                 operations::retrain::retrain(
                     &b.operations,
@@ -157,9 +157,7 @@ async fn run(
             )
         }
         Command::Mutate(mutation) => {
-            let file = mutation
-                .runs_the_pipeline()
-                .then(|| RunFile::create(&b.operations.state_dir, mutation.title()));
+            let file = RunFile::for_mutation(&b.operations.state_dir, &mutation);
             Loaded::Mutated(mutate(b, mutation, &sink(&tx, file), dialog).await)
         }
         // Answered in `Runtime::execute`.

@@ -45,9 +45,9 @@ pub fn log_line(event: &RunEvent) -> Option<String> {
 }
 
 /// Output lines kept per run.
-const OUTPUT_LINES: usize = 2_000;
+pub const OUTPUT_LINES: usize = 2_000;
 /// Runs whose logs are kept.
-const RUNS_KEPT: usize = 10;
+pub const RUNS_KEPT: usize = 10;
 
 /// The log of one run (pipeline run or retrain).
 #[derive(Debug, Default, Clone)]
